@@ -1,0 +1,57 @@
+/** Kind of a session log record. Only `incoming` records are accepted history. */
+export type LogEntryKind = "incoming" | "internal" | "checkpoint";
+
+/**
+ * One record of a session's append-only log. Accepted envelopes carry their 1-based acceptance
+ * sequence (`seq`), which never changes, survives restarts and is what passive subscribers'
+ * `after_sequence` refers to. Internal records (cancel, suspend, resume, TTL expiry) and
+ * checkpoints carry the sequence of the last accepted envelope before them.
+ */
+export interface LogEntry {
+  readonly kind: LogEntryKind;
+  readonly seq: number;
+  readonly sessionId: string;
+  readonly mode: string;
+  readonly messageType: string;
+  readonly messageId: string;
+  readonly sender: string;
+  readonly macpVersion: string;
+  readonly timestampUnixMs: number;
+  /** Runtime clock when the record was committed; replay uses it instead of any clock. */
+  readonly receivedAtUnixMs: number;
+  readonly payload: Uint8Array;
+}
+
+/** Which persisted registry a document belongs to. */
+export type RegistryKind = "policies" | "modes";
+
+/**
+ * Durable storage the kernel writes through. Every method that returns a promise resolves only
+ * once the data is durable for that backend; the kernel acknowledges nothing before that.
+ */
+export interface SessionStore {
+  /** Appends records to a session's log (creating it on first use). */
+  append(sessionId: string, entries: readonly LogEntry[]): Promise<void>;
+  /** The full log of a session, in append order (empty when unknown). */
+  loadLog(sessionId: string): Promise<LogEntry[]>;
+  /** Log records after the given acceptance sequence, for passive subscribers. */
+  loadLogAfter(sessionId: string, afterSeq: number): Promise<LogEntry[]>;
+  /** Ids of every stored session. */
+  listSessions(): Promise<string[]>;
+  /** Writes a snapshot (opaque JSON text) describing state up to `logLength` records. */
+  writeSnapshot(sessionId: string, snapshot: StoredSnapshot): Promise<void>;
+  /** The latest snapshot of a session, if any. */
+  loadSnapshot(sessionId: string): Promise<StoredSnapshot | undefined>;
+  /** Persists a registry document (registered policies or extension modes). */
+  saveRegistry(kind: RegistryKind, document: string): Promise<void>;
+  /** The last saved registry document, if any. */
+  loadRegistry(kind: RegistryKind): Promise<string | undefined>;
+  /** Flushes and releases resources. */
+  close(): Promise<void>;
+}
+
+/** A serialized session state and the number of log records it covers. */
+export interface StoredSnapshot {
+  readonly logLength: number;
+  readonly state: string;
+}
