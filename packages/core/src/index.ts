@@ -1,0 +1,1 @@
+export type { LogEntry, LogEntryKind, RegistryKind, SessionStore, StoredSnapshot } from "./session-store.js";

@@ -1,0 +1,2 @@
+export { accepted, rejected } from "./mode-handler.js";
+export type { SessionView, ModeEnvelope, ModeOutcome, ModeHandler } from "./mode-handler.js";

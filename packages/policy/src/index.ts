@@ -1,0 +1,1 @@
+export type { JsonValue, PolicyDefinition } from "./policy-definition.js";
