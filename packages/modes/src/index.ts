@@ -1,2 +1,4 @@
 export { accepted, rejected } from "./mode-handler.js";
 export type { SessionView, ModeEnvelope, ModeOutcome, ModeHandler } from "./mode-handler.js";
+export { validateCommitment, authorizeCommitment } from "./commitment-rules.js";
+export { isBlank } from "./text.js";

@@ -1,0 +1,68 @@
+import { CommitmentPayload, DEFAULT_POLICY_ID, MacpError } from "@macp/protocol";
+import { isCommitmentAuthorized } from "@macp/policy";
+import type { SessionView } from "./mode-handler.js";
+import { decodeModePayload } from "./payload-decoding.js";
+import { isBlank } from "./text.js";
+
+const NEGATIVE_SUFFIXES = ["rejected", "failed", "declined"] as const;
+const POSITIVE_SUFFIXES = ["selected", "accepted", "completed", "approved"] as const;
+
+function invalid(message: string): MacpError {
+  return new MacpError("InvalidPayload", message);
+}
+
+/**
+ * An empty `policy_version` names the default policy (RFC-MACP-0012), so it matches a session
+ * bound to `policy.default`; the reference runtime insists on the literal id, which would fail the
+ * spec repository's own conformance vectors (project decision 1).
+ */
+function policyVersionMatches(session: SessionView, policyVersion: string): boolean {
+  if (session.policyVersion === "") return true;
+  if (policyVersion === session.policyVersion) return true;
+  return policyVersion === "" && session.policyVersion === DEFAULT_POLICY_ID;
+}
+
+/**
+ * Decodes and validates a Commitment payload against the session (modes-and-policy.md §2.1), in
+ * the spec's order. Call it only after the sender passed authorization.
+ *
+ * @throws MacpError `InvalidPayload` (`INVALID_ENVELOPE`) on the first failed check.
+ */
+export function validateCommitment(session: SessionView, payload: Uint8Array): CommitmentPayload {
+  const commitment = decodeModePayload(CommitmentPayload, payload, "Commitment");
+  if (isBlank(commitment.commitmentId)) throw invalid("commitment_id must not be blank");
+  if (isBlank(commitment.action)) throw invalid("action must not be blank");
+  if (isBlank(commitment.authorityScope)) throw invalid("authority_scope must not be blank");
+  if (isBlank(commitment.reason)) throw invalid("reason must not be blank");
+  if (commitment.modeVersion !== session.modeVersion) {
+    throw invalid("commitment mode_version does not match the session");
+  }
+  if (commitment.configurationVersion !== session.configurationVersion) {
+    throw invalid("commitment configuration_version does not match the session");
+  }
+  if (!policyVersionMatches(session, commitment.policyVersion)) {
+    throw invalid("commitment policy_version does not match the session");
+  }
+  const supersedes = commitment.supersedes;
+  if (supersedes !== undefined && (isBlank(supersedes.sessionId) || isBlank(supersedes.commitmentHash))) {
+    throw invalid("supersedes requires a session_id and a commitment_hash");
+  }
+  const action = commitment.action;
+  if (NEGATIVE_SUFFIXES.some((suffix) => action.endsWith(suffix)) && commitment.outcomePositive) {
+    throw invalid(`action '${action}' requires outcome_positive=false`);
+  }
+  if (POSITIVE_SUFFIXES.some((suffix) => action.endsWith(suffix)) && !commitment.outcomePositive) {
+    throw invalid(`action '${action}' requires outcome_positive=true`);
+  }
+  return commitment;
+}
+
+/**
+ * Commitment authority (§2.2) from the bound policy's `rules.commitment`; initiator-only when no
+ * policy is bound. Returns the `FORBIDDEN` error to reject with, or undefined when allowed.
+ */
+export function authorizeCommitment(session: SessionView, sender: string): MacpError | undefined {
+  return isCommitmentAuthorized(session.policy, sender, session.initiator, session.participants)
+    ? undefined
+    : new MacpError("Forbidden", `${sender} may not commit this session`);
+}
