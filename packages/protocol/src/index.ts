@@ -30,3 +30,16 @@ export {
 } from "./constants.js";
 export { isValidSessionId } from "./session-id.js";
 export * from "./wire-types.js";
+export {
+  payloadTypeName,
+  decodePayload,
+  decodeSessionStart,
+  decodeCommitment,
+  decodeSignal,
+  decodeProgress,
+  encodePayload,
+  encodePayloadJson,
+} from "./payload-codec.js";
+export { decodeContribute, encodeContributeProto } from "./contribute-payload.js";
+export type { ContributeValue } from "./contribute-payload.js";
+export { encodeEnvelope, decodeEnvelope } from "./envelope-codec.js";
