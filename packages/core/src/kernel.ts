@@ -1,0 +1,583 @@
+import {
+  CoreMessageType,
+  MAX_SUSPEND_MS,
+  MacpError,
+  PROTOCOL_VERSION,
+  RUNTIME_SENDER,
+  SessionCancelPayload,
+  SessionResumePayload,
+  SessionSuspendPayload,
+  decodeProgress,
+  decodeSignal,
+  isValidSessionId,
+} from "@macp/protocol";
+import type { Envelope, ModeDescriptor, PolicyDescriptor } from "@macp/protocol";
+import { isCommitmentAuthorized } from "@macp/policy";
+import type { PolicyDefinition } from "@macp/policy";
+import type { Clock } from "./clock.js";
+import { EventHub, KeyedEventHub } from "./event-hub.js";
+import { KeyedMutex } from "./keyed-mutex.js";
+import type { ModeLookup } from "./mode-lookup.js";
+import {
+  POLICY_BINDING_TYPE,
+  applyInternal,
+  applyMessage,
+  bindingPayload,
+  createSession,
+  validateSessionStart,
+} from "./session-machine.js";
+import type { ParticipantActivityRecord, SessionRecord, SessionState, SessionStatus } from "./session-record.js";
+import { serializeSessionState } from "./session-record.js";
+import type { LogEntry, SessionStore } from "./session-store.js";
+
+/** The policy registry operations the kernel uses (the @macp/policy registry satisfies this). */
+export interface PolicyRegistryPort {
+  resolveForSession(policyVersion: string, sessionMode: string): PolicyDefinition;
+  register(descriptor: PolicyDescriptor): { ok: boolean; error: string };
+  unregister(policyId: string): { ok: boolean; error: string };
+  exportRegistered(): PolicyDefinition[];
+  restore(definitions: PolicyDefinition[]): void;
+}
+
+/** The mode registry operations the kernel uses (the @macp/modes registry satisfies this). */
+export interface ModeRegistryPort extends ModeLookup {
+  register(descriptor: ModeDescriptor): { ok: boolean; error: string };
+  unregister(mode: string): { ok: boolean; error: string };
+  promote(mode: string, promotedName?: string): { ok: boolean; error: string; mode: string };
+  exportState(): unknown;
+  restore(state: never): void;
+}
+
+/** Kernel dependencies: every effect is injected, so the kernel is deterministic under test. */
+export interface KernelOptions {
+  readonly store: SessionStore;
+  readonly clock: Clock;
+  readonly modes: ModeRegistryPort;
+  readonly policies: PolicyRegistryPort;
+  /** Write a snapshot every N log records of a session (0 disables periodic snapshots). */
+  readonly snapshotEvery?: number;
+  /** Receives failures of best-effort background work (snapshots). */
+  readonly onBackgroundError?: (error: unknown, sessionId: string) => void;
+}
+
+/** Who sends: the authenticated identity's sender and its open-session allowance. */
+export interface SenderContext {
+  readonly sender: string;
+  readonly maxOpenSessions?: number | null;
+}
+
+/** Outcome of a Send or a control call, ready to become an Ack. */
+export interface KernelOutcome {
+  readonly ok: boolean;
+  readonly duplicate: boolean;
+  readonly status: SessionStatus | undefined;
+  readonly error: MacpError | undefined;
+  readonly atUnixMs: number;
+}
+
+/** An accepted envelope with its acceptance sequence, as delivered to stream subscribers. */
+export interface AcceptedEnvelope {
+  readonly seq: number;
+  readonly envelope: Envelope;
+}
+
+/** Session lifecycle event types (WatchSessions). */
+export type LifecycleEventType = "CREATED" | "RESOLVED" | "EXPIRED" | "SUSPENDED" | "RESUMED" | "CANCELLED";
+
+/** A lifecycle transition of one session. */
+export interface LifecycleEvent {
+  readonly type: LifecycleEventType;
+  readonly sessionId: string;
+  readonly observedAtUnixMs: number;
+}
+
+/** Read-only view of a live session for queries. */
+export interface SessionInfo {
+  readonly record: SessionRecord;
+  readonly activity: ReadonlyMap<string, ParticipantActivityRecord>;
+}
+
+interface LiveSession {
+  record: SessionRecord;
+  readonly seen: Set<string>;
+  readonly activity: Map<string, ParticipantActivityRecord>;
+}
+
+const TERMINAL: ReadonlySet<SessionStatus> = new Set<SessionStatus>(["Resolved", "Expired", "Cancelled"]);
+
+/** True for Resolved, Expired and Cancelled. */
+export function isTerminal(status: SessionStatus): boolean {
+  return TERMINAL.has(status);
+}
+
+/** Rebuilds the wire envelope of an accepted log record. */
+export function envelopeOf(entry: LogEntry): Envelope {
+  return {
+    macpVersion: entry.macpVersion === "" ? PROTOCOL_VERSION : entry.macpVersion,
+    mode: entry.mode,
+    messageType: entry.messageType,
+    messageId: entry.messageId,
+    sessionId: entry.sessionId,
+    sender: entry.sender,
+    timestampUnixMs: entry.timestampUnixMs === 0 ? entry.receivedAtUnixMs : entry.timestampUnixMs,
+    payload: entry.payload,
+  };
+}
+
+/**
+ * The coordination kernel: owns live sessions and applies the MACP session rules (protocol.md §2)
+ * between an already authenticated edge and durable storage. Nothing is acknowledged before the
+ * store confirms the record durable, and a rejected message never changes state.
+ */
+export class Kernel {
+  private readonly sessions = new Map<string, LiveSession>();
+  private readonly mutex = new KeyedMutex();
+  private readonly accepted = new KeyedEventHub<AcceptedEnvelope>();
+  private readonly lifecycle = new EventHub<LifecycleEvent>();
+  private readonly signals = new EventHub<Envelope>();
+  private readonly background = new Set<Promise<void>>();
+  private readonly store: SessionStore;
+  private readonly clock: Clock;
+  private readonly modes: ModeRegistryPort;
+  private readonly policies: PolicyRegistryPort;
+  private readonly snapshotEvery: number;
+  private readonly onBackgroundError: (error: unknown, sessionId: string) => void;
+
+  constructor(options: KernelOptions) {
+    this.store = options.store;
+    this.clock = options.clock;
+    this.modes = options.modes;
+    this.policies = options.policies;
+    this.snapshotEvery = options.snapshotEvery ?? 64;
+    this.onBackgroundError = options.onBackgroundError ?? (() => undefined);
+  }
+
+  /** Loads persisted policy and extension-mode registrations (call before adopting sessions). */
+  async restoreRegistries(): Promise<void> {
+    const policies = await this.store.loadRegistry("policies");
+    if (policies !== undefined) this.policies.restore(JSON.parse(policies) as PolicyDefinition[]);
+    const modes = await this.store.loadRegistry("modes");
+    if (modes !== undefined) this.modes.restore(JSON.parse(modes) as never);
+  }
+
+  /** Installs sessions rebuilt from storage (crash recovery). */
+  adopt(states: readonly SessionState[]): void {
+    for (const state of states) {
+      this.sessions.set(state.record.sessionId, {
+        record: state.record,
+        seen: new Set(state.seenMessageIds),
+        activity: new Map(),
+      });
+    }
+  }
+
+  /**
+   * Processes an envelope whose shape was validated and whose sender is the authenticated
+   * identity (protocol.md §1.1 step 7 onwards). Always resolves; failures are outcomes.
+   */
+  async send(envelope: Envelope, context: SenderContext): Promise<KernelOutcome> {
+    try {
+      if (envelope.messageType === CoreMessageType.SessionStart) return await this.startSession(envelope, context);
+      if (envelope.messageType === CoreMessageType.Signal || envelope.messageType === CoreMessageType.Progress) {
+        return this.ambient(envelope);
+      }
+      return await this.sessionMessage(envelope);
+    } catch (error) {
+      return this.failure(error);
+    }
+  }
+
+  private async startSession(envelope: Envelope, context: SenderContext): Promise<KernelOutcome> {
+    const sessionId = envelope.sessionId;
+    if (!isValidSessionId(sessionId)) throw new MacpError("InvalidSessionId", `invalid session_id '${sessionId}'`);
+    const modeEntry = this.modes.get(envelope.mode);
+    if (!modeEntry) throw new MacpError("UnknownMode", `mode '${envelope.mode}' is not registered`);
+    const payload = validateSessionStart(modeEntry, envelope.payload);
+    const section = async (): Promise<KernelOutcome> => {
+      const existing = this.sessions.get(sessionId);
+      if (existing) {
+        if (existing.seen.has(envelope.messageId)) return this.duplicate(existing.record.status);
+        throw new MacpError("SessionAlreadyExists", `session '${sessionId}' already exists`);
+      }
+      const now = this.clock.now();
+      const limit = context.maxOpenSessions;
+      if (limit !== undefined && limit !== null && this.openSessionsOf(context.sender, now) >= limit) {
+        throw new MacpError("RateLimited", `max_open_sessions (${limit}) reached`);
+      }
+      const policy = this.policies.resolveForSession(payload.policyVersion, envelope.mode);
+      const entry = this.incomingEntry(envelope, 1, now);
+      const record = createSession(modeEntry, { entry, payload, policyVersion: policy.policyId, policy });
+      const binding: LogEntry = this.internalEntry(record, POLICY_BINDING_TYPE, bindingPayload(policy), now);
+      await this.durably(sessionId, [entry, binding]);
+      const live: LiveSession = {
+        record: { ...record, logLength: 2 },
+        seen: new Set([envelope.messageId]),
+        activity: new Map(),
+      };
+      this.sessions.set(sessionId, live);
+      this.accepted.publish(sessionId, { seq: 1, envelope: envelopeOf(entry) });
+      this.emit("CREATED", sessionId, now);
+      return this.success(live.record.status, now);
+    };
+    const guarded = (): Promise<KernelOutcome> => this.mutex.run(`session:${sessionId}`, section);
+    // max_open_sessions is counted across the initiator's sessions, so its check and the insert
+    // must not interleave with another start by the same initiator.
+    return context.maxOpenSessions === undefined || context.maxOpenSessions === null
+      ? guarded()
+      : this.mutex.run(`initiator:${context.sender}`, guarded);
+  }
+
+  private ambient(envelope: Envelope): KernelOutcome {
+    if (envelope.payload.length > 0) {
+      if (envelope.messageType === CoreMessageType.Signal) {
+        const signal = decodeSignal(envelope.payload);
+        if (signal.signalType.trim() === "") throw new MacpError("InvalidPayload", "signal_type must not be blank");
+      } else {
+        decodeProgress(envelope.payload);
+      }
+    }
+    this.signals.publish(envelope);
+    return this.success("Open", this.clock.now());
+  }
+
+  private async sessionMessage(envelope: Envelope): Promise<KernelOutcome> {
+    const sessionId = envelope.sessionId;
+    if (!this.sessions.has(sessionId)) throw new MacpError("UnknownSession", `session '${sessionId}' not found`);
+    return this.mutex.run(`session:${sessionId}`, async () => {
+      const live = this.sessions.get(sessionId);
+      if (!live) throw new MacpError("UnknownSession", `session '${sessionId}' not found`);
+      if (live.seen.has(envelope.messageId)) return this.duplicate(live.record.status);
+      if (envelope.mode !== live.record.mode) {
+        throw new MacpError("InvalidEnvelope", "envelope mode does not match the session mode");
+      }
+      const now = this.clock.now();
+      if (await this.expireIfDue(live, now)) throw new MacpError("TtlExpired", "session TTL expired");
+      if (live.record.status !== "Open") throw new MacpError("SessionNotOpen", `session is ${live.record.status}`);
+      const modeEntry = this.modes.get(live.record.mode);
+      if (!modeEntry) throw new MacpError("UnknownMode", `mode '${live.record.mode}' is not registered`);
+      const entry = this.incomingEntry(envelope, live.record.lastSeq + 1, now);
+      const next = applyMessage(modeEntry, live.record, entry);
+      await this.durably(sessionId, [entry]);
+      live.record = { ...next, logLength: live.record.logLength + 1 };
+      live.seen.add(envelope.messageId);
+      const activity = live.activity.get(envelope.sender);
+      live.activity.set(envelope.sender, {
+        lastMessageAtUnixMs: now,
+        messageCount: (activity?.messageCount ?? 0) + 1,
+      });
+      this.accepted.publish(sessionId, { seq: entry.seq, envelope: envelopeOf(entry) });
+      const resolved = live.record.status === "Resolved";
+      if (resolved) this.emit("RESOLVED", sessionId, now);
+      if (resolved || (this.snapshotEvery > 0 && live.record.logLength % this.snapshotEvery === 0)) {
+        this.scheduleSnapshot(sessionId);
+      }
+      return this.success(live.record.status, now);
+    });
+  }
+
+  /** Cancels a session (protocol.md §2.8). Throws for unknown sessions and unauthorized callers. */
+  async cancel(sessionId: string, caller: string, reason: string): Promise<KernelOutcome> {
+    await this.authorizeControl(sessionId, caller, "cancel");
+    return this.control(sessionId, async (live, now) => {
+      if (isTerminal(live.record.status)) return this.success(live.record.status, now);
+      const payload = SessionCancelPayload.encode({ reason, cancelledBy: caller }).finish();
+      await this.transition(live, CoreMessageType.SessionCancel, payload, now, "CANCELLED");
+      return this.success(live.record.status, now);
+    });
+  }
+
+  /** Suspends an open session; its TTL stops running until resumed. */
+  async suspend(sessionId: string, caller: string, reason: string): Promise<KernelOutcome> {
+    await this.authorizeControl(sessionId, caller, "suspend");
+    return this.control(sessionId, async (live, now) => {
+      if (live.record.status !== "Open") throw new MacpError("SessionNotOpen", `session is ${live.record.status}`);
+      const payload = SessionSuspendPayload.encode({ reason, suspendedBy: caller }).finish();
+      await this.transition(live, CoreMessageType.SessionSuspend, payload, now, "SUSPENDED");
+      return this.success(live.record.status, now);
+    });
+  }
+
+  /** Resumes a suspended session, banking the suspended time into its deadline. */
+  async resume(sessionId: string, caller: string, reason: string): Promise<KernelOutcome> {
+    await this.authorizeControl(sessionId, caller, "resume");
+    return this.control(sessionId, async (live, now) => {
+      if (live.record.status !== "Suspended") {
+        throw new MacpError("SessionNotOpen", `session is ${live.record.status}`);
+      }
+      const banked = now - (live.record.suspendedAtUnixMs ?? now);
+      const payload = SessionResumePayload.encode({ reason, resumedBy: caller, bankedMs: banked }).finish();
+      const expired = live.record.accumulatedSuspendedMs + banked > MAX_SUSPEND_MS;
+      await this.transition(live, CoreMessageType.SessionResume, payload, now, expired ? "EXPIRED" : "RESUMED");
+      if (expired) throw new MacpError("TtlExpired", "cumulative suspension exceeded the cap");
+      return this.success(live.record.status, now);
+    });
+  }
+
+  private async authorizeControl(sessionId: string, caller: string, verb: string): Promise<void> {
+    const info = await this.getSession(sessionId);
+    if (!info) throw new MacpError("UnknownSession", `Session '${sessionId}' not found`);
+    const { record } = info;
+    if (caller === record.initiator) return;
+    if (isCommitmentAuthorized(record.policy, caller, record.initiator, record.participants)) return;
+    throw new MacpError("Forbidden", `FORBIDDEN: only the session initiator or policy-delegated roles can ${verb}`);
+  }
+
+  private async control(
+    sessionId: string,
+    section: (live: LiveSession, now: number) => Promise<KernelOutcome>,
+  ): Promise<KernelOutcome> {
+    try {
+      return await this.mutex.run(`session:${sessionId}`, async () => {
+        const live = this.sessions.get(sessionId);
+        if (!live) throw new MacpError("UnknownSession", `session '${sessionId}' not found`);
+        return section(live, this.clock.now());
+      });
+    } catch (error) {
+      return this.failure(error);
+    }
+  }
+
+  private async transition(
+    live: LiveSession,
+    messageType: string,
+    payload: Uint8Array,
+    now: number,
+    event: LifecycleEventType,
+  ): Promise<void> {
+    const entry = this.internalEntry(live.record, messageType, payload, now);
+    await this.durably(live.record.sessionId, [entry]);
+    live.record = { ...applyInternal(live.record, entry), logLength: live.record.logLength + 1 };
+    this.emit(event, live.record.sessionId, now);
+    this.scheduleSnapshot(live.record.sessionId);
+  }
+
+  /** Expires an open session past its deadline, or a suspended one past the suspension cap. */
+  private async expireIfDue(live: LiveSession, now: number): Promise<boolean> {
+    const { record } = live;
+    const due =
+      (record.status === "Open" && now > record.expiresAtUnixMs) ||
+      (record.status === "Suspended" &&
+        record.accumulatedSuspendedMs + (now - (record.suspendedAtUnixMs ?? now)) > MAX_SUSPEND_MS);
+    if (!due) return false;
+    await this.transition(live, CoreMessageType.TtlExpired, new Uint8Array(), now, "EXPIRED");
+    return true;
+  }
+
+  /** A session by id, expiring it first if its deadline passed (the "checked get"). */
+  async getSession(sessionId: string): Promise<SessionInfo | undefined> {
+    if (!this.sessions.has(sessionId)) return undefined;
+    await this.mutex.run(`session:${sessionId}`, async () => {
+      const live = this.sessions.get(sessionId);
+      if (live) await this.expireIfDue(live, this.clock.now());
+    });
+    return this.peekSession(sessionId);
+  }
+
+  /** A session by id without lazy expiry. */
+  peekSession(sessionId: string): SessionInfo | undefined {
+    const live = this.sessions.get(sessionId);
+    return live ? { record: live.record, activity: live.activity } : undefined;
+  }
+
+  /** Every session held by the kernel, any state, without lazy expiry. */
+  listSessions(): SessionInfo[] {
+    return [...this.sessions.values()].map((live) => ({ record: live.record, activity: live.activity }));
+  }
+
+  /** Replayable state (record + dedup set) of a session, for snapshots and determinism checks. */
+  sessionState(sessionId: string): SessionState | undefined {
+    const live = this.sessions.get(sessionId);
+    return live ? { record: live.record, seenMessageIds: [...live.seen] } : undefined;
+  }
+
+  /** Accepted envelopes with sequence greater than `afterSeq`, from durable storage. */
+  async history(sessionId: string, afterSeq: number): Promise<AcceptedEnvelope[]> {
+    const entries = await this.store.loadLogAfter(sessionId, afterSeq);
+    return entries.map((entry) => ({ seq: entry.seq, envelope: envelopeOf(entry) }));
+  }
+
+  /** Live accepted envelopes of one session, in acceptance order. */
+  subscribeSession(sessionId: string, listener: (event: AcceptedEnvelope) => void): () => void {
+    return this.accepted.subscribe(sessionId, listener);
+  }
+
+  /** Session lifecycle transitions. */
+  subscribeLifecycle(listener: (event: LifecycleEvent) => void): () => void {
+    return this.lifecycle.subscribe(listener);
+  }
+
+  /** Accepted Signal and Progress envelopes. */
+  subscribeSignals(listener: (envelope: Envelope) => void): () => void {
+    return this.signals.subscribe(listener);
+  }
+
+  /** Number of live session-stream listeners. */
+  get sessionSubscriberCount(): number {
+    return this.accepted.size;
+  }
+
+  /** Expires every open session past its deadline (the periodic sweep). Returns how many expired. */
+  async sweep(): Promise<number> {
+    let expired = 0;
+    for (const sessionId of [...this.sessions.keys()]) {
+      const live = this.sessions.get(sessionId);
+      if (!live || live.record.status !== "Open" || this.clock.now() <= live.record.expiresAtUnixMs) continue;
+      try {
+        await this.mutex.run(`session:${sessionId}`, async () => {
+          if (await this.expireIfDue(live, this.clock.now())) expired++;
+        });
+      } catch (error) {
+        this.onBackgroundError(error, sessionId);
+      }
+    }
+    return expired;
+  }
+
+  /** Registers a policy and persists the registry; a storage failure rolls the registration back. */
+  async registerPolicy(descriptor: PolicyDescriptor): Promise<{ ok: boolean; error: string }> {
+    const result = this.policies.register(descriptor);
+    if (!result.ok) return result;
+    return this.persistRegistry("policies", () => this.policies.unregister(descriptor.policyId));
+  }
+
+  /** Unregisters a policy and persists the registry. */
+  async unregisterPolicy(policyId: string): Promise<{ ok: boolean; error: string }> {
+    const removed = this.policies.exportRegistered().find((p) => p.policyId === policyId);
+    const result = this.policies.unregister(policyId);
+    if (!result.ok || !removed) return result;
+    return this.persistRegistry("policies", () => this.policies.restore([...this.policies.exportRegistered(), removed]));
+  }
+
+  /** Registers an extension mode and persists the registry. */
+  async registerMode(descriptor: ModeDescriptor): Promise<{ ok: boolean; error: string }> {
+    const before = this.modes.exportState();
+    const result = this.modes.register(descriptor);
+    if (!result.ok) return result;
+    return this.persistRegistry("modes", () => this.modes.restore(before as never));
+  }
+
+  /** Unregisters an extension mode and persists the registry. */
+  async unregisterMode(mode: string): Promise<{ ok: boolean; error: string }> {
+    const before = this.modes.exportState();
+    const result = this.modes.unregister(mode);
+    if (!result.ok) return result;
+    return this.persistRegistry("modes", () => this.modes.restore(before as never));
+  }
+
+  /** Promotes a mode to standards-track (optionally renaming it) and persists the registry. */
+  async promoteMode(mode: string, promotedName?: string): Promise<{ ok: boolean; error: string; mode: string }> {
+    const before = this.modes.exportState();
+    const result = this.modes.promote(mode, promotedName);
+    if (!result.ok) return result;
+    const persisted = await this.persistRegistry("modes", () => this.modes.restore(before as never));
+    return { ...persisted, mode: persisted.ok ? result.mode : "" };
+  }
+
+  private async persistRegistry(kind: "policies" | "modes", rollback: () => void): Promise<{ ok: boolean; error: string }> {
+    const document =
+      kind === "policies" ? JSON.stringify(this.policies.exportRegistered()) : JSON.stringify(this.modes.exportState());
+    try {
+      await this.store.saveRegistry(kind, document);
+      return { ok: true, error: "" };
+    } catch (error) {
+      rollback();
+      return { ok: false, error: `storage failed: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+
+  /** Waits for background snapshots, then closes the store. */
+  async close(): Promise<void> {
+    for (const sessionId of this.sessions.keys()) this.scheduleSnapshot(sessionId);
+    await this.drain();
+    await this.store.close();
+  }
+
+  /** Waits until queued background work has finished. */
+  async drain(): Promise<void> {
+    while (this.background.size > 0) await Promise.all([...this.background]);
+  }
+
+  private scheduleSnapshot(sessionId: string): void {
+    const task = this.mutex
+      .run(`session:${sessionId}`, async () => {
+        const state = this.sessionState(sessionId);
+        if (!state) return;
+        await this.store.writeSnapshot(sessionId, {
+          logLength: state.record.logLength,
+          state: serializeSessionState(state),
+        });
+      })
+      .catch((error: unknown) => this.onBackgroundError(error, sessionId));
+    this.background.add(task);
+    void task.finally(() => this.background.delete(task));
+  }
+
+  private openSessionsOf(initiator: string, now: number): number {
+    let count = 0;
+    for (const live of this.sessions.values()) {
+      const r = live.record;
+      if (r.initiator === initiator && r.status === "Open" && now <= r.expiresAtUnixMs) count++;
+    }
+    return count;
+  }
+
+  private async durably(sessionId: string, entries: LogEntry[]): Promise<void> {
+    try {
+      await this.store.append(sessionId, entries);
+    } catch (error) {
+      throw new MacpError("StorageFailed", `storage append failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private incomingEntry(envelope: Envelope, seq: number, now: number): LogEntry {
+    return {
+      kind: "incoming",
+      seq,
+      sessionId: envelope.sessionId,
+      mode: envelope.mode,
+      messageType: envelope.messageType,
+      messageId: envelope.messageId,
+      sender: envelope.sender,
+      macpVersion: envelope.macpVersion,
+      timestampUnixMs: envelope.timestampUnixMs,
+      receivedAtUnixMs: now,
+      payload: envelope.payload,
+    };
+  }
+
+  private internalEntry(record: SessionRecord, messageType: string, payload: Uint8Array, now: number): LogEntry {
+    return {
+      kind: "internal",
+      seq: record.lastSeq,
+      sessionId: record.sessionId,
+      mode: record.mode,
+      messageType,
+      messageId: "",
+      sender: RUNTIME_SENDER,
+      macpVersion: PROTOCOL_VERSION,
+      timestampUnixMs: now,
+      receivedAtUnixMs: now,
+      payload,
+    };
+  }
+
+  private emit(type: LifecycleEventType, sessionId: string, now: number): void {
+    this.lifecycle.publish({ type, sessionId, observedAtUnixMs: now });
+  }
+
+  private success(status: SessionStatus, now: number): KernelOutcome {
+    return { ok: true, duplicate: false, status, error: undefined, atUnixMs: now };
+  }
+
+  private duplicate(status: SessionStatus): KernelOutcome {
+    return { ok: true, duplicate: true, status, error: undefined, atUnixMs: this.clock.now() };
+  }
+
+  private failure(error: unknown): KernelOutcome {
+    const macpError =
+      error instanceof MacpError
+        ? error
+        : new MacpError("StorageFailed", error instanceof Error ? error.message : String(error));
+    return { ok: false, duplicate: false, status: undefined, error: macpError, atUnixMs: this.clock.now() };
+  }
+}
