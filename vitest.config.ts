@@ -5,6 +5,9 @@ export default defineConfig({
     // Workspace packages resolve to their TypeScript sources, so tests never need a prior build.
     conditions: ["source"],
   },
+  ssr: {
+    resolve: { conditions: ["source"], externalConditions: ["source"] },
+  },
   test: {
     include: ["packages/*/test/**/*.test.ts", "services/*/test/**/*.test.ts", "tests/*/test/**/*.test.ts"],
     testTimeout: 30_000,
