@@ -1,0 +1,44 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { SPEC_DIR } from "./shared-paths.js";
+
+/** Reads one spec digest from the shared spec folder. */
+export function readSpec(name: string): string {
+  return readFileSync(join(SPEC_DIR, name), "utf8");
+}
+
+/**
+ * The lines of the section whose heading starts with `heading` (e.g. `"## 2."`), up to the next
+ * heading of the same or a higher level.
+ */
+export function section(markdown: string, heading: string): string[] {
+  const lines = markdown.split("\n");
+  const start = lines.findIndex((line) => line.startsWith(`${heading} `));
+  if (start < 0) throw new Error(`no section "${heading}"`);
+  const level = heading.split(" ")[0]!.length;
+  const end = lines.findIndex((line, index) => {
+    if (index <= start) return false;
+    const match = /^(#+) /.exec(line);
+    return match !== null && match[1]!.length <= level;
+  });
+  return lines.slice(start, end < 0 ? undefined : end);
+}
+
+/** The cells of a Markdown table row, or `undefined` for non-rows and separator rows. */
+export function tableCells(line: string): string[] | undefined {
+  if (!line.startsWith("|") || /^\|[\s|:-]+\|$/.test(line)) return undefined;
+  return line
+    .slice(1, line.endsWith("|") ? -1 : undefined)
+    .split("|")
+    .map((cell) => cell.trim());
+}
+
+/** A cell with its backticks removed. */
+export function plain(cell: string): string {
+  return cell.replace(/`/g, "");
+}
+
+/** The single backticked token of a cell such as `` `Envelope` ``, else `undefined`. */
+export function code(cell: string): string | undefined {
+  return /^`([^`]+)`$/.exec(cell)?.[1];
+}
