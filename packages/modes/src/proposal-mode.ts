@@ -1,0 +1,199 @@
+import { MacpError, proposal, type SessionStartPayload } from "@macp/protocol";
+import { evaluateProposal, parseProposalRules, type JsonValue, type ProposalRules } from "@macp/policy";
+import { authorizeCommitment, validateCommitment } from "./commitment-rules.js";
+import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "./mode-handler.js";
+import { isParticipant } from "./participants.js";
+import { decodeModePayload } from "./payload-decoding.js";
+import {
+  INITIAL_PROPOSAL_STATE,
+  proposalPolicyInput,
+  readProposalState,
+  writeProposalState,
+  type ProposalPhase,
+  type ProposalRecord,
+  type ProposalState,
+} from "./proposal-state.js";
+import { isBlank } from "./text.js";
+
+function invalid(message: string): MacpError {
+  return new MacpError("InvalidPayload", message);
+}
+
+function rulesOf(session: SessionView): ProposalRules {
+  return parseProposalRules(session.policy?.rules ?? {});
+}
+
+function satisfiesCriterion(session: SessionView, state: ProposalState, candidate: ProposalRecord, criterion: string): boolean {
+  const acceptedBy = (participant: string): boolean => state.accepts.get(participant) === candidate.proposal_id;
+  switch (criterion) {
+    case "counterparty":
+      return session.participants.filter((participant) => participant !== candidate.proposer).every(acceptedBy);
+    case "initiator":
+      return acceptedBy(session.initiator);
+    default:
+      // all_parties is also what any unrecognised criterion means.
+      return session.participants.length > 0 && session.participants.every(acceptedBy);
+  }
+}
+
+/** §6.3: the phase follows from the state, so it can move back as accepts and withdrawals change. */
+function refreshPhase(session: SessionView, rules: ProposalRules, state: ProposalState): ProposalState {
+  let phase: ProposalPhase = "Negotiating";
+  if (state.terminal_rejections.length > 0) {
+    phase = "TerminalRejected";
+  } else {
+    const live = [...state.proposals.values()].filter((record) => record.disposition === "Live");
+    if (live.some((record) => satisfiesCriterion(session, state, record, rules.acceptanceCriterion))) phase = "Converged";
+  }
+  return { ...state, phase };
+}
+
+function requireLive(state: ProposalState, proposalId: string): void {
+  if (state.proposals.get(proposalId)?.disposition !== "Live") throw invalid(`'${proposalId}' is not a live proposal`);
+}
+
+function withProposal(state: ProposalState, record: ProposalRecord): ProposalState {
+  const proposals = new Map(state.proposals);
+  proposals.set(record.proposal_id, record);
+  return { ...state, proposals };
+}
+
+function applyProposal(state: ProposalState, envelope: ModeEnvelope): ProposalState {
+  const payload = decodeModePayload(proposal.ProposalPayload, envelope.payload, "Proposal");
+  if (isBlank(payload.proposalId)) throw invalid("proposal_id must not be blank");
+  if (state.proposals.has(payload.proposalId)) throw invalid(`proposal id '${payload.proposalId}' is already used`);
+  return withProposal(state, {
+    proposal_id: payload.proposalId,
+    title: payload.title,
+    summary: payload.summary,
+    details: payload.details,
+    tags: payload.tags,
+    proposer: envelope.sender,
+    supersedes_proposal_id: null,
+    disposition: "Live",
+  });
+}
+
+function applyCounterProposal(rules: ProposalRules, state: ProposalState, envelope: ModeEnvelope): ProposalState {
+  const payload = decodeModePayload(proposal.CounterProposalPayload, envelope.payload, "CounterProposal");
+  if (isBlank(payload.proposalId)) throw invalid("proposal_id must not be blank");
+  if (isBlank(payload.supersedesProposalId)) throw invalid("supersedes_proposal_id must not be blank");
+  if (state.proposals.has(payload.proposalId)) throw invalid(`proposal id '${payload.proposalId}' is already used`);
+  // A withdrawn proposal may still be countered: only existence matters.
+  if (!state.proposals.has(payload.supersedesProposalId)) {
+    throw invalid(`superseded proposal '${payload.supersedesProposalId}' does not exist`);
+  }
+  const maxRounds = rules.counterProposalMaxRounds;
+  const counterCount = [...state.proposals.values()].filter((record) => record.supersedes_proposal_id !== null).length;
+  if (maxRounds > 0 && counterCount >= maxRounds) {
+    throw invalid(`counter-proposal limit reached: ${counterCount} of ${maxRounds} allowed`);
+  }
+  return withProposal(state, {
+    proposal_id: payload.proposalId,
+    title: payload.title,
+    summary: payload.summary,
+    details: payload.details,
+    tags: [],
+    proposer: envelope.sender,
+    supersedes_proposal_id: payload.supersedesProposalId,
+    disposition: "Live",
+  });
+}
+
+function applyAccept(state: ProposalState, envelope: ModeEnvelope): ProposalState {
+  const payload = decodeModePayload(proposal.AcceptPayload, envelope.payload, "Accept");
+  requireLive(state, payload.proposalId);
+  const accepts = new Map(state.accepts);
+  accepts.set(envelope.sender, payload.proposalId);
+  return { ...state, accepts };
+}
+
+function applyReject(rules: ProposalRules, state: ProposalState, envelope: ModeEnvelope): ProposalState {
+  const payload = decodeModePayload(proposal.RejectPayload, envelope.payload, "Reject");
+  requireLive(state, payload.proposalId);
+  const terminal = payload.terminal || rules.terminalOnAnyReject;
+  const rejection = { proposal_id: payload.proposalId, sender: envelope.sender, reason: payload.reason };
+  return {
+    ...state,
+    terminal_rejections: terminal ? [...state.terminal_rejections, rejection] : state.terminal_rejections,
+    rejections: [...state.rejections, { ...rejection, terminal }],
+  };
+}
+
+function applyWithdraw(state: ProposalState, envelope: ModeEnvelope): ProposalState {
+  const payload = decodeModePayload(proposal.WithdrawPayload, envelope.payload, "Withdraw");
+  if (isBlank(payload.proposalId)) throw invalid("proposal_id must not be blank");
+  const record = state.proposals.get(payload.proposalId);
+  if (record === undefined) throw invalid(`unknown proposal '${payload.proposalId}'`);
+  if (record.proposer !== envelope.sender) throw new MacpError("Forbidden", "only the proposer may withdraw a proposal");
+  if (record.disposition === "Withdrawn") throw invalid(`proposal '${payload.proposalId}' is already withdrawn`);
+  const withdrawn = withProposal(state, { ...record, disposition: "Withdrawn" });
+  return {
+    ...withdrawn,
+    accepts: new Map([...state.accepts].filter(([, proposalId]) => proposalId !== payload.proposalId)),
+    // The audit list keeps the rejection; only its terminal effect ends with the proposal.
+    terminal_rejections: state.terminal_rejections.filter((rejection) => rejection.proposal_id !== payload.proposalId),
+  };
+}
+
+function applyCommitment(session: SessionView, rules: ProposalRules, state: ProposalState, envelope: ModeEnvelope): ModeOutcome {
+  validateCommitment(session, envelope.payload);
+  const ready = refreshPhase(session, rules, state);
+  if (ready.phase !== "Converged" && ready.phase !== "TerminalRejected") {
+    throw invalid("a commitment needs a converged or terminally rejected negotiation");
+  }
+  const verdict = evaluateProposal(session.policy, proposalPolicyInput(ready));
+  if (!verdict.allowed) return rejected(MacpError.policyDenied(verdict.reasons));
+  return accepted(writeProposalState({ ...ready, phase: "Committed" }), envelope.payload);
+}
+
+function step(session: SessionView, stored: JsonValue, envelope: ModeEnvelope): ModeOutcome {
+  const state = readProposalState(stored);
+  if (state.phase === "Committed") return rejected(new MacpError("SessionNotOpen", "the negotiation is already committed"));
+  const rules = rulesOf(session);
+  const next = (updated: ProposalState): ModeOutcome => accepted(writeProposalState(refreshPhase(session, rules, updated)));
+  switch (envelope.messageType) {
+    case "Proposal":
+      return next(applyProposal(state, envelope));
+    case "CounterProposal":
+      return next(applyCounterProposal(rules, state, envelope));
+    case "Accept":
+      return next(applyAccept(state, envelope));
+    case "Reject":
+      return next(applyReject(rules, state, envelope));
+    case "Withdraw":
+      return next(applyWithdraw(state, envelope));
+    case "Commitment":
+      return applyCommitment(session, rules, state, envelope);
+    default:
+      throw invalid(`message type '${envelope.messageType}' is not part of proposal mode`);
+  }
+}
+
+/**
+ * `macp.mode.proposal.v1` (modes-and-policy.md §6): proposals, counter-proposals, accepts,
+ * rejects and withdrawals among declared participants until the acceptance criterion converges
+ * or a terminal rejection stands, then a Commitment.
+ */
+export const proposalMode: ModeHandler = {
+  start(session: SessionView, _payload: SessionStartPayload): ModeOutcome {
+    if (session.participants.length === 0) return rejected(invalid("proposal mode needs at least one participant"));
+    return accepted(writeProposalState(INITIAL_PROPOSAL_STATE));
+  },
+
+  apply(session: SessionView, state: JsonValue, envelope: ModeEnvelope): ModeOutcome {
+    const denied =
+      envelope.messageType === "Commitment"
+        ? authorizeCommitment(session, envelope.sender)
+        : isParticipant(session, envelope.sender)
+          ? undefined
+          : new MacpError("Forbidden", `${envelope.sender} is not a declared participant`);
+    if (denied !== undefined) return rejected(denied);
+    try {
+      return step(session, state, envelope);
+    } catch (error) {
+      if (error instanceof MacpError) return rejected(error);
+      throw error;
+    }
+  },
+};

@@ -1,0 +1,146 @@
+import type { JsonValue, ProposalPolicyInput } from "@macp/policy";
+import {
+  bytesJson,
+  corruptState,
+  field,
+  mapJson,
+  readArray,
+  readBoolean,
+  readBytes,
+  readEnum,
+  readMap,
+  readNullableString,
+  readObject,
+  readString,
+  readStrings,
+} from "./state-json.js";
+
+/** Proposal phases (§6.3). */
+export const PROPOSAL_PHASES = ["Negotiating", "Converged", "TerminalRejected", "Committed"] as const;
+/** A proposal-mode phase. */
+export type ProposalPhase = (typeof PROPOSAL_PHASES)[number];
+
+/** Whether a proposal may still be accepted. */
+export type Disposition = "Live" | "Withdrawn";
+const DISPOSITIONS: readonly Disposition[] = ["Live", "Withdrawn"];
+
+/** A stored proposal or counter-proposal (`supersedes_proposal_id` non-null for the latter). */
+export interface ProposalRecord {
+  readonly proposal_id: string;
+  readonly title: string;
+  readonly summary: string;
+  readonly details: Uint8Array;
+  readonly tags: readonly string[];
+  readonly proposer: string;
+  readonly supersedes_proposal_id: string | null;
+  readonly disposition: Disposition;
+}
+
+/** A terminal rejection still in force. */
+export interface TerminalRejection {
+  readonly proposal_id: string;
+  readonly sender: string;
+  readonly reason: string;
+}
+
+/** Audit record of every Reject, with the terminal flag as computed at the time. */
+export interface RejectionRecord extends TerminalRejection {
+  readonly terminal: boolean;
+}
+
+/** Proposal mode state (§6.1). */
+export interface ProposalState {
+  readonly proposals: ReadonlyMap<string, ProposalRecord>;
+  /** Latest Accept per participant: sender → proposal id. */
+  readonly accepts: ReadonlyMap<string, string>;
+  readonly terminal_rejections: readonly TerminalRejection[];
+  readonly rejections: readonly RejectionRecord[];
+  readonly phase: ProposalPhase;
+}
+
+/** State right after SessionStart. */
+export const INITIAL_PROPOSAL_STATE: ProposalState = {
+  proposals: new Map(),
+  accepts: new Map(),
+  terminal_rejections: [],
+  rejections: [],
+  phase: "Negotiating",
+};
+
+function readProposal(value: JsonValue): ProposalRecord {
+  const object = readObject(value, "proposal");
+  return {
+    proposal_id: readString(object, "proposal_id"),
+    title: readString(object, "title"),
+    summary: readString(object, "summary"),
+    details: readBytes(object, "details"),
+    tags: readStrings(object, "tags"),
+    proposer: readString(object, "proposer"),
+    supersedes_proposal_id: readNullableString(object, "supersedes_proposal_id"),
+    disposition: readEnum(object, "disposition", DISPOSITIONS),
+  };
+}
+
+function readAccept(value: JsonValue): string {
+  if (typeof value !== "string") throw corruptState("accepts holds a non-string proposal id");
+  return value;
+}
+
+function readTerminalRejection(value: JsonValue): TerminalRejection {
+  const object = readObject(value, "terminal rejection");
+  return {
+    proposal_id: readString(object, "proposal_id"),
+    sender: readString(object, "sender"),
+    reason: readString(object, "reason"),
+  };
+}
+
+function readRejection(value: JsonValue): RejectionRecord {
+  const object = readObject(value, "rejection");
+  return { ...readTerminalRejection(object), terminal: readBoolean(object, "terminal") };
+}
+
+/**
+ * Parses stored proposal state.
+ *
+ * @throws MacpError `InvalidModeState` (`INVALID_ENVELOPE`) when the JSON lacks the shape.
+ */
+export function readProposalState(json: JsonValue): ProposalState {
+  const object = readObject(json, "proposal state");
+  return {
+    proposals: readMap(object, "proposals", readProposal),
+    accepts: readMap(object, "accepts", readAccept),
+    terminal_rejections: readArray(field(object, "terminal_rejections"), "terminal_rejections").map(readTerminalRejection),
+    rejections: readArray(field(object, "rejections"), "rejections").map(readRejection),
+    phase: readEnum(object, "phase", PROPOSAL_PHASES),
+  };
+}
+
+function proposalJson(proposal: ProposalRecord): JsonValue {
+  return {
+    proposal_id: proposal.proposal_id,
+    title: proposal.title,
+    summary: proposal.summary,
+    details: bytesJson(proposal.details),
+    tags: [...proposal.tags],
+    proposer: proposal.proposer,
+    supersedes_proposal_id: proposal.supersedes_proposal_id,
+    disposition: proposal.disposition,
+  };
+}
+
+/** Proposal state as its canonical JSON document (declaration order, maps sorted by key). */
+export function writeProposalState(state: ProposalState): JsonValue {
+  return {
+    proposals: mapJson(state.proposals, proposalJson),
+    accepts: mapJson(state.accepts, (proposalId) => proposalId),
+    terminal_rejections: state.terminal_rejections.map((rejection) => ({ ...rejection })),
+    rejections: state.rejections.map((rejection) => ({ ...rejection })),
+    phase: state.phase,
+  };
+}
+
+/** What the Proposal evaluator reads: every proposal ever made, withdrawn ones included. */
+export function proposalPolicyInput(state: ProposalState): ProposalPolicyInput {
+  return { proposals: mapJson(state.proposals, (record) => record) };
+}

@@ -1,0 +1,118 @@
+import { MacpError } from "@macp/protocol";
+import type { JsonValue } from "@macp/policy";
+
+/** A JSON object as parsed from stored mode state. */
+export type JsonObject = { readonly [key: string]: JsonValue };
+
+/** The error for stored mode state that does not have the mode's shape (`INVALID_ENVELOPE`). */
+export function corruptState(detail: string): MacpError {
+  return new MacpError("InvalidModeState", `stored mode state is invalid: ${detail}`);
+}
+
+/** Reads `value` as a JSON object. */
+export function readObject(value: JsonValue | undefined, what: string): JsonObject {
+  if (value === null || value === undefined || typeof value !== "object" || Array.isArray(value)) {
+    throw corruptState(`${what} is not an object`);
+  }
+  return value;
+}
+
+/** Reads `value` as a JSON array. */
+export function readArray(value: JsonValue | undefined, what: string): readonly JsonValue[] {
+  if (!Array.isArray(value)) throw corruptState(`${what} is not an array`);
+  return value;
+}
+
+/** Reads an own field of `object`; inherited names such as `__proto__` never count as present. */
+export function field(object: JsonObject, key: string): JsonValue | undefined {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
+}
+
+/** Reads a string field. */
+export function readString(object: JsonObject, key: string): string {
+  const value = field(object, key);
+  if (typeof value !== "string") throw corruptState(`${key} is not a string`);
+  return value;
+}
+
+/** Reads a string-or-null field. */
+export function readNullableString(object: JsonObject, key: string): string | null {
+  const value = field(object, key);
+  if (value === null) return null;
+  if (typeof value !== "string") throw corruptState(`${key} is not a string or null`);
+  return value;
+}
+
+/** Reads a finite number field. */
+export function readNumber(object: JsonObject, key: string): number {
+  const value = field(object, key);
+  if (typeof value !== "number" || !Number.isFinite(value)) throw corruptState(`${key} is not a number`);
+  return value;
+}
+
+/** Reads a boolean field. */
+export function readBoolean(object: JsonObject, key: string): boolean {
+  const value = field(object, key);
+  if (typeof value !== "boolean") throw corruptState(`${key} is not a boolean`);
+  return value;
+}
+
+/** Reads one of a closed set of strings. */
+export function readEnum<T extends string>(object: JsonObject, key: string, values: readonly T[]): T {
+  const value = readString(object, key);
+  if (!(values as readonly string[]).includes(value)) throw corruptState(`${key} has unknown value '${value}'`);
+  return value as T;
+}
+
+/** Reads a byte field stored as an array of integers 0..255. */
+export function readBytes(object: JsonObject, key: string): Uint8Array {
+  const items = readArray(field(object, key), key);
+  const bytes = new Uint8Array(items.length);
+  items.forEach((item, index) => {
+    if (typeof item !== "number" || !Number.isInteger(item) || item < 0 || item > 255) {
+      throw corruptState(`${key} is not a byte array`);
+    }
+    bytes[index] = item;
+  });
+  return bytes;
+}
+
+/** Reads an array of strings. */
+export function readStrings(object: JsonObject, key: string): string[] {
+  return readArray(field(object, key), key).map((item) => {
+    if (typeof item !== "string") throw corruptState(`${key} holds a non-string`);
+    return item;
+  });
+}
+
+/** Reads a JSON object keyed by id into a Map, converting each value. */
+export function readMap<T>(object: JsonObject, key: string, read: (value: JsonValue, id: string) => T): Map<string, T> {
+  const entries = Object.entries(readObject(field(object, key), key));
+  return new Map(entries.map(([id, value]) => [id, read(value, id)]));
+}
+
+/** Bytes in their stored JSON form: an array of integers. */
+export function bytesJson(bytes: Uint8Array): JsonValue {
+  return Array.from(bytes);
+}
+
+/** Byte-wise (UTF-8) ascending order, which is code-point order rather than UTF-16 order. */
+export function compareBytewise(left: string, right: string): number {
+  const a = Array.from(left, (char) => char.codePointAt(0) ?? 0);
+  const b = Array.from(right, (char) => char.codePointAt(0) ?? 0);
+  const length = Math.min(a.length, b.length);
+  for (let index = 0; index < length; index += 1) {
+    const difference = (a[index] ?? 0) - (b[index] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return a.length - b.length;
+}
+
+/**
+ * A map as a plain object with keys in byte-wise order, the stored form of id-keyed maps.
+ * `Object.fromEntries` defines own data properties, so ids such as `__proto__` stay ordinary keys.
+ */
+export function mapJson<T, U>(map: ReadonlyMap<string, T>, write: (value: T) => U): Record<string, U> {
+  const keys = [...map.keys()].sort(compareBytewise);
+  return Object.fromEntries(keys.map((key) => [key, write(map.get(key) as T)]));
+}
