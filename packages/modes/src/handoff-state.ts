@@ -1,0 +1,97 @@
+import type { JsonValue } from "@macp/policy";
+import {
+  bytesJson,
+  mapJson,
+  readArray,
+  readBytes,
+  readEnum,
+  readMap,
+  readNullableString,
+  readNumber,
+  readObject,
+  readString,
+} from "./state-json.js";
+
+/** Where an offer stands; the names are the stored vocabulary (§4.1). */
+export const HANDOFF_DISPOSITIONS = ["Offered", "Accepted", "Declined"] as const;
+/** A handoff offer disposition. */
+export type HandoffDisposition = (typeof HANDOFF_DISPOSITIONS)[number];
+
+/** One offer, fields in the reference serializer's declaration order (§8.1). */
+export interface HandoffOffer {
+  readonly handoff_id: string;
+  readonly target_participant: string;
+  readonly scope: string;
+  readonly reason: string;
+  readonly offered_by: string;
+  readonly disposition: HandoffDisposition;
+  readonly accepted_by: string | null;
+  readonly declined_by: string | null;
+  readonly outcome_reason: string | null;
+  /** The offer envelope's own timestamp, so implicit accept replays identically. */
+  readonly offered_at_ms: number;
+}
+
+/** One HandoffContext message. */
+export interface HandoffContext {
+  readonly content_type: string;
+  readonly context: Uint8Array;
+  readonly sender: string;
+}
+
+/** Handoff mode state (§8.1): offers and context lists keyed by `handoff_id`. */
+export interface HandoffState {
+  readonly offers: ReadonlyMap<string, HandoffOffer>;
+  readonly contexts: ReadonlyMap<string, readonly HandoffContext[]>;
+}
+
+/** State right after SessionStart. */
+export const INITIAL_HANDOFF_STATE: HandoffState = { offers: new Map(), contexts: new Map() };
+
+function readOffer(value: JsonValue): HandoffOffer {
+  const object = readObject(value, "offer");
+  return {
+    handoff_id: readString(object, "handoff_id"),
+    target_participant: readString(object, "target_participant"),
+    scope: readString(object, "scope"),
+    reason: readString(object, "reason"),
+    offered_by: readString(object, "offered_by"),
+    disposition: readEnum(object, "disposition", HANDOFF_DISPOSITIONS),
+    accepted_by: readNullableString(object, "accepted_by"),
+    declined_by: readNullableString(object, "declined_by"),
+    outcome_reason: readNullableString(object, "outcome_reason"),
+    offered_at_ms: readNumber(object, "offered_at_ms"),
+  };
+}
+
+function readContext(value: JsonValue): HandoffContext {
+  const object = readObject(value, "context");
+  return {
+    content_type: readString(object, "content_type"),
+    context: readBytes(object, "context"),
+    sender: readString(object, "sender"),
+  };
+}
+
+/**
+ * Parses stored handoff state.
+ *
+ * @throws MacpError `InvalidModeState` (`INVALID_ENVELOPE`) when the JSON lacks the shape.
+ */
+export function readHandoffState(json: JsonValue): HandoffState {
+  const object = readObject(json, "handoff state");
+  return {
+    offers: readMap(object, "offers", readOffer),
+    contexts: readMap(object, "contexts", (list) => readArray(list, "contexts").map(readContext)),
+  };
+}
+
+/** Handoff state as its canonical JSON document (declaration order, maps sorted by key). */
+export function writeHandoffState(state: HandoffState): JsonValue {
+  return {
+    offers: mapJson(state.offers, (offer) => ({ ...offer })),
+    contexts: mapJson(state.contexts, (list) =>
+      list.map((entry) => ({ content_type: entry.content_type, context: bytesJson(entry.context), sender: entry.sender })),
+    ),
+  };
+}
