@@ -40,7 +40,7 @@ export const corePayloadSchemas = {
     scalar(6, "ttl_ms", "int64"),
     repeatedNested(7, "roots", root),
     scalar(8, "context_id", "string"),
-    stringMap("SessionStartPayload", 9, "extensions", "bytes"),
+    stringMap(`${V1}.SessionStartPayload`, 9, "extensions", "bytes"),
   ]),
   CommitmentPayload: messageSchema(`${V1}.CommitmentPayload`, [
     scalar(1, "commitment_id", "string"),
