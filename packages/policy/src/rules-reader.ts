@@ -1,5 +1,6 @@
 import { hasFloatForm } from "./json-number-form.js";
 import type { JsonValue } from "./policy-definition.js";
+import { formatSerdeFloat } from "./rust-number-format.js";
 
 /** A JSON object as found inside policy rules. */
 export type JsonObject = { readonly [key: string]: JsonValue };
@@ -23,7 +24,9 @@ function describe(value: JsonValue, container: object, key: string): string {
     case "boolean":
       return `boolean \`${String(value)}\``;
     case "number":
-      return hasFloatForm(value, container, key) ? `floating point \`${value}\`` : `integer \`${value}\``;
+      return hasFloatForm(value, container, key)
+        ? `floating point \`${formatSerdeFloat(value)}\``
+        : `integer \`${value}\``;
     case "string":
       return `string ${JSON.stringify(value)}`;
     default:
