@@ -42,3 +42,19 @@ export function plain(cell: string): string {
 export function code(cell: string): string | undefined {
   return /^`([^`]+)`$/.exec(cell)?.[1];
 }
+
+/** The body rows (below the header separator) of every Markdown table in `lines`, as cells. */
+export function tableBodyRows(lines: readonly string[]): string[][] {
+  const rows: string[][] = [];
+  let inBody = false;
+  for (const line of lines) {
+    if (!line.startsWith("|")) {
+      inBody = false;
+    } else if (/^\|[\s|:-]+\|$/.test(line)) {
+      inBody = true;
+    } else if (inBody) {
+      rows.push(tableCells(line) ?? []);
+    }
+  }
+  return rows;
+}

@@ -1,4 +1,4 @@
-import { code, plain, readSpec, section, tableCells } from "./spec-markdown.js";
+import { code, plain, readSpec, section, tableBodyRows, tableCells } from "./spec-markdown.js";
 
 /** One row of a wire.md §2 message table. */
 export interface SpecField {
@@ -43,10 +43,9 @@ const wire = readSpec("wire.md");
 
 function fileTable(): Map<string, { package: string; syntax: string; imports: string[] }> {
   const files = new Map<string, { package: string; syntax: string; imports: string[] }>();
-  for (const line of section(wire, "### 1.1")) {
-    const cells = tableCells(line);
-    const path = cells?.[0] === undefined ? undefined : code(cells[0]);
-    if (cells === undefined || path === undefined || !path.endsWith(".proto")) continue;
+  for (const cells of tableBodyRows(section(wire, "### 1.1"))) {
+    const path = code(cells[0] ?? "");
+    if (path === undefined || !path.endsWith(".proto")) continue;
     const imports = [...(cells[3] ?? "").matchAll(/`([^`]+\.proto)`/g)].map((match) => match[1]!);
     files.set(path, { syntax: cells[1] ?? "", package: plain(cells[2] ?? ""), imports });
   }
@@ -56,9 +55,8 @@ function fileTable(): Map<string, { package: string; syntax: string; imports: st
 function countTable(): { perFile: Map<string, [number, number]>; total: [number, number] } {
   const perFile = new Map<string, [number, number]>();
   let total: [number, number] = [-1, -1];
-  for (const line of section(wire, "### 2.5")) {
-    const cells = tableCells(line);
-    if (cells === undefined || cells.length !== 3) continue;
+  for (const cells of tableBodyRows(section(wire, "### 2.5"))) {
+    if (cells.length !== 3) continue;
     const numbers = cells.slice(1).map((cell) => Number(/\d+/.exec(cell)?.[0] ?? Number.NaN));
     const pair: [number, number] = [numbers[0] ?? Number.NaN, numbers[1] ?? Number.NaN];
     const path = code(cells[0]!);
@@ -101,9 +99,9 @@ export function specFiles(): Map<string, SpecFile> {
       current.enums.set(enumHeading[1]!, currentEnum);
       continue;
     }
-    const cells = tableCells(line);
-    const first = cells?.[0] === undefined ? undefined : code(cells[0]);
-    if (cells === undefined || first === undefined || current === undefined) continue;
+    const cells = tableCells(line) ?? [];
+    const first = code(cells[0] ?? "");
+    if (first === undefined || current === undefined) continue;
     if (cells.length === 2 && currentEnum !== undefined) {
       currentEnum.push([first, Number(cells[1])]);
     } else if (cells.length === 5) {
@@ -136,9 +134,8 @@ export function specRpcs(): SpecRpc[] {
     "bidirectional (stream → stream)": [true, true],
   };
   const rpcs: SpecRpc[] = [];
-  for (const line of section(wire, "### 3.1")) {
-    const cells = tableCells(line);
-    if (cells === undefined || !/^\d+$/.test(cells[0] ?? "")) continue;
+  for (const cells of tableBodyRows(section(wire, "### 3.1"))) {
+    if (!/^\d+$/.test(cells[0] ?? "")) continue;
     const kind = streaming[cells[4] ?? ""];
     if (kind === undefined) throw new Error(`unknown streaming kind "${cells[4]}"`);
     rpcs.push({
@@ -156,17 +153,15 @@ export function specRpcs(): SpecRpc[] {
 /** wire.md §4.1 (core, mode `*`) and §4.2 (per mode) payload rows naming a concrete mode. */
 export function specPayloadRows(): SpecPayloadRow[] {
   const rows: SpecPayloadRow[] = [];
-  for (const line of section(wire, "### 4.1")) {
-    const cells = tableCells(line);
-    const messageType = cells?.[0] === undefined ? undefined : code(cells[0]);
-    if (cells === undefined || messageType === undefined) continue;
+  for (const cells of tableBodyRows(section(wire, "### 4.1"))) {
+    const messageType = code(cells[0] ?? "");
+    if (messageType === undefined) continue;
     rows.push({ mode: "*", messageType, payloadType: plain(cells[1] ?? "") });
   }
-  for (const line of section(wire, "### 4.2")) {
-    const cells = tableCells(line);
-    const mode = cells?.[0] === undefined ? undefined : code(cells[0]);
-    const messageType = cells?.[1] === undefined ? undefined : code(cells[1]);
-    if (cells === undefined || mode === undefined || messageType === undefined) continue;
+  for (const cells of tableBodyRows(section(wire, "### 4.2"))) {
+    const mode = code(cells[0] ?? "");
+    const messageType = code(cells[1] ?? "");
+    if (mode === undefined || messageType === undefined) continue;
     rows.push({ mode, messageType, payloadType: plain(cells[2] ?? "") });
   }
   return rows;
