@@ -1,15 +1,11 @@
-import { CommitmentPayload, DEFAULT_POLICY_ID, MacpError } from "@macp/protocol";
+import { DEFAULT_POLICY_ID, MacpError, decodeCommitment, type CommitmentPayload } from "@macp/protocol";
 import { isCommitmentAuthorized } from "@macp/policy";
 import type { SessionView } from "./mode-handler.js";
-import { decodeModePayload } from "./payload-decoding.js";
 import { isBlank } from "./text.js";
+import { forbidden, invalidPayload } from "./step-errors.js";
 
 const NEGATIVE_SUFFIXES = ["rejected", "failed", "declined"] as const;
 const POSITIVE_SUFFIXES = ["selected", "accepted", "completed", "approved"] as const;
-
-function invalid(message: string): MacpError {
-  return new MacpError("InvalidPayload", message);
-}
 
 /**
  * An empty `policy_version` names the default policy (RFC-MACP-0012), so it matches a session
@@ -29,30 +25,30 @@ function policyVersionMatches(session: SessionView, policyVersion: string): bool
  * @throws MacpError `InvalidPayload` (`INVALID_ENVELOPE`) on the first failed check.
  */
 export function validateCommitment(session: SessionView, payload: Uint8Array): CommitmentPayload {
-  const commitment = decodeModePayload(CommitmentPayload, payload, "Commitment");
-  if (isBlank(commitment.commitmentId)) throw invalid("commitment_id must not be blank");
-  if (isBlank(commitment.action)) throw invalid("action must not be blank");
-  if (isBlank(commitment.authorityScope)) throw invalid("authority_scope must not be blank");
-  if (isBlank(commitment.reason)) throw invalid("reason must not be blank");
+  const commitment = decodeCommitment(payload);
+  if (isBlank(commitment.commitmentId)) throw invalidPayload("commitment_id must not be blank");
+  if (isBlank(commitment.action)) throw invalidPayload("action must not be blank");
+  if (isBlank(commitment.authorityScope)) throw invalidPayload("authority_scope must not be blank");
+  if (isBlank(commitment.reason)) throw invalidPayload("reason must not be blank");
   if (commitment.modeVersion !== session.modeVersion) {
-    throw invalid("commitment mode_version does not match the session");
+    throw invalidPayload("commitment mode_version does not match the session");
   }
   if (commitment.configurationVersion !== session.configurationVersion) {
-    throw invalid("commitment configuration_version does not match the session");
+    throw invalidPayload("commitment configuration_version does not match the session");
   }
   if (!policyVersionMatches(session, commitment.policyVersion)) {
-    throw invalid("commitment policy_version does not match the session");
+    throw invalidPayload("commitment policy_version does not match the session");
   }
   const supersedes = commitment.supersedes;
   if (supersedes !== undefined && (isBlank(supersedes.sessionId) || isBlank(supersedes.commitmentHash))) {
-    throw invalid("supersedes requires a session_id and a commitment_hash");
+    throw invalidPayload("supersedes requires a session_id and a commitment_hash");
   }
   const action = commitment.action;
   if (NEGATIVE_SUFFIXES.some((suffix) => action.endsWith(suffix)) && commitment.outcomePositive) {
-    throw invalid(`action '${action}' requires outcome_positive=false`);
+    throw invalidPayload(`action '${action}' requires outcome_positive=false`);
   }
   if (POSITIVE_SUFFIXES.some((suffix) => action.endsWith(suffix)) && !commitment.outcomePositive) {
-    throw invalid(`action '${action}' requires outcome_positive=true`);
+    throw invalidPayload(`action '${action}' requires outcome_positive=true`);
   }
   return commitment;
 }
@@ -64,5 +60,5 @@ export function validateCommitment(session: SessionView, payload: Uint8Array): C
 export function authorizeCommitment(session: SessionView, sender: string): MacpError | undefined {
   return isCommitmentAuthorized(session.policy, sender, session.initiator, session.participants)
     ? undefined
-    : new MacpError("Forbidden", `${sender} may not commit this session`);
+    : forbidden(`${sender} may not commit this session`);
 }

@@ -1,18 +1,11 @@
-import { MacpError } from "@macp/protocol";
-
-/** Any generated protobuf message codec. */
-export interface PayloadCodec<T> {
-  decode(input: Uint8Array): T;
-}
+import { decodePayload } from "@macp/protocol";
 
 /**
- * Decodes a mode payload; a protobuf decode failure is `INVALID_ENVELOPE` (InvalidPayload).
- * Empty bytes decode to the all-default message on purpose: the field checks then reject it.
+ * Decodes the payload of `messageType` in `mode` as strictly as the reference runtime (invalid
+ * UTF-8, mismatched wire types and the like are `InvalidPayload` → `INVALID_ENVELOPE`). Empty
+ * bytes decode to the all-default message on purpose: the field checks then reject it.
+ * `T` must be the payload type the protocol binds to that pair.
  */
-export function decodeModePayload<T>(codec: PayloadCodec<T>, bytes: Uint8Array, what: string): T {
-  try {
-    return codec.decode(bytes);
-  } catch {
-    throw new MacpError("InvalidPayload", `${what} payload does not decode`);
-  }
+export function decodeModePayload<T>(mode: string, messageType: string, bytes: Uint8Array): T {
+  return decodePayload(mode, messageType, bytes) as T;
 }

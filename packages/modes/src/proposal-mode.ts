@@ -1,4 +1,4 @@
-import { MacpError, proposal, type SessionStartPayload } from "@macp/protocol";
+import { MacpError, ModeId, type SessionStartPayload, type proposal } from "@macp/protocol";
 import { evaluateProposal, parseProposalRules, type JsonValue, type ProposalRules } from "@macp/policy";
 import { authorizeCommitment, validateCommitment } from "./commitment-rules.js";
 import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "./mode-handler.js";
@@ -14,10 +14,7 @@ import {
   type ProposalState,
 } from "./proposal-state.js";
 import { isBlank } from "./text.js";
-
-function invalid(message: string): MacpError {
-  return new MacpError("InvalidPayload", message);
-}
+import { forbidden, invalidPayload, runStep } from "./step-errors.js";
 
 function rulesOf(session: SessionView): ProposalRules {
   return parseProposalRules(session.policy?.rules ?? {});
@@ -49,7 +46,7 @@ function refreshPhase(session: SessionView, rules: ProposalRules, state: Proposa
 }
 
 function requireLive(state: ProposalState, proposalId: string): void {
-  if (state.proposals.get(proposalId)?.disposition !== "Live") throw invalid(`'${proposalId}' is not a live proposal`);
+  if (state.proposals.get(proposalId)?.disposition !== "Live") throw invalidPayload(`'${proposalId}' is not a live proposal`);
 }
 
 function withProposal(state: ProposalState, record: ProposalRecord): ProposalState {
@@ -59,9 +56,9 @@ function withProposal(state: ProposalState, record: ProposalRecord): ProposalSta
 }
 
 function applyProposal(state: ProposalState, envelope: ModeEnvelope): ProposalState {
-  const payload = decodeModePayload(proposal.ProposalPayload, envelope.payload, "Proposal");
-  if (isBlank(payload.proposalId)) throw invalid("proposal_id must not be blank");
-  if (state.proposals.has(payload.proposalId)) throw invalid(`proposal id '${payload.proposalId}' is already used`);
+  const payload = decodeModePayload<proposal.ProposalPayload>(ModeId.Proposal, "Proposal", envelope.payload);
+  if (isBlank(payload.proposalId)) throw invalidPayload("proposal_id must not be blank");
+  if (state.proposals.has(payload.proposalId)) throw invalidPayload(`proposal id '${payload.proposalId}' is already used`);
   return withProposal(state, {
     proposal_id: payload.proposalId,
     title: payload.title,
@@ -75,18 +72,18 @@ function applyProposal(state: ProposalState, envelope: ModeEnvelope): ProposalSt
 }
 
 function applyCounterProposal(rules: ProposalRules, state: ProposalState, envelope: ModeEnvelope): ProposalState {
-  const payload = decodeModePayload(proposal.CounterProposalPayload, envelope.payload, "CounterProposal");
-  if (isBlank(payload.proposalId)) throw invalid("proposal_id must not be blank");
-  if (isBlank(payload.supersedesProposalId)) throw invalid("supersedes_proposal_id must not be blank");
-  if (state.proposals.has(payload.proposalId)) throw invalid(`proposal id '${payload.proposalId}' is already used`);
+  const payload = decodeModePayload<proposal.CounterProposalPayload>(ModeId.Proposal, "CounterProposal", envelope.payload);
+  if (isBlank(payload.proposalId)) throw invalidPayload("proposal_id must not be blank");
+  if (isBlank(payload.supersedesProposalId)) throw invalidPayload("supersedes_proposal_id must not be blank");
+  if (state.proposals.has(payload.proposalId)) throw invalidPayload(`proposal id '${payload.proposalId}' is already used`);
   // A withdrawn proposal may still be countered: only existence matters.
   if (!state.proposals.has(payload.supersedesProposalId)) {
-    throw invalid(`superseded proposal '${payload.supersedesProposalId}' does not exist`);
+    throw invalidPayload(`superseded proposal '${payload.supersedesProposalId}' does not exist`);
   }
   const maxRounds = rules.counterProposalMaxRounds;
   const counterCount = [...state.proposals.values()].filter((record) => record.supersedes_proposal_id !== null).length;
   if (maxRounds > 0 && counterCount >= maxRounds) {
-    throw invalid(`counter-proposal limit reached: ${counterCount} of ${maxRounds} allowed`);
+    throw invalidPayload(`counter-proposal limit reached: ${counterCount} of ${maxRounds} allowed`);
   }
   return withProposal(state, {
     proposal_id: payload.proposalId,
@@ -101,7 +98,7 @@ function applyCounterProposal(rules: ProposalRules, state: ProposalState, envelo
 }
 
 function applyAccept(state: ProposalState, envelope: ModeEnvelope): ProposalState {
-  const payload = decodeModePayload(proposal.AcceptPayload, envelope.payload, "Accept");
+  const payload = decodeModePayload<proposal.AcceptPayload>(ModeId.Proposal, "Accept", envelope.payload);
   requireLive(state, payload.proposalId);
   const accepts = new Map(state.accepts);
   accepts.set(envelope.sender, payload.proposalId);
@@ -109,7 +106,7 @@ function applyAccept(state: ProposalState, envelope: ModeEnvelope): ProposalStat
 }
 
 function applyReject(rules: ProposalRules, state: ProposalState, envelope: ModeEnvelope): ProposalState {
-  const payload = decodeModePayload(proposal.RejectPayload, envelope.payload, "Reject");
+  const payload = decodeModePayload<proposal.RejectPayload>(ModeId.Proposal, "Reject", envelope.payload);
   requireLive(state, payload.proposalId);
   const terminal = payload.terminal || rules.terminalOnAnyReject;
   const rejection = { proposal_id: payload.proposalId, sender: envelope.sender, reason: payload.reason };
@@ -121,12 +118,12 @@ function applyReject(rules: ProposalRules, state: ProposalState, envelope: ModeE
 }
 
 function applyWithdraw(state: ProposalState, envelope: ModeEnvelope): ProposalState {
-  const payload = decodeModePayload(proposal.WithdrawPayload, envelope.payload, "Withdraw");
-  if (isBlank(payload.proposalId)) throw invalid("proposal_id must not be blank");
+  const payload = decodeModePayload<proposal.WithdrawPayload>(ModeId.Proposal, "Withdraw", envelope.payload);
+  if (isBlank(payload.proposalId)) throw invalidPayload("proposal_id must not be blank");
   const record = state.proposals.get(payload.proposalId);
-  if (record === undefined) throw invalid(`unknown proposal '${payload.proposalId}'`);
-  if (record.proposer !== envelope.sender) throw new MacpError("Forbidden", "only the proposer may withdraw a proposal");
-  if (record.disposition === "Withdrawn") throw invalid(`proposal '${payload.proposalId}' is already withdrawn`);
+  if (record === undefined) throw invalidPayload(`unknown proposal '${payload.proposalId}'`);
+  if (record.proposer !== envelope.sender) throw forbidden("only the proposer may withdraw a proposal");
+  if (record.disposition === "Withdrawn") throw invalidPayload(`proposal '${payload.proposalId}' is already withdrawn`);
   const withdrawn = withProposal(state, { ...record, disposition: "Withdrawn" });
   return {
     ...withdrawn,
@@ -140,7 +137,7 @@ function applyCommitment(session: SessionView, rules: ProposalRules, state: Prop
   validateCommitment(session, envelope.payload);
   const ready = refreshPhase(session, rules, state);
   if (ready.phase !== "Converged" && ready.phase !== "TerminalRejected") {
-    throw invalid("a commitment needs a converged or terminally rejected negotiation");
+    throw invalidPayload("a commitment needs a converged or terminally rejected negotiation");
   }
   const verdict = evaluateProposal(session.policy, proposalPolicyInput(ready));
   if (!verdict.allowed) return rejected(MacpError.policyDenied(verdict.reasons));
@@ -166,7 +163,7 @@ function step(session: SessionView, stored: JsonValue, envelope: ModeEnvelope): 
     case "Commitment":
       return applyCommitment(session, rules, state, envelope);
     default:
-      throw invalid(`message type '${envelope.messageType}' is not part of proposal mode`);
+      throw invalidPayload(`message type '${envelope.messageType}' is not part of proposal mode`);
   }
 }
 
@@ -177,7 +174,7 @@ function step(session: SessionView, stored: JsonValue, envelope: ModeEnvelope): 
  */
 export const proposalMode: ModeHandler = {
   start(session: SessionView, _payload: SessionStartPayload): ModeOutcome {
-    if (session.participants.length === 0) return rejected(invalid("proposal mode needs at least one participant"));
+    if (session.participants.length === 0) return rejected(invalidPayload("proposal mode needs at least one participant"));
     return accepted(writeProposalState(INITIAL_PROPOSAL_STATE));
   },
 
@@ -187,13 +184,8 @@ export const proposalMode: ModeHandler = {
         ? authorizeCommitment(session, envelope.sender)
         : isParticipant(session, envelope.sender)
           ? undefined
-          : new MacpError("Forbidden", `${envelope.sender} is not a declared participant`);
+          : forbidden(`${envelope.sender} is not a declared participant`);
     if (denied !== undefined) return rejected(denied);
-    try {
-      return step(session, state, envelope);
-    } catch (error) {
-      if (error instanceof MacpError) return rejected(error);
-      throw error;
-    }
+    return runStep(() => step(session, state, envelope));
   },
 };

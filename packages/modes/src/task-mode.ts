@@ -1,4 +1,4 @@
-import { MacpError, task, type SessionStartPayload } from "@macp/protocol";
+import { MacpError, ModeId, type SessionStartPayload, type task } from "@macp/protocol";
 import { evaluateTask, parseTaskRules, type JsonValue } from "@macp/policy";
 import { authorizeCommitment, validateCommitment } from "./commitment-rules.js";
 import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "./mode-handler.js";
@@ -12,18 +12,11 @@ import {
   type TaskRecord,
   type TaskState,
 } from "./task-state.js";
+import { forbidden, invalidPayload, runStep } from "./step-errors.js";
 
 /** Deny reasons surfaced outside Commitment (§12.10), wire-visible in `details.reasons`. */
 const REASSIGNMENT_AFTER_REJECTION = "reassignment after rejection not allowed by policy";
 const ACTIVE_ASSIGNEE_REJECT = "active assignee cannot reject without allow_reassignment_on_reject policy";
-
-function invalid(message: string): MacpError {
-  return new MacpError("InvalidPayload", message);
-}
-
-function forbidden(message: string): MacpError {
-  return new MacpError("Forbidden", message);
-}
 
 function reassignmentAllowed(session: SessionView): boolean {
   return parseTaskRules(session.policy?.rules ?? {}).allowReassignmentOnReject;
@@ -42,8 +35,8 @@ function authorize(session: SessionView, envelope: ModeEnvelope): MacpError | un
 
 /** The task a message refers to; `task_id` must name it exactly. */
 function requireTask(state: TaskState, taskId: string): TaskRecord {
-  if (state.task === null) throw invalid("no task has been requested");
-  if (taskId !== state.task.task_id) throw invalid(`unknown task '${taskId}'`);
+  if (state.task === null) throw invalidPayload("no task has been requested");
+  if (taskId !== state.task.task_id) throw invalidPayload(`unknown task '${taskId}'`);
   return state.task;
 }
 
@@ -54,15 +47,15 @@ function isEligibleResponder(session: SessionView, requested: TaskRecord, sender
 }
 
 function requireAssigneeField(assignee: string, sender: string): void {
-  if (assignee !== "" && assignee !== sender) throw invalid("assignee must be empty or the sender");
+  if (assignee !== "" && assignee !== sender) throw invalidPayload("assignee must be empty or the sender");
 }
 
 function applyRequest(session: SessionView, state: TaskState, envelope: ModeEnvelope): TaskState {
-  const payload = decodeModePayload(task.TaskRequestPayload, envelope.payload, "TaskRequest");
-  if (state.task !== null) throw invalid("a session carries exactly one task");
-  if (payload.taskId === "") throw invalid("task_id must not be empty");
+  const payload = decodeModePayload<task.TaskRequestPayload>(ModeId.Task, "TaskRequest", envelope.payload);
+  if (state.task !== null) throw invalidPayload("a session carries exactly one task");
+  if (payload.taskId === "") throw invalidPayload("task_id must not be empty");
   if (payload.requestedAssignee !== "" && !isParticipant(session, payload.requestedAssignee)) {
-    throw invalid(`requested assignee ${payload.requestedAssignee} is not a declared participant`);
+    throw invalidPayload(`requested assignee ${payload.requestedAssignee} is not a declared participant`);
   }
   const record: TaskRecord = {
     task_id: payload.taskId,
@@ -77,9 +70,9 @@ function applyRequest(session: SessionView, state: TaskState, envelope: ModeEnve
 }
 
 function applyAccept(session: SessionView, state: TaskState, envelope: ModeEnvelope): TaskState {
-  const payload = decodeModePayload(task.TaskAcceptPayload, envelope.payload, "TaskAccept");
+  const payload = decodeModePayload<task.TaskAcceptPayload>(ModeId.Task, "TaskAccept", envelope.payload);
   const requested = requireTask(state, payload.taskId);
-  if (state.active_assignee !== null) throw invalid("the task already has an active assignee");
+  if (state.active_assignee !== null) throw invalidPayload("the task already has an active assignee");
   if (state.rejections.length > 0 && !reassignmentAllowed(session)) {
     throw MacpError.policyDenied([REASSIGNMENT_AFTER_REJECTION]);
   }
@@ -89,11 +82,11 @@ function applyAccept(session: SessionView, state: TaskState, envelope: ModeEnvel
 }
 
 function applyReject(session: SessionView, state: TaskState, envelope: ModeEnvelope): TaskState {
-  const payload = decodeModePayload(task.TaskRejectPayload, envelope.payload, "TaskReject");
+  const payload = decodeModePayload<task.TaskRejectPayload>(ModeId.Task, "TaskReject", envelope.payload);
   const requested = requireTask(state, payload.taskId);
   const active = state.active_assignee;
   if (active !== null) {
-    if (envelope.sender !== active) throw invalid("the task is assigned to someone else");
+    if (envelope.sender !== active) throw invalidPayload("the task is assigned to someone else");
     if (!reassignmentAllowed(session)) throw MacpError.policyDenied([ACTIVE_ASSIGNEE_REJECT]);
   }
   requireAssigneeField(payload.assignee, envelope.sender);
@@ -101,7 +94,7 @@ function applyReject(session: SessionView, state: TaskState, envelope: ModeEnvel
     throw forbidden(`${envelope.sender} may not respond to this task`);
   }
   if (state.rejections.some((rejection) => rejection.assignee === envelope.sender)) {
-    throw invalid(`${envelope.sender} already rejected the task`);
+    throw invalidPayload(`${envelope.sender} already rejected the task`);
   }
   const rejection = { task_id: payload.taskId, assignee: envelope.sender, reason: payload.reason };
   return {
@@ -118,11 +111,11 @@ function requireReporter(state: TaskState, sender: string): void {
 }
 
 function applyUpdate(state: TaskState, envelope: ModeEnvelope): TaskState {
-  const payload = decodeModePayload(task.TaskUpdatePayload, envelope.payload, "TaskUpdate");
+  const payload = decodeModePayload<task.TaskUpdatePayload>(ModeId.Task, "TaskUpdate", envelope.payload);
   requireTask(state, payload.taskId);
   requireReporter(state, envelope.sender);
   // The reference stores a non-finite progress as null and then cannot read its own state back.
-  if (!Number.isFinite(payload.progress)) throw invalid("progress must be a finite number");
+  if (!Number.isFinite(payload.progress)) throw invalidPayload("progress must be a finite number");
   const update = {
     task_id: payload.taskId,
     status: payload.status,
@@ -135,7 +128,7 @@ function applyUpdate(state: TaskState, envelope: ModeEnvelope): TaskState {
 }
 
 function applyComplete(state: TaskState, envelope: ModeEnvelope): TaskState {
-  const payload = decodeModePayload(task.TaskCompletePayload, envelope.payload, "TaskComplete");
+  const payload = decodeModePayload<task.TaskCompletePayload>(ModeId.Task, "TaskComplete", envelope.payload);
   requireTask(state, payload.taskId);
   requireReporter(state, envelope.sender);
   requireAssigneeField(payload.assignee, envelope.sender);
@@ -144,7 +137,7 @@ function applyComplete(state: TaskState, envelope: ModeEnvelope): TaskState {
 }
 
 function applyFail(state: TaskState, envelope: ModeEnvelope): TaskState {
-  const payload = decodeModePayload(task.TaskFailPayload, envelope.payload, "TaskFail");
+  const payload = decodeModePayload<task.TaskFailPayload>(ModeId.Task, "TaskFail", envelope.payload);
   requireTask(state, payload.taskId);
   requireReporter(state, envelope.sender);
   requireAssigneeField(payload.assignee, envelope.sender);
@@ -160,7 +153,7 @@ function applyFail(state: TaskState, envelope: ModeEnvelope): TaskState {
 
 function applyCommitment(session: SessionView, state: TaskState, envelope: ModeEnvelope): ModeOutcome {
   validateCommitment(session, envelope.payload);
-  if (state.terminal_report === null) throw invalid("a commitment needs a TaskComplete or TaskFail first");
+  if (state.terminal_report === null) throw invalidPayload("a commitment needs a TaskComplete or TaskFail first");
   const verdict = evaluateTask(session.policy, taskPolicyInput(state));
   if (!verdict.allowed) return rejected(MacpError.policyDenied(verdict.reasons));
   return accepted(writeTaskState(state), envelope.payload);
@@ -185,7 +178,7 @@ function step(session: SessionView, stored: JsonValue, envelope: ModeEnvelope): 
     case "Commitment":
       return applyCommitment(session, state, envelope);
     default:
-      throw invalid(`message type '${envelope.messageType}' is not part of task mode`);
+      throw invalidPayload(`message type '${envelope.messageType}' is not part of task mode`);
   }
 }
 
@@ -195,19 +188,14 @@ function step(session: SessionView, stored: JsonValue, envelope: ModeEnvelope): 
  */
 export const taskMode: ModeHandler = {
   start(session: SessionView, _payload: SessionStartPayload): ModeOutcome {
-    if (session.participants.length < 2) return rejected(invalid("task mode needs at least two participants"));
-    if (!isParticipant(session, session.initiator)) return rejected(invalid("the task initiator must be a participant"));
+    if (session.participants.length < 2) return rejected(invalidPayload("task mode needs at least two participants"));
+    if (!isParticipant(session, session.initiator)) return rejected(invalidPayload("the task initiator must be a participant"));
     return accepted(writeTaskState(INITIAL_TASK_STATE));
   },
 
   apply(session: SessionView, state: JsonValue, envelope: ModeEnvelope): ModeOutcome {
     const denied = authorize(session, envelope);
     if (denied !== undefined) return rejected(denied);
-    try {
-      return step(session, state, envelope);
-    } catch (error) {
-      if (error instanceof MacpError) return rejected(error);
-      throw error;
-    }
+    return runStep(() => step(session, state, envelope));
   },
 };

@@ -23,6 +23,8 @@ function invalidMessage(run: () => unknown): string {
 describe("validateCommitment rejects with INVALID_ENVELOPE (§2.1)", () => {
   const cases: ReadonlyArray<[string, Uint8Array, RegExp]> = [
     ["undecodable bytes", Uint8Array.of(0x0a, 0x05, 0x61), /does not decode/],
+    ["invalid UTF-8 in a string field", Uint8Array.of(0x0a, 0x01, 0xff), /decode|UTF-8/i],
+    ["a string field sent with the varint wire type", Uint8Array.of(0x08, 0x01), /decode|wire type/i],
     ["an empty payload (all defaults)", new Uint8Array(), /commitment_id/],
     ["a blank commitment_id", commitmentBytes({ commitmentId: " \t" }), /commitment_id/],
     ["a blank action", commitmentBytes({ action: "" }), /action/],

@@ -86,6 +86,7 @@ const rejections: readonly Rejection[] = [
   { name: "Proposal once voting started", state: afterVote, step: proposal(B, "p2"), code: "INVALID_ENVELOPE", variant: "InvalidPayload", message: /voting has started/ },
   { name: "Proposal phase check precedes decoding", state: afterVote, step: raw("Proposal", B, GARBAGE), code: "INVALID_ENVELOPE", variant: "InvalidPayload", message: /voting has started/ },
   { name: "undecodable Proposal", state: initial, step: raw("Proposal", A, GARBAGE), code: "INVALID_ENVELOPE", variant: "InvalidPayload", message: /does not decode/ },
+  { name: "Proposal with invalid UTF-8 in proposal_id", state: initial, step: raw("Proposal", A, Uint8Array.of(0x0a, 0x01, 0xc3)), code: "INVALID_ENVELOPE", variant: "InvalidPayload", message: /decode|UTF-8/i },
   { name: "empty Proposal payload", state: initial, step: raw("Proposal", A, new Uint8Array()), code: "INVALID_ENVELOPE", variant: "InvalidPayload", message: /proposal_id/ },
   { name: "blank proposal_id", state: initial, step: proposal(A, "  "), code: "INVALID_ENVELOPE", variant: "InvalidPayload", message: /proposal_id/ },
   { name: "blank option", state: initial, step: proposal(A, "p1", "\n"), code: "INVALID_ENVELOPE", variant: "InvalidPayload", message: /option/ },
