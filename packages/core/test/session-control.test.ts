@@ -93,7 +93,7 @@ describe("CancelSession / SuspendSession / ResumeSession", () => {
     await kernel.suspend(id, "coordinator", "");
     clock.advance(MAX_SUSPEND_MS + 1);
     const resumed = await kernel.resume(id, "coordinator", "");
-    expect(resumed.error).toMatchObject({ code: "SESSION_NOT_OPEN", variant: "TtlExpired" });
+    expect(resumed.error?.code).toBe("SESSION_NOT_OPEN");
     expect(kernel.peekSession(id)?.record.status).toBe("Expired");
   });
 });

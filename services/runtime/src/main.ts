@@ -1,0 +1,44 @@
+import { ConfigError, describeConfig, loadConfig } from "./config.js";
+import { createLogger } from "./logger.js";
+import { startRuntime } from "./runtime.js";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`macp-runtime: invalid configuration: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  logger.info({ config: describeConfig(config) }, "starting MACP runtime");
+  const runtime = await startRuntime(config, { logger });
+  process.stdout.write(
+    `MACP runtime listening on ${runtime.address} (${config.tls ? "TLS" : "plaintext"}, storage: ${config.storage.backend})\n` +
+      (runtime.metricsUrl ? `Prometheus metrics at ${runtime.metricsUrl}\n` : "") +
+      (config.tls ? "" : "Talk to it with any MACP client, e.g. authorization: Bearer <agent-id> in development mode.\n"),
+  );
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    runtime.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`macp-runtime: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,310 @@
+import { status } from "@grpc/grpc-js";
+import type { Metadata, ServerUnaryCall, ServerWritableStream, sendUnaryData } from "@grpc/grpc-js";
+import {
+  MacpError,
+  MediaType,
+  PROTOCOL_VERSION,
+} from "@macp/protocol";
+import type {
+  AgentManifest,
+  InitializeResponse,
+  MACPRuntimeServiceServer,
+  PolicyDescriptor,
+  WatchModeRegistryResponse,
+  WatchPoliciesResponse,
+  WatchRootsResponse,
+  WatchSessionsResponse,
+  WatchSignalsResponse,
+} from "@macp/protocol";
+import { policyToDescriptor } from "@macp/policy";
+import { authorizeRegistryManagement, canReadSession, metadataReader } from "./auth/index.js";
+import type { Identity } from "./auth/index.js";
+import { isRefusal } from "./envelope-pipeline.js";
+import { statusError, toStatusError } from "./grpc-status.js";
+import type { RuntimeContext } from "./runtime-context.js";
+import { StreamWriter } from "./stream-writer.js";
+import { handleStreamSession } from "./stream-session.js";
+import { ackOf, lifecycleEvent, rejectionAck, sessionMetadata } from "./wire-mapping.js";
+
+/** Runtime identity reported by Initialize and GetManifest (agent id kept for SDK compatibility). */
+export const RUNTIME_AGENT_ID = "macp-runtime";
+const RUNTIME_TITLE = "macp-ts Runtime";
+const RUNTIME_DESCRIPTION = "macp-ts: a TypeScript implementation of the Multi-Agent Coordination Protocol";
+const RUNTIME_VERSION = "0.1.0";
+
+type UnaryHandler<Req, Res> = (request: Req, metadata: Metadata) => Promise<Res>;
+
+/** Wraps an async handler: every thrown error becomes exactly one gRPC status. */
+function unary<Req, Res>(handler: UnaryHandler<Req, Res>) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+    handler(call.request, call.metadata).then(
+      (response) => callback(null, response),
+      (error: unknown) => callback(toStatusError(error)),
+    );
+  };
+}
+
+/** The implementation of all 24 RPCs of `macp.v1.MACPRuntimeService`. */
+export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceServer {
+  const authenticate = async (metadata: Metadata): Promise<Identity> => {
+    try {
+      return await ctx.authenticator.authenticate(metadataReader(metadata));
+    } catch (error) {
+      if (error instanceof MacpError) throw statusError(status.UNAUTHENTICATED, "Unauthenticated");
+      throw error;
+    }
+  };
+  const authenticateManager = async (metadata: Metadata): Promise<Identity> => {
+    const identity = await authenticate(metadata);
+    if (authorizeRegistryManagement(identity)) throw statusError(status.PERMISSION_DENIED, "Forbidden");
+    return identity;
+  };
+  const sessionOr404 = async (sessionId: string) => {
+    const info = await ctx.kernel.getSession(sessionId);
+    if (!info) throw statusError(status.NOT_FOUND, `Session '${sessionId}' not found`);
+    return info;
+  };
+  const supportedModes = (): string[] => ctx.modes.allModeNames();
+
+  const control =
+    (verb: "cancel" | "suspend" | "resume") =>
+    async (request: { sessionId: string; reason: string }, metadata: Metadata) => {
+      const identity = await authenticate(metadata);
+      try {
+        const outcome = await ctx.kernel[verb](request.sessionId, identity.sender, request.reason);
+        ctx.logger.info({ session_id: request.sessionId, caller: identity.sender, ok: outcome.ok }, `session ${verb}`);
+        return { ack: ackOf(outcome, request.sessionId, "") };
+      } catch (error) {
+        if (error instanceof MacpError && error.code === "SESSION_NOT_FOUND") {
+          throw statusError(status.NOT_FOUND, `Session '${request.sessionId}' not found`);
+        }
+        throw error;
+      }
+    };
+
+  const watch = <T>(call: ServerWritableStream<unknown, T>): StreamWriter<T> => {
+    const writer = new StreamWriter<T>(call, ctx.watchBufferLimit);
+    const end = (): void => writer.end();
+    ctx.openStreams.add(end);
+    writer.onClose(() => ctx.openStreams.delete(end));
+    return writer;
+  };
+
+  return {
+    initialize: unary(async (request) => {
+      if (request.supportedProtocolVersions.length === 0) {
+        throw statusError(status.INVALID_ARGUMENT, "INVALID_REQUEST: supported_protocol_versions must not be empty");
+      }
+      if (!request.supportedProtocolVersions.includes(PROTOCOL_VERSION)) {
+        throw statusError(
+          status.FAILED_PRECONDITION,
+          "UNSUPPORTED_PROTOCOL_VERSION: no mutually supported protocol version",
+        );
+      }
+      const response: InitializeResponse = {
+        selectedProtocolVersion: PROTOCOL_VERSION,
+        runtimeInfo: {
+          name: RUNTIME_AGENT_ID,
+          title: RUNTIME_TITLE,
+          version: RUNTIME_VERSION,
+          description: RUNTIME_DESCRIPTION,
+          websiteUrl: "",
+        },
+        capabilities: {
+          sessions: { stream: true, listSessions: true, watchSessions: true },
+          cancellation: { cancelSession: true },
+          progress: { progress: true },
+          manifest: { getManifest: true },
+          modeRegistry: { listModes: true, listChanged: true },
+          roots: { listRoots: true, listChanged: true },
+          policyRegistry: { registerPolicy: true, listPolicies: true, listChanged: true },
+          experimental: {
+            features: {
+              ext_mode_lifecycle: "true",
+              session_suspend_resume: "true",
+              durable_registries: "true",
+            },
+          },
+        },
+        supportedModes: supportedModes(),
+        instructions:
+          "Authenticate requests with Authorization: Bearer <token>. Use Send or StreamSession for session messaging; " +
+          "subscribe to a session with StreamSession subscribe_session_id and after_sequence.",
+      };
+      return response;
+    }),
+
+    send: (call, callback) => {
+      const started = process.hrtime.bigint();
+      const envelope = call.request.envelope;
+      if (!envelope) {
+        callback(statusError(status.INVALID_ARGUMENT, "SendRequest must contain an envelope"));
+        return;
+      }
+      const finish = (ack: ReturnType<typeof ackOf>): void => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        ctx.metrics.sendLatency.observe({ outcome: ack.ok ? "ok" : "error" }, seconds);
+        if (ack.ok) {
+          if (!ack.duplicate) ctx.metrics.accepted.inc({ mode: envelope.mode, message_type: envelope.messageType });
+        } else {
+          ctx.metrics.rejected.inc({ mode: envelope.mode, code: ack.error?.code ?? "" });
+          ctx.logger.debug(
+            { session_id: envelope.sessionId, message_id: envelope.messageId, code: ack.error?.code },
+            "envelope rejected",
+          );
+        }
+        callback(null, { ack });
+      };
+      const refused = ctx.pipeline.checkShape(envelope);
+      if (refused) {
+        finish(rejectionAck(refused.error, envelope, ctx.clock.now()));
+        return;
+      }
+      ctx.authenticator
+        .authenticate(metadataReader(call.metadata))
+        .then(async (identity) => {
+          const bound = ctx.pipeline.bindSender(envelope, identity);
+          if (isRefusal(bound)) return rejectionAck(bound.error, envelope, ctx.clock.now());
+          const denied = ctx.pipeline.admit(bound, identity);
+          if (denied) return rejectionAck(denied.error, envelope, ctx.clock.now());
+          const outcome = await ctx.pipeline.dispatch(bound, identity);
+          return ackOf(outcome, envelope.sessionId, envelope.messageId);
+        })
+        .then(finish, (error: unknown) => {
+          const macpError = error instanceof MacpError ? error : new MacpError("StorageFailed", "internal error");
+          finish(rejectionAck(macpError, envelope, ctx.clock.now()));
+        });
+    },
+
+    streamSession: (call) => handleStreamSession(ctx, call),
+
+    getSession: unary(async (request, metadata) => {
+      const identity = await authenticate(metadata);
+      const info = await sessionOr404(request.sessionId);
+      if (!canReadSession(identity, info.record)) {
+        throw statusError(status.PERMISSION_DENIED, "FORBIDDEN: session access denied");
+      }
+      return { metadata: sessionMetadata(info) };
+    }),
+
+    cancelSession: unary(control("cancel")),
+    suspendSession: unary(control("suspend")),
+    resumeSession: unary(control("resume")),
+
+    getManifest: unary(async (request) => {
+      if (request.agentId !== "" && request.agentId !== RUNTIME_AGENT_ID) {
+        throw statusError(status.NOT_FOUND, `Agent '${request.agentId}' not found`);
+      }
+      const manifest: AgentManifest = {
+        agentId: RUNTIME_AGENT_ID,
+        title: RUNTIME_TITLE,
+        description: RUNTIME_DESCRIPTION,
+        supportedModes: supportedModes(),
+        inputContentTypes: [MediaType.EnvelopeProto],
+        outputContentTypes: [MediaType.EnvelopeProto],
+        metadata: {},
+        transportEndpoints: [],
+      };
+      return { manifest };
+    }),
+
+    listModes: unary(async () => ({ modes: ctx.modes.listStandard() })),
+    listExtModes: unary(async () => ({ modes: ctx.modes.listExtensions() })),
+    listRoots: unary(async () => ({ roots: [] })),
+
+    watchModeRegistry: (call) => {
+      const writer = watch<WatchModeRegistryResponse>(call);
+      const changed = (): void =>
+        writer.write({ change: { registry: "modes", observedAtUnixMs: ctx.clock.now() } });
+      writer.onClose(ctx.modes.subscribe(changed));
+      changed();
+    },
+
+    watchRoots: (call) => {
+      const writer = watch<WatchRootsResponse>(call);
+      writer.write({ change: { observedAtUnixMs: ctx.clock.now() } });
+    },
+
+    registerExtMode: unary(async (request, metadata) => {
+      await authenticateManager(metadata);
+      if (!request.modeDescriptor) throw statusError(status.INVALID_ARGUMENT, "descriptor required");
+      return ctx.kernel.registerMode(request.modeDescriptor);
+    }),
+
+    unregisterExtMode: unary(async (request, metadata) => {
+      await authenticateManager(metadata);
+      return ctx.kernel.unregisterMode(request.mode);
+    }),
+
+    promoteMode: unary(async (request, metadata) => {
+      await authenticateManager(metadata);
+      return ctx.kernel.promoteMode(request.mode, request.promotedModeName === "" ? undefined : request.promotedModeName);
+    }),
+
+    watchSignals: (call) => {
+      const writer = watch<WatchSignalsResponse>(call);
+      writer.onClose(ctx.kernel.subscribeSignals((envelope) => writer.write({ envelope })));
+    },
+
+    listSessions: unary(async (_request, metadata) => {
+      await authenticate(metadata);
+      return { sessions: ctx.kernel.listSessions().map(sessionMetadata) };
+    }),
+
+    watchSessions: (call) => {
+      authenticate(call.metadata).then(
+        () => {
+          const writer = watch<WatchSessionsResponse>(call);
+          writer.onClose(
+            ctx.kernel.subscribeLifecycle((event) =>
+              writer.write({
+                event: lifecycleEvent(event.type, ctx.kernel.peekSession(event.sessionId), event.observedAtUnixMs),
+              }),
+            ),
+          );
+          for (const info of ctx.kernel.listSessions()) {
+            writer.write({ event: lifecycleEvent("CREATED", info, info.record.startedAtUnixMs) });
+          }
+        },
+        (error: unknown) => call.emit("error", toStatusError(error)),
+      );
+    },
+
+    registerPolicy: unary(async (request, metadata) => {
+      await authenticateManager(metadata);
+      if (!request.policyDescriptor) throw statusError(status.INVALID_ARGUMENT, "descriptor required");
+      return ctx.kernel.registerPolicy(request.policyDescriptor);
+    }),
+
+    unregisterPolicy: unary(async (request, metadata) => {
+      await authenticateManager(metadata);
+      return ctx.kernel.unregisterPolicy(request.policyId);
+    }),
+
+    getPolicy: unary(async (request, metadata) => {
+      await authenticate(metadata);
+      const policy = ctx.policies.get(request.policyId);
+      if (!policy) throw statusError(status.NOT_FOUND, `Policy '${request.policyId}' not found`);
+      return { policyDescriptor: policyToDescriptor(policy) };
+    }),
+
+    listPolicies: unary(async (request, metadata) => {
+      await authenticate(metadata);
+      const descriptors: PolicyDescriptor[] = ctx.policies
+        .list(request.mode === "" ? undefined : request.mode)
+        .map(policyToDescriptor);
+      return { descriptors };
+    }),
+
+    watchPolicies: (call) => {
+      const writer = watch<WatchPoliciesResponse>(call);
+      const snapshot = (): void =>
+        writer.write({
+          descriptors: ctx.policies.list().map(policyToDescriptor),
+          observedAtUnixMs: ctx.clock.now(),
+        });
+      writer.onClose(ctx.policies.subscribe(snapshot));
+      snapshot();
+    },
+  };
+}

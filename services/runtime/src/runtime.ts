@@ -1,0 +1,181 @@
+import { createServer as createHttpServer } from "node:http";
+import type { Server as HttpServer } from "node:http";
+import { readFileSync } from "node:fs";
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
+import type { Logger } from "pino";
+import { Kernel } from "@macp/core";
+import type { Clock } from "@macp/core";
+import { ModeRegistry } from "@macp/modes";
+import { PolicyRegistry } from "@macp/policy";
+import { MACPRuntimeServiceService } from "@macp/protocol";
+import { recoverSessions } from "@macp/replay";
+import { createStore } from "@macp/storage";
+import { createAuthenticator } from "./auth/index.js";
+import type { RuntimeConfig } from "./config.js";
+import { EnvelopePipeline } from "./envelope-pipeline.js";
+import { RuntimeMetrics } from "./metrics.js";
+import { RateLimiter } from "./rate-limiter.js";
+import { createRuntimeService } from "./runtime-service.js";
+
+const SERVICE_NAME = "macp.v1.MACPRuntimeService";
+
+/** A started runtime. */
+export interface RuntimeHandle {
+  /** The bound gRPC port (useful with port 0). */
+  readonly port: number;
+  /** `host:port` clients connect to. */
+  readonly address: string;
+  /** The bound metrics URL, when metrics are enabled. */
+  readonly metricsUrl: string | undefined;
+  readonly kernel: Kernel;
+  /** Graceful shutdown: stop accepting, let in-flight calls finish, end streams, flush storage. */
+  close(): Promise<void>;
+}
+
+/** Options beyond the environment configuration (tests inject a clock). */
+export interface RuntimeOptions {
+  readonly logger: Logger;
+  readonly clock?: Clock;
+}
+
+/** Boots the runtime: storage, registries, crash recovery, the gRPC server and metrics. */
+export async function startRuntime(config: RuntimeConfig, options: RuntimeOptions): Promise<RuntimeHandle> {
+  const { logger } = options;
+  const clock: Clock = options.clock ?? { now: () => Date.now() };
+  const authenticator = createAuthenticator(config.auth, {
+    onRejected: (reason) => logger.debug({ reason }, "credential rejected"),
+  });
+  await authenticator.ready();
+  for (const warning of config.warnings) logger.warn(warning);
+
+  const store = await createStore(
+    config.storage.backend === "file"
+      ? { backend: "file", dataDir: config.storage.dataDir, logger }
+      : config.storage.backend === "postgres"
+        ? { backend: "postgres", databaseUrl: config.storage.databaseUrl }
+        : { backend: "memory" },
+  );
+  const modes = new ModeRegistry();
+  const policies = new PolicyRegistry();
+  const kernel = new Kernel({
+    store,
+    clock,
+    modes,
+    policies,
+    snapshotEvery: config.checkpointInterval > 0 ? config.checkpointInterval : 64,
+    onBackgroundError: (error, sessionId) => logger.warn({ err: error, session_id: sessionId }, "background snapshot failed"),
+  });
+  await kernel.restoreRegistries();
+  const started = Date.now();
+  const report = await recoverSessions(store, modes, { strict: config.strictRecovery });
+  kernel.adopt(report.recovered);
+  for (const failure of report.failures) {
+    logger.error({ session_id: failure.sessionId, error: failure.error }, "session could not be recovered");
+  }
+  const expired = await kernel.sweep();
+  logger.info(
+    { sessions: report.recovered.length, from_snapshot: report.fromSnapshot, failed: report.failures.length, expired, ms: Date.now() - started },
+    "recovery complete",
+  );
+
+  const metrics = new RuntimeMetrics(
+    () => kernel.listSessions().filter((s) => s.record.status === "Open").length,
+    () => kernel.sessionSubscriberCount,
+  );
+  const pipeline = new EnvelopePipeline(
+    kernel,
+    new RateLimiter({
+      sessionStartsPerMinute: config.rateLimits.sessionStartsPerMinute,
+      messagesPerMinute: config.rateLimits.messagesPerMinute,
+    }),
+    config.maxPayloadBytes,
+  );
+  const openStreams = new Set<() => void>();
+  const server = new Server({ "grpc.max_receive_message_length": Math.max(4 * 1024 * 1024, config.maxPayloadBytes + 64 * 1024) });
+  server.addService(
+    MACPRuntimeServiceService,
+    createRuntimeService({
+      kernel,
+      modes,
+      policies,
+      authenticator,
+      pipeline,
+      clock,
+      metrics,
+      logger,
+      streamBufferLimit: 4096,
+      watchBufferLimit: 1024,
+      openStreams,
+    }),
+  );
+  const health = new HealthImplementation({ "": "SERVING", [SERVICE_NAME]: "SERVING" });
+  health.addToServer(server);
+
+  const credentials = config.tls
+    ? ServerCredentials.createSsl(null, [
+        { cert_chain: readFileSync(config.tls.certPath), private_key: readFileSync(config.tls.keyPath) },
+      ])
+    : ServerCredentials.createInsecure();
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(config.bindAddress.address, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
+  });
+  const address = `${config.bindAddress.host.includes(":") ? `[${config.bindAddress.host}]` : config.bindAddress.host}:${port}`;
+
+  let metricsServer: HttpServer | undefined;
+  let metricsUrl: string | undefined;
+  if (config.metricsAddress) {
+    metricsServer = createHttpServer((request, response) => {
+      if (request.url !== "/metrics") {
+        response.writeHead(404).end();
+        return;
+      }
+      metrics.registry.metrics().then(
+        (text) => response.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
+        () => response.writeHead(500).end(),
+      );
+    });
+    const { host, port: metricsPort } = config.metricsAddress;
+    await new Promise<void>((resolve, reject) => {
+      metricsServer?.once("error", reject);
+      metricsServer?.listen(metricsPort, host, () => resolve());
+    });
+    const bound = metricsServer.address();
+    const boundPort = typeof bound === "object" && bound ? bound.port : metricsPort;
+    metricsUrl = `http://${host.includes(":") ? `[${host}]` : host}:${boundPort}/metrics`;
+  }
+
+  const sweep = setInterval(() => {
+    kernel.sweep().catch((error: unknown) => logger.warn({ err: error }, "sweep failed"));
+  }, config.cleanupIntervalSecs * 1000);
+  sweep.unref();
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      clearInterval(sweep);
+      health.setStatus("", "NOT_SERVING");
+      health.setStatus(SERVICE_NAME, "NOT_SERVING");
+      for (const end of [...openStreams]) end();
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          logger.warn("grace period over, ending remaining calls");
+          server.forceShutdown();
+          resolve();
+        }, config.shutdownGraceMs);
+        force.unref();
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
+      await kernel.close();
+      logger.info("runtime stopped");
+    })();
+    return closing;
+  };
+
+  logger.info({ address, metrics: metricsUrl, storage: config.storage.backend }, "MACP runtime listening");
+  return { port, address, metricsUrl, kernel, close };
+}

@@ -1,0 +1,200 @@
+import { status } from "@grpc/grpc-js";
+import type { ServerDuplexStream, ServiceError } from "@grpc/grpc-js";
+import { CoreMessageType, MACPError, MacpError, grpcStatusForCode } from "@macp/protocol";
+import type { Envelope, StreamSessionRequest, StreamSessionResponse } from "@macp/protocol";
+import { SessionFeed } from "@macp/core";
+import { canReadSession, metadataReader } from "./auth/index.js";
+import type { Identity } from "./auth/index.js";
+import { isRefusal } from "./envelope-pipeline.js";
+import { macpStatusError, statusError } from "./grpc-status.js";
+import type { RuntimeContext } from "./runtime-context.js";
+
+type Call = ServerDuplexStream<StreamSessionRequest, StreamSessionResponse>;
+
+/** gRPC statuses that end a StreamSession; any other error is reported inline (protocol.md §4.3). */
+const TERMINAL_STATUSES = new Set<number>([
+  status.UNAUTHENTICATED,
+  status.INTERNAL,
+  status.RESOURCE_EXHAUSTED,
+  status.INVALID_ARGUMENT,
+  status.NOT_FOUND,
+  status.ALREADY_EXISTS,
+]);
+
+class TerminalError extends Error {
+  constructor(readonly status: ServiceError) {
+    super(status.details);
+  }
+}
+
+/**
+ * One StreamSession call: a bidirectional stream bound to a single session. Envelope frames go
+ * through the Send pipeline; accepted envelopes of the bound session (including the caller's own)
+ * are echoed in acceptance order; passive subscribers get history after `after_sequence` first.
+ * Inline error frames carry the registry code and a readable message (project decision 7).
+ */
+export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
+  let identity: Identity | undefined;
+  let bound: string | undefined;
+  let feed: SessionFeed | undefined;
+  let finished = false;
+  let queue: Promise<void> = Promise.resolve();
+
+  const finish = (error?: ServiceError): void => {
+    if (finished) return;
+    finished = true;
+    ctx.openStreams.delete(shutdown);
+    feed?.close();
+    if (error) call.emit("error", error);
+    else call.end();
+  };
+  const shutdown = (): void => finish();
+  ctx.openStreams.add(shutdown);
+  call.on("cancelled", () => {
+    finished = true;
+    ctx.openStreams.delete(shutdown);
+    feed?.close();
+  });
+
+  const inline = (error: MacpError): void => {
+    if (finished) return;
+    const frame = MACPError.fromPartial({
+      code: error.code,
+      message: error.message === error.variant ? error.variant : `${error.variant}: ${error.message}`,
+      sessionId: bound ?? "",
+      messageId: "",
+      details: error.detailsBytes(),
+    });
+    call.write({ response: { $case: "error", value: frame } });
+  };
+
+  /** Errors of the kernel or pipeline: terminal or inline by their gRPC status. */
+  const report = (error: MacpError): void => {
+    if (TERMINAL_STATUSES.has(grpcStatusForCode(error.code))) throw new TerminalError(macpStatusError(error));
+    inline(error);
+  };
+
+  const follow = (sessionId: string, afterSeq: number): void => {
+    feed?.close();
+    const current = new SessionFeed(ctx.kernel, sessionId, afterSeq, ctx.streamBufferLimit);
+    feed = current;
+    bound = sessionId;
+    void (async () => {
+      try {
+        for await (const event of current) {
+          if (finished) return;
+          if (!call.write({ response: { $case: "envelope", value: event.envelope } })) {
+            await new Promise<void>((resolve) => call.once("drain", () => resolve()));
+          }
+        }
+      } catch (error) {
+        finish(error instanceof MacpError ? statusError(status.RESOURCE_EXHAUSTED, error.message) : statusError(status.INTERNAL, "internal error"));
+      }
+    })();
+  };
+
+  const subscribe = async (frame: StreamSessionRequest): Promise<void> => {
+    const sessionId = frame.subscribeSessionId;
+    if (frame.envelope) {
+      throw new TerminalError(
+        statusError(status.INVALID_ARGUMENT, "StreamSessionRequest must not contain both envelope and subscribe_session_id"),
+      );
+    }
+    if (bound !== undefined && bound !== sessionId) {
+      throw new TerminalError(statusError(status.INVALID_ARGUMENT, "StreamSession may only carry envelopes for one session_id"));
+    }
+    const info = await ctx.kernel.getSession(sessionId);
+    if (!info) throw new TerminalError(statusError(status.NOT_FOUND, `Session '${sessionId}' not found`));
+    if (!identity || !canReadSession(identity, info.record)) {
+      inline(new MacpError("Forbidden", "caller is not a declared participant or observer for this session"));
+      return;
+    }
+    follow(sessionId, frame.afterSequence);
+  };
+
+  const send = async (envelope: Envelope): Promise<void> => {
+    if (!identity) return;
+    const refused = ctx.pipeline.checkShape(envelope);
+    if (refused) {
+      if (refused.error.code === "PAYLOAD_TOO_LARGE") throw new TerminalError(macpStatusError(refused.error));
+      inline(refused.error);
+      return;
+    }
+    // Envelopes that pass the Send shape check without a session (ambient Signals/Progress, blank ids) cannot ride a stream.
+    if (envelope.sessionId.trim() === "") {
+      throw new TerminalError(statusError(status.INVALID_ARGUMENT, "StreamSession requires a non-empty session_id"));
+    }
+    if (envelope.mode.trim() === "") {
+      throw new TerminalError(statusError(status.INVALID_ARGUMENT, "StreamSession requires a non-empty mode"));
+    }
+    if (bound !== undefined && bound !== envelope.sessionId) {
+      throw new TerminalError(statusError(status.INVALID_ARGUMENT, "StreamSession may only carry envelopes for one session_id"));
+    }
+    const withSender = ctx.pipeline.bindSender(envelope, identity);
+    if (isRefusal(withSender)) throw new TerminalError(statusError(status.UNAUTHENTICATED, "Unauthenticated"));
+    if (envelope.messageType !== CoreMessageType.SessionStart) {
+      const info = await ctx.kernel.getSession(envelope.sessionId);
+      if (info && info.record.mode !== envelope.mode) {
+        throw new TerminalError(
+          statusError(status.INVALID_ARGUMENT, "INVALID_ENVELOPE: envelope mode does not match the bound session mode"),
+        );
+      }
+      if (info && info.record.status !== "Open") {
+        throw new TerminalError(statusError(status.INVALID_ARGUMENT, "SESSION_NOT_OPEN"));
+      }
+    }
+    const denied = ctx.pipeline.admit(withSender, identity);
+    if (denied) {
+      if (denied.stage === "rate") throw new TerminalError(macpStatusError(denied.error));
+      inline(denied.error);
+      return;
+    }
+    if (!feed) {
+      const current = ctx.kernel.peekSession(envelope.sessionId);
+      follow(envelope.sessionId, current ? current.record.lastSeq : 0);
+    }
+    const outcome = await ctx.pipeline.dispatch(withSender, identity);
+    if (outcome.ok) {
+      if (!outcome.duplicate) ctx.metrics.accepted.inc({ mode: envelope.mode, message_type: envelope.messageType });
+      return;
+    }
+    if (outcome.error) {
+      ctx.metrics.rejected.inc({ mode: envelope.mode, code: outcome.error.code });
+      report(outcome.error);
+    }
+  };
+
+  const process = async (frame: StreamSessionRequest): Promise<void> => {
+    if (finished) return;
+    try {
+      if (frame.subscribeSessionId !== "") await subscribe(frame);
+      else if (frame.envelope) await send(frame.envelope);
+      else {
+        throw new TerminalError(
+          statusError(status.INVALID_ARGUMENT, "StreamSessionRequest must contain an envelope or subscribe_session_id"),
+        );
+      }
+    } catch (error) {
+      if (error instanceof TerminalError) finish(error.status);
+      else {
+        ctx.logger.error({ err: error, session_id: bound }, "StreamSession frame failed");
+        finish(statusError(status.INTERNAL, "internal error"));
+      }
+    }
+  };
+
+  const opened = ctx.authenticator.authenticate(metadataReader(call.metadata)).then(
+    (resolved) => {
+      identity = resolved;
+    },
+    () => finish(statusError(status.UNAUTHENTICATED, "Unauthenticated")),
+  );
+  queue = opened;
+
+  call.on("data", (frame: StreamSessionRequest) => {
+    queue = queue.then(() => process(frame));
+  });
+  call.on("end", () => {
+    queue = queue.then(() => finish());
+  });
+}
