@@ -5,6 +5,11 @@ import type { JsonValue, PolicyDefinition } from "./policy-definition.js";
 
 const EMPTY_RULES: JsonValue = Object.freeze({});
 
+function parsedRules(text: string): JsonValue {
+  const parsed = text === "" ? undefined : parseJsonText(text);
+  return parsed === undefined ? EMPTY_RULES : parsed;
+}
+
 /**
  * Inbound conversion (RegisterPolicy, §12.1): `rules` text that is empty or not valid JSON becomes
  * `{}` (registration then proceeds with empty rules, as in the reference); any valid JSON value is
@@ -16,7 +21,7 @@ export function policyFromDescriptor(desc: PolicyDescriptor): PolicyDefinition {
     policyId: desc.policyId,
     mode: desc.mode,
     description: desc.description,
-    rules: (desc.rules === "" ? undefined : parseJsonText(desc.rules)) ?? EMPTY_RULES,
+    rules: parsedRules(desc.rules),
     schemaVersion: desc.schemaVersion,
   });
 }

@@ -9,7 +9,11 @@ export type JsonObject = { readonly [key: string]: JsonValue };
 export class RulesShapeError extends Error {}
 
 const U32_MAX = 4_294_967_295;
-const U64_LIMIT = 2 ** 64;
+/**
+ * u64::MAX as a double rounds up to 2^64, so 2^64 itself must pass: an integer literal above u64::MAX
+ * is already a float (see json-text.ts) and fails the type check.
+ */
+const U64_MAX_AS_DOUBLE = 2 ** 64;
 
 /** True for a JSON object (not an array, not null). */
 export function isJsonObject(value: JsonValue | undefined): value is JsonObject {
@@ -93,7 +97,7 @@ export class RulesReader {
     if (typeof value !== "number" || hasFloatForm(value, this.source, key)) {
       this.mismatch(key, value, `an unsigned integer (${expected})`);
     }
-    if (value < 0 || (width === 32 ? value > U32_MAX : value >= U64_LIMIT)) {
+    if (value < 0 || (width === 32 ? value > U32_MAX : value > U64_MAX_AS_DOUBLE)) {
       throw new RulesShapeError(
         `${this.child(key)}: invalid value: integer \`${value}\`, expected an unsigned integer (${expected})`,
       );

@@ -203,8 +203,8 @@ const knobCases: readonly KnobCase[] = [
   },
   {
     mode: "macp.mode.handoff.v1",
-    rules: { acceptance: { implicit_accept_timeout_ms: 2 ** 64 } },
-    detail: "acceptance.implicit_accept_timeout_ms: invalid value: integer `18446744073709552000`, expected an unsigned integer (u64)",
+    rules: { acceptance: { implicit_accept_timeout_ms: 2 ** 65 } },
+    detail: "acceptance.implicit_accept_timeout_ms: invalid value: integer `36893488147419103000`, expected an unsigned integer (u64)",
   },
   { mode: "macp.mode.quorum.v1", rules: { threshold: 5 }, detail: "threshold: invalid type: integer `5`, expected an object" },
   { mode: "macp.mode.quorum.v1", rules: { threshold: { type: 1 } }, detail: "threshold.type: invalid type: integer `1`, expected a string" },
