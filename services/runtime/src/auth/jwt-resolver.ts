@@ -60,7 +60,7 @@ export function jwtResolver(options: JwtResolverOptions): Resolver {
       } catch (error) {
         // Only a signature mismatch means "try the next key"; any other failure is the token's fault.
         if (error instanceof errors.JWSSignatureVerificationFailed) continue;
-        return reject(error instanceof errors.JOSEError ? error.code : "invalid token");
+        return reject(describeJoseError(error));
       }
     }
     return reject(`signature matches no ${alg} key`);
@@ -78,4 +78,11 @@ export function jwtResolver(options: JwtResolverOptions): Resolver {
       }
     },
   };
+}
+
+function describeJoseError(error: unknown): string {
+  if (error instanceof errors.JWTClaimValidationFailed || error instanceof errors.JWTExpired) {
+    return `claim ${error.claim} ${error.reason}`;
+  }
+  return error instanceof errors.JOSEError ? error.code : "invalid token";
 }
