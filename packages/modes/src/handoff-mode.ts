@@ -1,4 +1,4 @@
-import { MacpError, ModeId, decodePayload, type SessionStartPayload, type handoff } from "@macp/protocol";
+import { MacpError, ModeId, type SessionStartPayload, type handoff } from "@macp/protocol";
 import { evaluateHandoff, parseHandoffRules, type JsonValue } from "@macp/policy";
 import { authorizeCommitment, validateCommitment } from "./commitment-rules.js";
 import {
@@ -10,14 +10,10 @@ import {
 } from "./handoff-state.js";
 import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "./mode-handler.js";
 import { isParticipant } from "./participants.js";
+import { decodeModePayload } from "./payload-decoding.js";
 import { forbidden, invalidPayload, runStep } from "./step-errors.js";
 
 const IMPLICIT_ACCEPT_REASON = "implicit accept (timeout)";
-
-/** Strict protobuf decoding of a handoff payload (`INVALID_ENVELOPE` on failure). */
-function decode<T>(messageType: string, bytes: Uint8Array): T {
-  return decodePayload(ModeId.Handoff, messageType, bytes) as T;
-}
 
 /** §8.2: HandoffOffer is initiator-only, Commitment follows the policy's authority, the rest need a participant. */
 function authorize(session: SessionView, envelope: ModeEnvelope): MacpError | undefined {
@@ -46,7 +42,7 @@ function withOffer(state: HandoffState, offer: HandoffOffer): HandoffState {
 }
 
 function applyOffer(session: SessionView, state: HandoffState, envelope: ModeEnvelope): HandoffState {
-  const payload = decode<handoff.HandoffOfferPayload>("HandoffOffer", envelope.payload);
+  const payload = decodeModePayload<handoff.HandoffOfferPayload>(ModeId.Handoff, "HandoffOffer", envelope.payload);
   if (payload.handoffId === "") throw invalidPayload("handoff_id must not be empty");
   if (payload.targetParticipant === "") throw invalidPayload("target_participant must not be empty");
   if (state.offers.has(payload.handoffId)) throw invalidPayload(`handoff '${payload.handoffId}' already exists`);
@@ -73,7 +69,7 @@ function applyOffer(session: SessionView, state: HandoffState, envelope: ModeEnv
 
 /** Late context (after an accept or decline) is allowed: only the offer's existence and author are checked. */
 function applyContext(state: HandoffState, envelope: ModeEnvelope): HandoffState {
-  const payload = decode<handoff.HandoffContextPayload>("HandoffContext", envelope.payload);
+  const payload = decodeModePayload<handoff.HandoffContextPayload>(ModeId.Handoff, "HandoffContext", envelope.payload);
   const offer = findOffer(state, payload.handoffId);
   if (offer.offered_by !== envelope.sender) throw forbidden("only the offerer may add handoff context");
   const contexts = new Map(state.contexts);
@@ -106,12 +102,12 @@ function applyResponse(state: HandoffState, envelope: ModeEnvelope, response: Re
 }
 
 function applyAccept(state: HandoffState, envelope: ModeEnvelope): HandoffState {
-  const payload = decode<handoff.HandoffAcceptPayload>("HandoffAccept", envelope.payload);
+  const payload = decodeModePayload<handoff.HandoffAcceptPayload>(ModeId.Handoff, "HandoffAccept", envelope.payload);
   return applyResponse(state, envelope, { handoffId: payload.handoffId, claimedBy: payload.acceptedBy, reason: payload.reason }, true);
 }
 
 function applyDecline(state: HandoffState, envelope: ModeEnvelope): HandoffState {
-  const payload = decode<handoff.HandoffDeclinePayload>("HandoffDecline", envelope.payload);
+  const payload = decodeModePayload<handoff.HandoffDeclinePayload>(ModeId.Handoff, "HandoffDecline", envelope.payload);
   return applyResponse(state, envelope, { handoffId: payload.handoffId, claimedBy: payload.declinedBy, reason: payload.reason }, false);
 }
 

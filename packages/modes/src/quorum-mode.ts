@@ -1,8 +1,9 @@
-import { MacpError, ModeId, decodePayload, type SessionStartPayload, type quorum } from "@macp/protocol";
+import { MacpError, ModeId, type SessionStartPayload, type quorum } from "@macp/protocol";
 import { evaluateQuorum, parseQuorumRules, type JsonValue } from "@macp/policy";
 import { authorizeCommitment, validateCommitment } from "./commitment-rules.js";
 import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "./mode-handler.js";
 import { isParticipant } from "./participants.js";
+import { decodeModePayload } from "./payload-decoding.js";
 import {
   INITIAL_QUORUM_STATE,
   readQuorumState,
@@ -12,11 +13,6 @@ import {
   type QuorumState,
 } from "./quorum-state.js";
 import { forbidden, invalidPayload, runStep } from "./step-errors.js";
-
-/** Strict protobuf decoding of a quorum payload (`INVALID_ENVELOPE` on failure). */
-function decode<T>(messageType: string, bytes: Uint8Array): T {
-  return decodePayload(ModeId.Quorum, messageType, bytes) as T;
-}
 
 /** §9.2: ApprovalRequest is initiator-only, Commitment follows the policy's authority, ballots need a participant. */
 function authorize(session: SessionView, envelope: ModeEnvelope): MacpError | undefined {
@@ -34,7 +30,7 @@ function authorize(session: SessionView, envelope: ModeEnvelope): MacpError | un
 
 /** `required_approvals` is checked against the payload even when a policy threshold will override it. */
 function applyRequest(session: SessionView, state: QuorumState, envelope: ModeEnvelope): QuorumState {
-  const payload = decode<quorum.ApprovalRequestPayload>("ApprovalRequest", envelope.payload);
+  const payload = decodeModePayload<quorum.ApprovalRequestPayload>(ModeId.Quorum, "ApprovalRequest", envelope.payload);
   if (state.request !== null) throw invalidPayload("the session already has an approval request");
   if (payload.requestId === "") throw invalidPayload("request_id must not be empty");
   if (payload.requiredApprovals === 0) throw invalidPayload("required_approvals must be at least 1");
@@ -56,7 +52,7 @@ function applyRequest(session: SessionView, state: QuorumState, envelope: ModeEn
 
 function applyBallot(state: QuorumState, envelope: ModeEnvelope, choice: BallotChoice): QuorumState {
   // Approve, Reject and Abstain payloads share one shape: request_id and reason.
-  const payload = decode<quorum.ApprovePayload>(choice, envelope.payload);
+  const payload = decodeModePayload<quorum.ApprovePayload>(ModeId.Quorum, choice, envelope.payload);
   if (state.request === null) throw invalidPayload("no approval request has been made");
   if (payload.requestId !== state.request.request_id) throw invalidPayload(`unknown request '${payload.requestId}'`);
   if (state.ballots.has(envelope.sender)) throw invalidPayload(`${envelope.sender} has already cast a ballot`);
