@@ -1,0 +1,50 @@
+import type { SessionStore } from "@macp/core";
+import { FileStore } from "./file-store.js";
+import { MemoryStore } from "./memory-store.js";
+import { PostgresStore } from "./postgres-store.js";
+import { storageFailed } from "./storage-error.js";
+import type { StorageLogger } from "./storage-logger.js";
+import type { SyncMode } from "./wal-writer.js";
+
+/** Which backend to open and where its data lives. */
+export interface StoreConfig {
+  readonly backend: "memory" | "file" | "postgres";
+  /** File backend root (default `.macp-data`). */
+  readonly dataDir?: string;
+  /** File backend durability grouping (default `group`). */
+  readonly syncMode?: SyncMode;
+  /** Postgres URL; required for the postgres backend. */
+  readonly databaseUrl?: string;
+  /** Postgres schema (default `macp`). */
+  readonly databaseSchema?: string;
+  /** Receives repair warnings and connection errors; defaults to the console. */
+  readonly logger?: StorageLogger;
+}
+
+/** Default file backend root, as in the reference runtime. */
+export const DEFAULT_DATA_DIR = ".macp-data";
+
+/** Opens the configured backend, ready for use (file log recovered, Postgres schema migrated). */
+export async function createStore(config: StoreConfig): Promise<SessionStore> {
+  switch (config.backend) {
+    case "memory":
+      return new MemoryStore();
+    case "file":
+      return FileStore.open({
+        dir: config.dataDir ?? DEFAULT_DATA_DIR,
+        ...(config.syncMode === undefined ? {} : { syncMode: config.syncMode }),
+        ...(config.logger === undefined ? {} : { logger: config.logger }),
+      });
+    case "postgres":
+      if (config.databaseUrl === undefined || config.databaseUrl === "") {
+        throw storageFailed("the postgres backend needs a database URL (MACP_DATABASE_URL)");
+      }
+      return PostgresStore.open({
+        connectionString: config.databaseUrl,
+        ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema }),
+        ...(config.logger === undefined ? {} : { logger: config.logger }),
+      });
+    default:
+      throw storageFailed(`unknown storage backend: ${String((config as { backend: unknown }).backend)}`);
+  }
+}

@@ -1,0 +1,291 @@
+import { mkdir, readFile, readdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { LogEntry, RegistryKind, SessionStore, StoredSnapshot } from "@macp/core";
+import { removeStrayTempFiles, writeFileAtomically } from "./atomic-file.js";
+import { CoalescedSync } from "./coalesced-sync.js";
+import { defaultSync, syncDirectory, type SyncFunction } from "./durable-io.js";
+import {
+  REGISTRY_DIR,
+  SNAPSHOT_DIR,
+  WAL_DIR,
+  parseSnapshotFileName,
+  registryFileName,
+  segmentFileName,
+  snapshotFileName,
+} from "./file-layout.js";
+import { FRAME_HEADER_BYTES, frameSizeAt, sealFrame } from "./frame.js";
+import { FrameReader } from "./frame-reader.js";
+import { KeyedQueue } from "./keyed-queue.js";
+import {
+  decodeAppendBody,
+  decodeRegistryBody,
+  decodeSnapshotBody,
+  encodeAppendFrame,
+  encodeRegistryFrame,
+  encodeSnapshotFrame,
+  kindCode,
+} from "./record-codec.js";
+import { recoverLog } from "./recover-log.js";
+import { SegmentFiles } from "./segment-files.js";
+import { SessionIndex, type EntryLocation } from "./session-index.js";
+import { storageFailed, withStorageErrors } from "./storage-error.js";
+import { consoleLogger, type StorageLogger } from "./storage-logger.js";
+import { validateEntries, validateSnapshot } from "./validate-input.js";
+import { WalWriter, type SyncMode } from "./wal-writer.js";
+
+/** Settings of the file backend. */
+export interface FileStoreOptions {
+  /** Root directory; created if missing. */
+  readonly dir: string;
+  /** Receives repair warnings and the open summary; defaults to the console. */
+  readonly logger?: StorageLogger;
+  /** `group` (default): concurrent appends share one fdatasync. `per-append`: one fdatasync each. */
+  readonly syncMode?: SyncMode;
+  /** Replaces fdatasync/fsync; for tests that count or fail syncs. */
+  readonly sync?: SyncFunction;
+  /** Size at which a log segment is closed and the next one started (default 64 MiB). */
+  readonly segmentBytes?: number;
+}
+
+const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+const MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;
+const MAX_OPEN_SEGMENTS = 16;
+const CACHE_BLOCKS = 64;
+/** Snapshots and registries are whole-file records; their frames need no salt. */
+const FILE_SALT = 0;
+
+/**
+ * The default backend. Appends of every session go to one shared write-ahead log, split into
+ * segments, so a group of concurrent appends costs a single fdatasync and the number of open
+ * descriptors stays bounded however many sessions exist. An in-memory index (built by scanning
+ * the log at open) locates each session's records; snapshots and registries are separate files
+ * replaced atomically.
+ */
+export class FileStore implements SessionStore {
+  private readonly writes = new KeyedQueue();
+  private readonly snapshotDirSync: CoalescedSync;
+  private readonly registryDirSync: CoalescedSync;
+  private readonly files: SegmentFiles;
+  private readonly reader: FrameReader;
+  private closed = false;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly sync: SyncFunction,
+    private readonly index: Map<string, SessionIndex>,
+    private readonly salts: Map<number, number>,
+    private readonly wal: WalWriter,
+  ) {
+    this.snapshotDirSync = new CoalescedSync(() => syncDirectory(this.snapshotDir, sync));
+    this.registryDirSync = new CoalescedSync(() => syncDirectory(this.registryDir, sync));
+    this.files = new SegmentFiles((segment) => segmentPath(dir, segment), MAX_OPEN_SEGMENTS);
+    this.reader = new FrameReader(this.files, (segment) => wal.durableEnd(segment), CACHE_BLOCKS);
+  }
+
+  /**
+   * Opens (or creates) a store: removes temp files left by a crash, scans the log to rebuild
+   * the index, and cuts a torn or corrupt tail back to the last good record with a warning.
+   */
+  static async open(options: FileStoreOptions): Promise<FileStore> {
+    const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    if (!(segmentBytes > 0 && segmentBytes <= MAX_SEGMENT_BYTES)) {
+      throw storageFailed(`segmentBytes must be in (0, ${MAX_SEGMENT_BYTES}]`);
+    }
+    const dir = resolve(options.dir);
+    const sync = options.sync ?? defaultSync;
+    const logger = options.logger ?? consoleLogger;
+    try {
+      const started = performance.now();
+      for (const sub of [WAL_DIR, SNAPSHOT_DIR, REGISTRY_DIR]) await mkdir(join(dir, sub), { recursive: true });
+      await syncDirectory(dir, sync);
+      let strays = 0;
+      for (const sub of [SNAPSHOT_DIR, REGISTRY_DIR]) strays += await removeStrayTempFiles(join(dir, sub));
+      if (strays > 0) logger.warn(`removed ${strays} temp file(s) left by interrupted writes in ${dir}`);
+      const pathOf = (segment: number): string => segmentPath(dir, segment);
+      const log = await recoverLog(join(dir, WAL_DIR), pathOf, sync, logger);
+      const wal = await WalWriter.open(
+        {
+          walDir: join(dir, WAL_DIR),
+          pathOf,
+          sync,
+          syncMode: options.syncMode ?? "group",
+          segmentBytes,
+          logger,
+          onSegment: (segment, salt) => log.salts.set(segment, salt),
+        },
+        log.last,
+      );
+      const elapsed = Math.round(performance.now() - started);
+      logger.info(
+        `opened file store ${dir}: ${log.index.size} sessions, ${log.entries} log entries, ${log.segments} segments (${elapsed} ms)`,
+      );
+      return new FileStore(dir, sync, log.index, log.salts, wal);
+    } catch (error) {
+      throw storageFailed(`cannot open file store at ${dir}`, error);
+    }
+  }
+
+  async append(sessionId: string, entries: readonly LogEntry[]): Promise<void> {
+    this.assertOpen();
+    validateEntries(sessionId, entries);
+    if (entries.length === 0) return;
+    const frame = encodeAppendFrame(sessionId, entries);
+    await this.wal.write(frame, (segment, offset) => {
+      const index = this.sessionIndex(sessionId);
+      entries.forEach((entry, ordinal) =>
+        index.add(segment, offset, frame.length, ordinal, kindCode(entry.kind), entry.seq),
+      );
+    });
+  }
+
+  async loadLog(sessionId: string): Promise<LogEntry[]> {
+    this.assertOpen();
+    return this.readEntries(sessionId, this.index.get(sessionId)?.all() ?? []);
+  }
+
+  async loadLogAfter(sessionId: string, afterSeq: number): Promise<LogEntry[]> {
+    this.assertOpen();
+    return this.readEntries(sessionId, this.index.get(sessionId)?.incomingAfter(afterSeq) ?? []);
+  }
+
+  async listSessions(): Promise<string[]> {
+    this.assertOpen();
+    const ids = new Set(this.index.keys());
+    for (const name of await readdir(this.snapshotDir)) {
+      const parsed = parseSnapshotFileName(name);
+      if (parsed.kind === "id") ids.add(parsed.sessionId);
+      if (parsed.kind === "hashed") {
+        const stored = await this.readSnapshotFile(name);
+        if (stored !== undefined) ids.add(stored.sessionId);
+      }
+    }
+    return [...ids];
+  }
+
+  async writeSnapshot(sessionId: string, snapshot: StoredSnapshot): Promise<void> {
+    this.assertOpen();
+    validateSnapshot(snapshot);
+    const frame = encodeSnapshotFrame(sessionId, snapshot);
+    sealFrame(frame, FILE_SALT);
+    await this.writes.run(`snapshot:${sessionId}`, () =>
+      withStorageErrors(`snapshot of session ${sessionId} not written`, () =>
+        writeFileAtomically(this.snapshotDir, snapshotFileName(sessionId), frame, this.sync, this.snapshotDirSync),
+      ),
+    );
+  }
+
+  async loadSnapshot(sessionId: string): Promise<StoredSnapshot | undefined> {
+    this.assertOpen();
+    const stored = await this.readSnapshotFile(snapshotFileName(sessionId));
+    return stored?.sessionId === sessionId ? stored.snapshot : undefined;
+  }
+
+  async saveRegistry(kind: RegistryKind, document: string): Promise<void> {
+    this.assertOpen();
+    const frame = encodeRegistryFrame(kind, document);
+    sealFrame(frame, FILE_SALT);
+    await this.writes.run(`registry:${kind}`, () =>
+      withStorageErrors(`registry ${kind} not saved`, () =>
+        writeFileAtomically(this.registryDir, registryFileName(kind), frame, this.sync, this.registryDirSync),
+      ),
+    );
+  }
+
+  async loadRegistry(kind: RegistryKind): Promise<string | undefined> {
+    this.assertOpen();
+    const body = await this.readWholeFileRecord(join(this.registryDir, registryFileName(kind)));
+    return body === undefined ? undefined : decodeRegistryBody(body, kind);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.wal.close();
+    await this.writes.idle();
+    await this.files.close();
+  }
+
+  private async readEntries(sessionId: string, locations: readonly EntryLocation[]): Promise<LogEntry[]> {
+    const frames = distinctFrames(locations);
+    const bytes = await withStorageErrors(`log of session ${sessionId} unreadable`, () => this.reader.read(frames));
+    const decoded = new Map<number, LogEntry[]>();
+    frames.forEach((frame, i) => {
+      const frameBytes = bytes[i] ?? Buffer.alloc(0);
+      const salt = this.salts.get(frame.segment) ?? 0;
+      if (frameSizeAt(frameBytes, 0, frameBytes.length, salt) !== frame.size) {
+        throw storageFailed(`log record of session ${sessionId} at ${segmentPath(this.dir, frame.segment)}:${frame.offset} is corrupt`);
+      }
+      decoded.set(frameKey(frame), decodeAppendBody(frameBytes.subarray(FRAME_HEADER_BYTES)).entries);
+    });
+    return locations.map((location) => {
+      const entry = decoded.get(frameKey(location))?.[location.ordinal];
+      if (entry === undefined || entry.sessionId !== sessionId) {
+        throw storageFailed(`log index of session ${sessionId} does not match its records`);
+      }
+      return entry;
+    });
+  }
+
+  private async readSnapshotFile(name: string): Promise<{ sessionId: string; snapshot: StoredSnapshot } | undefined> {
+    const body = await this.readWholeFileRecord(join(this.snapshotDir, name));
+    return body === undefined ? undefined : decodeSnapshotBody(body);
+  }
+
+  /** The body of a file holding exactly one sealed frame, or undefined if the file is absent. */
+  private async readWholeFileRecord(path: string): Promise<Buffer | undefined> {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw storageFailed(`cannot read ${path}`, error);
+    }
+    if (frameSizeAt(bytes, 0, bytes.length, FILE_SALT) !== bytes.length) {
+      throw storageFailed(`${path} is corrupt`);
+    }
+    return bytes.subarray(FRAME_HEADER_BYTES);
+  }
+
+  private sessionIndex(sessionId: string): SessionIndex {
+    let index = this.index.get(sessionId);
+    if (index === undefined) {
+      index = new SessionIndex();
+      this.index.set(sessionId, index);
+    }
+    return index;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw storageFailed("file store is closed");
+  }
+
+  private get snapshotDir(): string {
+    return join(this.dir, SNAPSHOT_DIR);
+  }
+
+  private get registryDir(): string {
+    return join(this.dir, REGISTRY_DIR);
+  }
+
+}
+
+function segmentPath(dir: string, segment: number): string {
+  return join(dir, WAL_DIR, segmentFileName(segment));
+}
+
+function frameKey(location: { segment: number; offset: number }): number {
+  return location.segment * 2 ** 32 + location.offset;
+}
+
+/** The frames holding `locations`, each once, in log order. */
+function distinctFrames(locations: readonly EntryLocation[]): EntryLocation[] {
+  const frames: EntryLocation[] = [];
+  let previous: EntryLocation | undefined;
+  for (const location of locations) {
+    if (previous === undefined || previous.segment !== location.segment || previous.offset !== location.offset) {
+      frames.push(location);
+      previous = location;
+    }
+  }
+  return frames;
+}

@@ -1,0 +1,119 @@
+import { readFully } from "./durable-io.js";
+import type { SegmentFiles } from "./segment-files.js";
+
+/** A frame to read: its segment, byte offset and size. */
+export interface FrameLocation {
+  readonly segment: number;
+  readonly offset: number;
+  readonly size: number;
+}
+
+const BLOCK_BYTES = 64 * 1024;
+/** Blocks are addressed as segment * BLOCKS_PER_SEGMENT + block (segments stay below 4 GiB). */
+const BLOCKS_PER_SEGMENT = 2 ** 16;
+
+interface Block {
+  readonly bytes: Buffer;
+}
+
+/**
+ * Reads frames through a small LRU cache of 64 KiB blocks. Loading one session's log touches
+ * frames scattered through the shared log; sessions loaded one after another (recovery walks
+ * them in log order) hit the same blocks, so a few MiB of cache turns one random read per entry
+ * into roughly one sequential pass. Only bytes below a segment's durable end are cached, and
+ * those never change, so the cache needs no invalidation.
+ */
+export class FrameReader {
+  private readonly blocks = new Map<number, Block>();
+  private readonly inFlight = new Map<number, Promise<Block>>();
+
+  constructor(
+    private readonly files: SegmentFiles,
+    private readonly durableEnd: (segment: number) => number,
+    private readonly maxBlocks: number,
+  ) {}
+
+  /** The bytes of each frame, in request order. */
+  async read(frames: readonly FrameLocation[]): Promise<Buffer[]> {
+    const needed = new Map<number, number>();
+    const direct = new Map<FrameLocation, Promise<Buffer>>();
+    for (const frame of frames) {
+      if (frame.size > BLOCK_BYTES) {
+        direct.set(frame, this.files.with(frame.segment, (handle) => readFully(handle, frame.size, frame.offset)));
+        continue;
+      }
+      for (const key of blockKeys(frame)) {
+        needed.set(key, Math.max(needed.get(key) ?? 0, blockEndNeeded(key, frame)));
+      }
+    }
+    const held = new Map<number, Block>();
+    await Promise.all([...needed].map(async ([key, needEnd]) => held.set(key, await this.block(key, needEnd))));
+    return Promise.all(
+      frames.map(async (frame) => {
+        const large = direct.get(frame);
+        return large === undefined ? assemble(frame, held) : large;
+      }),
+    );
+  }
+
+  private async block(key: number, needEnd: number): Promise<Block> {
+    const cached = this.blocks.get(key);
+    if (cached !== undefined && cached.bytes.length >= needEnd) {
+      this.blocks.delete(key);
+      this.blocks.set(key, cached);
+      return cached;
+    }
+    const pending = this.inFlight.get(key);
+    if (pending !== undefined) {
+      const block = await pending;
+      if (block.bytes.length >= needEnd) return block;
+    }
+    const fetch = this.fetch(key);
+    this.inFlight.set(key, fetch);
+    try {
+      return await fetch;
+    } finally {
+      if (this.inFlight.get(key) === fetch) this.inFlight.delete(key);
+    }
+  }
+
+  private async fetch(key: number): Promise<Block> {
+    const segment = Math.floor(key / BLOCKS_PER_SEGMENT);
+    const start = (key % BLOCKS_PER_SEGMENT) * BLOCK_BYTES;
+    // Taken before reading: bytes past it may belong to a write still in progress.
+    const durableEnd = this.durableEnd(segment);
+    const bytes = await this.files.with(segment, (handle) => readFully(handle, BLOCK_BYTES, start));
+    const durable = Math.max(0, Math.min(bytes.length, durableEnd - start));
+    const block = { bytes: bytes.subarray(0, durable) };
+    this.blocks.delete(key);
+    this.blocks.set(key, block);
+    if (this.blocks.size > this.maxBlocks) {
+      const oldest = this.blocks.keys().next();
+      if (oldest.done !== true) this.blocks.delete(oldest.value);
+    }
+    return block;
+  }
+}
+
+function blockKeys(frame: FrameLocation): number[] {
+  const first = Math.floor(frame.offset / BLOCK_BYTES);
+  const last = Math.floor((frame.offset + frame.size - 1) / BLOCK_BYTES);
+  const base = frame.segment * BLOCKS_PER_SEGMENT;
+  return first === last ? [base + first] : [base + first, base + last];
+}
+
+/** How many bytes of block `key` the frame needs (frames span at most two blocks). */
+function blockEndNeeded(key: number, frame: FrameLocation): number {
+  const start = (key % BLOCKS_PER_SEGMENT) * BLOCK_BYTES;
+  return Math.min(BLOCK_BYTES, frame.offset + frame.size - start);
+}
+
+function assemble(frame: FrameLocation, held: ReadonlyMap<number, Block>): Buffer {
+  const parts = blockKeys(frame).map((key) => {
+    const bytes = held.get(key)?.bytes ?? Buffer.alloc(0);
+    const start = (key % BLOCKS_PER_SEGMENT) * BLOCK_BYTES;
+    return bytes.subarray(Math.max(0, frame.offset - start), frame.offset + frame.size - start);
+  });
+  const [only] = parts;
+  return parts.length === 1 && only !== undefined ? only : Buffer.concat(parts);
+}

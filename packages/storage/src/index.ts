@@ -1,0 +1,11 @@
+export { MemoryStore } from "./memory-store.js";
+export { FileStore } from "./file-store.js";
+export type { FileStoreOptions } from "./file-store.js";
+export { PostgresStore } from "./postgres-store.js";
+export type { PostgresStoreOptions } from "./postgres-store.js";
+export { createStore, DEFAULT_DATA_DIR } from "./create-store.js";
+export type { StoreConfig } from "./create-store.js";
+export { storeConfigFromEnv } from "./store-config-from-env.js";
+export type { SyncMode } from "./wal-writer.js";
+export type { SyncFunction, SyncTarget } from "./durable-io.js";
+export type { StorageLogger } from "./storage-logger.js";

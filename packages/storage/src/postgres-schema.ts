@@ -1,0 +1,77 @@
+import { sql, type Kysely, type Migration } from "kysely";
+
+/** Row shapes as Kysely sees them (int8 columns are parsed to numbers by the pool). */
+export interface StorageDatabase {
+  sessions: { session_id: string; log_length: number };
+  log_entries: {
+    session_id: string;
+    position: number;
+    seq: number;
+    kind: string;
+    mode: string;
+    message_type: string;
+    message_id: string;
+    sender: string;
+    macp_version: string;
+    timestamp_unix_ms: number;
+    received_at_unix_ms: number;
+    payload: Uint8Array;
+  };
+  snapshots: { session_id: string; log_length: number; state: string };
+  registries: { kind: string; document: string };
+}
+
+/**
+ * Versioned migrations of one schema, applied in name order by Kysely's Migrator. New versions
+ * are appended here, never edited once released.
+ */
+export function storageMigrations(schema: string): Record<string, Migration> {
+  return {
+    "0001_initial": {
+      async up(db: Kysely<unknown>): Promise<void> {
+        const ddl = db.schema.withSchema(schema);
+        // One row per session: `log_length` is bumped by every append under the row lock, so
+        // positions are assigned without gaps and concurrent appenders to a session serialise.
+        await ddl
+          .createTable("sessions")
+          .addColumn("session_id", "text", (c) => c.primaryKey())
+          .addColumn("log_length", "bigint", (c) => c.notNull().defaultTo(0))
+          .execute();
+        await ddl
+          .createTable("log_entries")
+          .addColumn("session_id", "text", (c) => c.notNull().references("sessions.session_id"))
+          .addColumn("position", "bigint", (c) => c.notNull())
+          .addColumn("seq", "bigint", (c) => c.notNull())
+          .addColumn("kind", "text", (c) => c.notNull().check(sql`kind in ('incoming', 'internal', 'checkpoint')`))
+          .addColumn("mode", "text", (c) => c.notNull())
+          .addColumn("message_type", "text", (c) => c.notNull())
+          .addColumn("message_id", "text", (c) => c.notNull())
+          .addColumn("sender", "text", (c) => c.notNull())
+          .addColumn("macp_version", "text", (c) => c.notNull())
+          .addColumn("timestamp_unix_ms", "bigint", (c) => c.notNull())
+          .addColumn("received_at_unix_ms", "bigint", (c) => c.notNull())
+          .addColumn("payload", "bytea", (c) => c.notNull())
+          .addPrimaryKeyConstraint("log_entries_pkey", ["session_id", "position"])
+          .execute();
+        // Serves loadLogAfter without touching a session's internal and checkpoint records.
+        await ddl
+          .createIndex("log_entries_incoming_seq")
+          .on("log_entries")
+          .columns(["session_id", "seq"])
+          .where(sql.ref("kind"), "=", "incoming")
+          .execute();
+        await ddl
+          .createTable("snapshots")
+          .addColumn("session_id", "text", (c) => c.primaryKey().references("sessions.session_id"))
+          .addColumn("log_length", "bigint", (c) => c.notNull())
+          .addColumn("state", "text", (c) => c.notNull())
+          .execute();
+        await ddl
+          .createTable("registries")
+          .addColumn("kind", "text", (c) => c.primaryKey())
+          .addColumn("document", "text", (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+}

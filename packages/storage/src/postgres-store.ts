@@ -1,0 +1,241 @@
+import pg from "pg";
+import { Kysely, Migrator, PostgresDialect, sql, type RawBuilder } from "kysely";
+import type { LogEntry, LogEntryKind, RegistryKind, SessionStore, StoredSnapshot } from "@macp/core";
+import { KeyedQueue } from "./keyed-queue.js";
+import { storageMigrations, type StorageDatabase } from "./postgres-schema.js";
+import { storageFailed, withStorageErrors } from "./storage-error.js";
+import { consoleLogger, type StorageLogger } from "./storage-logger.js";
+import { validateEntries, validateSnapshot } from "./validate-input.js";
+
+/** Settings of the Postgres backend. */
+export interface PostgresStoreOptions {
+  /** libpq-style URL, e.g. `postgres://user@host:5432/db`. */
+  readonly connectionString: string;
+  /** Schema holding the tables; created by `migrate()`. Default `macp`. */
+  readonly schema?: string;
+  /** Pool size (default 10). */
+  readonly maxConnections?: number;
+  /** Receives connection errors and configuration warnings; defaults to the console. */
+  readonly logger?: StorageLogger;
+}
+
+const INT8_OID = 20;
+const DEFAULT_SCHEMA = "macp";
+
+type EntryRow = StorageDatabase["log_entries"];
+
+/**
+ * Stores logs, snapshots and registries in Postgres tables (see `postgres-schema.ts`). Each
+ * append is one statement, hence atomic: it bumps the session's log length under the session
+ * row's lock and inserts the entries at the positions that frees, so appends from several
+ * processes interleave without gaps. It resolves when the commit returns, which with the
+ * default `synchronous_commit` means the WAL record is flushed.
+ */
+export class PostgresStore implements SessionStore {
+  private readonly db: Kysely<StorageDatabase>;
+  private readonly schema: string;
+  private readonly logger: StorageLogger;
+  private readonly writes = new KeyedQueue();
+  private closed = false;
+
+  /** Creates the pool; no I/O happens until the first call. Call `migrate()` before use. */
+  constructor(options: PostgresStoreOptions) {
+    this.schema = options.schema ?? DEFAULT_SCHEMA;
+    this.logger = options.logger ?? consoleLogger;
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.maxConnections ?? 10,
+      // bigint columns hold millisecond timestamps and counters, all within 2^53.
+      types: {
+        getTypeParser: ((oid: number, format?: "text" | "binary") =>
+          oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    });
+    // An idle connection dropped by the server must not crash the process; the next query reconnects.
+    pool.on("error", (error) => this.logger.warn(`postgres connection error: ${error.message}`));
+    this.db = new Kysely<StorageDatabase>({ dialect: new PostgresDialect({ pool }) });
+  }
+
+  /** Creates a store and brings its schema up to date. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const store = new PostgresStore(options);
+    try {
+      await store.migrate();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  /** Applies pending migrations (idempotent; concurrent callers are serialised by Kysely's lock). */
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({
+      db: this.db,
+      provider: { getMigrations: async () => storageMigrations(this.schema) },
+      migrationTableSchema: this.schema,
+    });
+    const { error } = await migrator.migrateToLatest();
+    if (error !== undefined) throw storageFailed(`postgres migration of schema "${this.schema}" failed`, error);
+    const setting = await withStorageErrors("cannot read synchronous_commit", () =>
+      sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(this.db),
+    );
+    if (setting.rows[0]?.synchronous_commit === "off") {
+      this.logger.warn("postgres synchronous_commit is off: acknowledged appends can be lost in a server crash");
+    }
+  }
+
+  async append(sessionId: string, entries: readonly LogEntry[]): Promise<void> {
+    this.assertOpen();
+    validateEntries(sessionId, entries);
+    if (entries.length === 0) return;
+    const column = <T>(pick: (entry: LogEntry) => T): T[] => entries.map(pick);
+    await this.writes.run(`log:${sessionId}`, () =>
+      withStorageErrors(`durable append to session ${sessionId} failed`, () =>
+        sql`
+          with bumped as (
+            insert into ${this.table("sessions")} as s (session_id, log_length)
+            values (${sessionId}, ${entries.length})
+            on conflict (session_id) do update set log_length = s.log_length + excluded.log_length
+            returning log_length
+          )
+          insert into ${this.table("log_entries")} (session_id, position, seq, kind, mode, message_type,
+            message_id, sender, macp_version, timestamp_unix_ms, received_at_unix_ms, payload)
+          select ${sessionId}, bumped.log_length - ${entries.length} + e.ordinality, e.seq, e.kind, e.mode,
+            e.message_type, e.message_id, e.sender, e.macp_version, e.timestamp_unix_ms,
+            e.received_at_unix_ms, e.payload
+          from bumped, unnest(
+            ${column((e) => e.seq)}::bigint[], ${column((e) => e.kind)}::text[],
+            ${column((e) => e.mode)}::text[], ${column((e) => e.messageType)}::text[],
+            ${column((e) => e.messageId)}::text[], ${column((e) => e.sender)}::text[],
+            ${column((e) => e.macpVersion)}::text[], ${column((e) => e.timestampUnixMs)}::bigint[],
+            ${column((e) => e.receivedAtUnixMs)}::bigint[], ${column((e) => asBuffer(e.payload))}::bytea[]
+          ) with ordinality as e(seq, kind, mode, message_type, message_id, sender, macp_version,
+            timestamp_unix_ms, received_at_unix_ms, payload, ordinality)
+        `.execute(this.db),
+      ),
+    );
+  }
+
+  async loadLog(sessionId: string): Promise<LogEntry[]> {
+    this.assertOpen();
+    const rows = await withStorageErrors(`log of session ${sessionId} unreadable`, () =>
+      this.db.withSchema(this.schema).selectFrom("log_entries").selectAll().where("session_id", "=", sessionId).orderBy("position").execute(),
+    );
+    return rows.map(toEntry);
+  }
+
+  async loadLogAfter(sessionId: string, afterSeq: number): Promise<LogEntry[]> {
+    this.assertOpen();
+    const rows = await withStorageErrors(`log of session ${sessionId} unreadable`, () =>
+      this.db
+        .withSchema(this.schema)
+        .selectFrom("log_entries")
+        .selectAll()
+        .where("session_id", "=", sessionId)
+        .where("kind", "=", "incoming")
+        .where("seq", ">", afterSeq)
+        .orderBy("position")
+        .execute(),
+    );
+    return rows.map(toEntry);
+  }
+
+  async listSessions(): Promise<string[]> {
+    this.assertOpen();
+    const rows = await withStorageErrors("cannot list sessions", () =>
+      this.db.withSchema(this.schema).selectFrom("sessions").select("session_id").execute(),
+    );
+    return rows.map((row) => row.session_id);
+  }
+
+  async writeSnapshot(sessionId: string, snapshot: StoredSnapshot): Promise<void> {
+    this.assertOpen();
+    validateSnapshot(snapshot);
+    await this.writes.run(`snapshot:${sessionId}`, () =>
+      withStorageErrors(`snapshot of session ${sessionId} not written`, () =>
+        sql`
+          with registered as (
+            insert into ${this.table("sessions")} (session_id) values (${sessionId})
+            on conflict (session_id) do nothing
+          )
+          insert into ${this.table("snapshots")} (session_id, log_length, state)
+          values (${sessionId}, ${snapshot.logLength}, ${snapshot.state})
+          on conflict (session_id) do update set log_length = excluded.log_length, state = excluded.state
+        `.execute(this.db),
+      ),
+    );
+  }
+
+  async loadSnapshot(sessionId: string): Promise<StoredSnapshot | undefined> {
+    this.assertOpen();
+    const row = await withStorageErrors(`snapshot of session ${sessionId} unreadable`, () =>
+      this.db
+        .withSchema(this.schema)
+        .selectFrom("snapshots")
+        .select(["log_length", "state"])
+        .where("session_id", "=", sessionId)
+        .executeTakeFirst(),
+    );
+    return row === undefined ? undefined : { logLength: row.log_length, state: row.state };
+  }
+
+  async saveRegistry(kind: RegistryKind, document: string): Promise<void> {
+    this.assertOpen();
+    await this.writes.run(`registry:${kind}`, () =>
+      withStorageErrors(`registry ${kind} not saved`, () =>
+        this.db
+          .withSchema(this.schema)
+          .insertInto("registries")
+          .values({ kind, document })
+          .onConflict((conflict) => conflict.column("kind").doUpdateSet({ document }))
+          .execute(),
+      ),
+    );
+  }
+
+  async loadRegistry(kind: RegistryKind): Promise<string | undefined> {
+    this.assertOpen();
+    const row = await withStorageErrors(`registry ${kind} unreadable`, () =>
+      this.db.withSchema(this.schema).selectFrom("registries").select("document").where("kind", "=", kind).executeTakeFirst(),
+    );
+    return row?.document;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writes.idle();
+    await this.db.destroy();
+  }
+
+  private table(name: keyof StorageDatabase): RawBuilder<unknown> {
+    return sql.id(this.schema, name);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw storageFailed("postgres store is closed");
+  }
+}
+
+function toEntry(row: EntryRow): LogEntry {
+  return {
+    kind: row.kind as LogEntryKind,
+    seq: row.seq,
+    sessionId: row.session_id,
+    mode: row.mode,
+    messageType: row.message_type,
+    messageId: row.message_id,
+    sender: row.sender,
+    macpVersion: row.macp_version,
+    timestampUnixMs: row.timestamp_unix_ms,
+    receivedAtUnixMs: row.received_at_unix_ms,
+    // A plain copy: pg may hand back a view into a shared pool slab.
+    payload: new Uint8Array(row.payload),
+  };
+}
+
+/** pg serialises Buffers (not bare Uint8Arrays) inside arrays as bytea. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

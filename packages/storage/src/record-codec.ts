@@ -1,0 +1,192 @@
+import type { LogEntry, LogEntryKind, RegistryKind, StoredSnapshot } from "@macp/core";
+import { ByteReader, ByteWriter, MalformedBytes, varintSize } from "./byte-codec.js";
+import { FRAME_HEADER_BYTES, MAX_BODY_BYTES, allocateFrame } from "./frame.js";
+import { storageFailed } from "./storage-error.js";
+
+/*
+ * Record bodies are a small binary layout rather than JSON: payloads are opaque bytes (protobuf
+ * or JSON) that JSON would have to base64 or number-array encode, and the open-time scan only
+ * needs each entry's kind and seq, which it can read without materialising strings. Strings are
+ * varint-length-prefixed UTF-8, timestamps f64 (exact for every safe integer).
+ *
+ *   append   := u8 1 | str sessionId | varint count | entry*count
+ *   entry    := u8 kind | u32 seq | f64 timestampUnixMs | f64 receivedAtUnixMs
+ *               | str mode | str messageType | str messageId | str sender | str macpVersion
+ *               | bytes payload
+ *   snapshot := u8 2 | str sessionId | f64 logLength | str state
+ *   registry := u8 3 | str kind | str document
+ *
+ * One append call is one record, so a multi-entry append is all-or-nothing after a crash.
+ */
+const APPEND = 1;
+const SNAPSHOT = 2;
+const REGISTRY = 3;
+
+const KIND_CODES: Record<LogEntryKind, number> = { incoming: 0, internal: 1, checkpoint: 2 };
+const KINDS: readonly LogEntryKind[] = ["incoming", "internal", "checkpoint"];
+
+/** Numeric code of the incoming kind, as stored and as kept in the index. */
+export const INCOMING_CODE = KIND_CODES.incoming;
+
+/** Numeric code of an entry kind. */
+export function kindCode(kind: LogEntryKind): number {
+  return KIND_CODES[kind];
+}
+
+/** Encodes one append call as an unsealed frame. */
+export function encodeAppendFrame(sessionId: string, entries: readonly LogEntry[]): Buffer {
+  const sessionBytes = Buffer.byteLength(sessionId);
+  const lengths: number[] = [];
+  let size = 1 + varintSize(sessionBytes) + sessionBytes + varintSize(entries.length);
+  for (const entry of entries) {
+    size += 1 + 4 + 8 + 8;
+    for (const text of [entry.mode, entry.messageType, entry.messageId, entry.sender, entry.macpVersion]) {
+      const length = Buffer.byteLength(text);
+      lengths.push(length);
+      size += varintSize(length) + length;
+    }
+    size += varintSize(entry.payload.byteLength) + entry.payload.byteLength;
+  }
+  const writer = bodyWriter(size);
+  writer.u8(APPEND);
+  writer.string(sessionId, sessionBytes);
+  writer.varint(entries.length);
+  let next = 0;
+  const length = (): number => lengths[next++] ?? 0;
+  for (const entry of entries) {
+    writer.u8(KIND_CODES[entry.kind]);
+    writer.u32(entry.seq);
+    writer.f64(entry.timestampUnixMs);
+    writer.f64(entry.receivedAtUnixMs);
+    writer.string(entry.mode, length());
+    writer.string(entry.messageType, length());
+    writer.string(entry.messageId, length());
+    writer.string(entry.sender, length());
+    writer.string(entry.macpVersion, length());
+    writer.bytes(entry.payload);
+  }
+  return writer.buffer;
+}
+
+/** What the open-time scan keeps of an append record. */
+export interface AppendSummary {
+  readonly sessionId: string;
+  readonly kindCodes: number[];
+  readonly seqs: number[];
+}
+
+/** The session and each entry's kind code and seq, without decoding the rest. */
+export function scanAppendBody(body: Buffer): AppendSummary {
+  return readBody(body, "append", (reader) => {
+    expectType(reader, APPEND);
+    const summary: AppendSummary = { sessionId: reader.string(), kindCodes: [], seqs: [] };
+    const count = reader.varint();
+    for (let i = 0; i < count; i++) {
+      const code = reader.u8();
+      if (code >= KINDS.length) throw new MalformedBytes(`unknown entry kind ${code}`);
+      summary.kindCodes.push(code);
+      summary.seqs.push(reader.u32());
+      reader.skip(16);
+      for (let field = 0; field < 6; field++) reader.skipField();
+    }
+    return summary;
+  });
+}
+
+/** Every entry of an append body. */
+export function decodeAppendBody(body: Buffer): { sessionId: string; entries: LogEntry[] } {
+  return readBody(body, "append", (reader) => {
+    expectType(reader, APPEND);
+    const sessionId = reader.string();
+    const count = reader.varint();
+    const entries: LogEntry[] = [];
+    for (let i = 0; i < count; i++) {
+      const kind = KINDS[reader.u8()];
+      if (kind === undefined) throw new MalformedBytes("unknown entry kind");
+      entries.push({
+        kind,
+        seq: reader.u32(),
+        timestampUnixMs: reader.f64(),
+        receivedAtUnixMs: reader.f64(),
+        mode: reader.string(),
+        messageType: reader.string(),
+        messageId: reader.string(),
+        sender: reader.string(),
+        macpVersion: reader.string(),
+        payload: reader.bytes(),
+        sessionId,
+      });
+    }
+    return { sessionId, entries };
+  });
+}
+
+/** Encodes a snapshot file's content as an unsealed frame. */
+export function encodeSnapshotFrame(sessionId: string, snapshot: StoredSnapshot): Buffer {
+  const idBytes = Buffer.byteLength(sessionId);
+  const stateBytes = Buffer.byteLength(snapshot.state);
+  const writer = bodyWriter(1 + varintSize(idBytes) + idBytes + 8 + varintSize(stateBytes) + stateBytes);
+  writer.u8(SNAPSHOT);
+  writer.string(sessionId, idBytes);
+  writer.f64(snapshot.logLength);
+  writer.string(snapshot.state, stateBytes);
+  return writer.buffer;
+}
+
+/** A snapshot file's session id and snapshot. */
+export function decodeSnapshotBody(body: Buffer): { sessionId: string; snapshot: StoredSnapshot } {
+  return readBody(body, "snapshot", (reader) => {
+    expectType(reader, SNAPSHOT);
+    const sessionId = reader.string();
+    const logLength = reader.f64();
+    return { sessionId, snapshot: { logLength, state: reader.string() } };
+  });
+}
+
+/** Encodes a registry document as an unsealed frame. */
+export function encodeRegistryFrame(kind: RegistryKind, document: string): Buffer {
+  const kindBytes = Buffer.byteLength(kind);
+  const documentBytes = Buffer.byteLength(document);
+  const writer = bodyWriter(1 + varintSize(kindBytes) + kindBytes + varintSize(documentBytes) + documentBytes);
+  writer.u8(REGISTRY);
+  writer.string(kind, kindBytes);
+  writer.string(document, documentBytes);
+  return writer.buffer;
+}
+
+/** The registry document of a registry file, checked to be of `kind`. */
+export function decodeRegistryBody(body: Buffer, kind: RegistryKind): string {
+  return readBody(body, "registry", (reader) => {
+    expectType(reader, REGISTRY);
+    const stored = reader.string();
+    if (stored !== kind) throw new MalformedBytes(`registry file holds "${stored}"`);
+    return reader.string();
+  });
+}
+
+function bodyWriter(bodyBytes: number): ByteWriter {
+  if (bodyBytes > MAX_BODY_BYTES) {
+    throw storageFailed(`record of ${bodyBytes} bytes exceeds the ${MAX_BODY_BYTES}-byte limit`);
+  }
+  const writer = new ByteWriter(allocateFrame(bodyBytes));
+  writer.skipTo(FRAME_HEADER_BYTES);
+  return writer;
+}
+
+function expectType(reader: ByteReader, type: number): void {
+  const actual = reader.u8();
+  if (actual !== type) throw new MalformedBytes(`record type ${actual}, expected ${type}`);
+}
+
+/** Runs a decoder over a whole body, which it must consume exactly. */
+function readBody<T>(body: Buffer, what: string, decode: (reader: ByteReader) => T): T {
+  const reader = new ByteReader(body, 0, body.length);
+  try {
+    const value = decode(reader);
+    if (!reader.atEnd) throw new MalformedBytes("trailing bytes");
+    return value;
+  } catch (error) {
+    if (error instanceof MalformedBytes) throw storageFailed(`unreadable ${what} record`, error);
+    throw error;
+  }
+}

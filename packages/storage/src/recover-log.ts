@@ -1,0 +1,52 @@
+import { readdir } from "node:fs/promises";
+import { parseSegmentFileName } from "./file-layout.js";
+import { scanAppendBody } from "./record-codec.js";
+import { scanSegment } from "./segment-scan.js";
+import { SessionIndex } from "./session-index.js";
+import type { SyncFunction } from "./durable-io.js";
+import type { StorageLogger } from "./storage-logger.js";
+import type { ActiveSegment } from "./wal-writer.js";
+
+/** The log as found at open: per-session indexes, segment salts, and where appends continue. */
+export interface RecoveredLog {
+  readonly index: Map<string, SessionIndex>;
+  readonly salts: Map<number, number>;
+  readonly last: ActiveSegment | undefined;
+  readonly segments: number;
+  readonly entries: number;
+}
+
+/** Scans every segment in order (repairing a damaged tail) and indexes every record. */
+export async function recoverLog(
+  walDir: string,
+  pathOf: (segment: number) => string,
+  sync: SyncFunction,
+  logger: StorageLogger,
+): Promise<RecoveredLog> {
+  const segments = (await readdir(walDir))
+    .map(parseSegmentFileName)
+    .filter((segment): segment is number => segment !== undefined)
+    .sort((a, b) => a - b);
+  const index = new Map<string, SessionIndex>();
+  const salts = new Map<number, number>();
+  let last: ActiveSegment | undefined;
+  let entries = 0;
+  for (const [i, segment] of segments.entries()) {
+    const context = { sync, logger, isLast: i === segments.length - 1 };
+    const scanned = await scanSegment(pathOf(segment), context, (offset, size, body) => {
+      const { sessionId, kindCodes, seqs } = scanAppendBody(body);
+      let session = index.get(sessionId);
+      if (session === undefined) {
+        session = new SessionIndex();
+        index.set(sessionId, session);
+      }
+      for (const [ordinal, code] of kindCodes.entries()) {
+        session.add(segment, offset, size, ordinal, code, seqs[ordinal] ?? 0);
+      }
+      entries += kindCodes.length;
+    });
+    salts.set(segment, scanned.salt);
+    last = { segment, ...scanned };
+  }
+  return { index, salts, last, segments: segments.length, entries };
+}

@@ -1,0 +1,91 @@
+import { open, readFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { writeFully, type SyncFunction } from "./durable-io.js";
+import {
+  FRAME_HEADER_BYTES,
+  SEGMENT_HEADER_BYTES,
+  encodeSegmentHeader,
+  findNextFrame,
+  frameSizeAt,
+  readSegmentHeader,
+} from "./frame.js";
+import type { StorageLogger } from "./storage-logger.js";
+import { storageFailed } from "./storage-error.js";
+
+/** A segment after its scan: its salt and its (possibly repaired) length. */
+export interface ScannedSegment {
+  readonly salt: number;
+  readonly size: number;
+}
+
+/** Context a scan needs to repair and report. */
+export interface ScanContext {
+  readonly sync: SyncFunction;
+  readonly logger: StorageLogger;
+  /** Only the last segment may have a torn header: older ones were synced before the next was created. */
+  readonly isLast: boolean;
+}
+
+/**
+ * Reads one segment and hands every valid frame to `onFrame`. A damaged region followed by a
+ * valid frame (bit rot in the middle) is skipped with a warning, keeping every later record; a
+ * damaged region running to the end of the file (a write torn by a crash, or a corrupt last
+ * record) is cut off, so the next append starts right after the last good record.
+ */
+export async function scanSegment(
+  path: string,
+  context: ScanContext,
+  onFrame: (offset: number, size: number, body: Buffer) => void,
+): Promise<ScannedSegment> {
+  const bytes = await readFile(path);
+  const salt = readSegmentHeader(bytes);
+  if (salt === undefined) {
+    if (context.isLast && bytes.length <= SEGMENT_HEADER_BYTES) return rewriteHeader(path, context);
+    throw storageFailed(`log segment ${path} has no valid header; refusing to guess its content`);
+  }
+  let offset = SEGMENT_HEADER_BYTES;
+  while (offset < bytes.length) {
+    const size = frameSizeAt(bytes, offset, bytes.length, salt);
+    if (size > 0) {
+      onFrame(offset, size, bytes.subarray(offset + FRAME_HEADER_BYTES, offset + size));
+      offset += size;
+      continue;
+    }
+    const next = findNextFrame(bytes, offset + 1, bytes.length, salt);
+    if (next < 0) {
+      context.logger.warn(
+        `log segment ${path}: torn or corrupt tail at byte ${offset} (${bytes.length - offset} bytes) cut off`,
+      );
+      await truncate(path, offset, context.sync);
+      return { salt, size: offset };
+    }
+    context.logger.warn(`log segment ${path}: skipped damaged bytes ${offset}..${next}; later records kept`);
+    offset = next;
+  }
+  return { salt, size: bytes.length };
+}
+
+/** A crash while creating the segment left it without a complete header and so without records. */
+async function rewriteHeader(path: string, context: ScanContext): Promise<ScannedSegment> {
+  context.logger.warn(`log segment ${path}: incomplete header from an interrupted creation rewritten`);
+  const salt = randomBytes(4).readUInt32LE(0);
+  const handle = await open(path, "r+");
+  try {
+    await handle.truncate(0);
+    await writeFully(handle, encodeSegmentHeader(salt), 0);
+    await context.sync({ handle, path, kind: "file" });
+  } finally {
+    await handle.close();
+  }
+  return { salt, size: SEGMENT_HEADER_BYTES };
+}
+
+async function truncate(path: string, size: number, sync: SyncFunction): Promise<void> {
+  const handle = await open(path, "r+");
+  try {
+    await handle.truncate(size);
+    await sync({ handle, path, kind: "wal" });
+  } finally {
+    await handle.close();
+  }
+}
