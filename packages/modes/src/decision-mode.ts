@@ -7,12 +7,13 @@ import {
   readDecisionState,
   writeDecisionState,
   type DecisionState,
+  type DecisionVote,
 } from "./decision-state.js";
 import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "./mode-handler.js";
 import { isParticipant } from "./participants.js";
 import { decodeModePayload } from "./payload-decoding.js";
-import { isBlank } from "./text.js";
 import { forbidden, invalidPayload, runStep } from "./step-errors.js";
+import { isBlank } from "./text.js";
 
 const RECOMMENDATIONS = ["APPROVE", "REVIEW", "BLOCK", "REJECT"];
 const SEVERITIES = ["critical", "high", "medium", "low"];
@@ -87,7 +88,7 @@ function applyVote(state: DecisionState, envelope: ModeEnvelope): DecisionState 
     throw invalidPayload(`votes are not accepted in phase ${state.phase}`);
   }
   requireProposal(state, payload.proposalId);
-  const existing = state.votes.get(payload.proposalId) ?? new Map();
+  const existing = state.votes.get(payload.proposalId) ?? new Map<string, DecisionVote>();
   if (existing.has(envelope.sender)) throw invalidPayload(`${envelope.sender} already voted on '${payload.proposalId}'`);
   const byProposal = new Map(existing);
   byProposal.set(envelope.sender, {

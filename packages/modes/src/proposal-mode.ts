@@ -13,8 +13,8 @@ import {
   type ProposalRecord,
   type ProposalState,
 } from "./proposal-state.js";
-import { isBlank } from "./text.js";
 import { forbidden, invalidPayload, runStep } from "./step-errors.js";
+import { isBlank } from "./text.js";
 
 function rulesOf(session: SessionView): ProposalRules {
   return parseProposalRules(session.policy?.rules ?? {});

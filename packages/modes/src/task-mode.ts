@@ -4,6 +4,7 @@ import { authorizeCommitment, validateCommitment } from "./commitment-rules.js";
 import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "./mode-handler.js";
 import { isParticipant } from "./participants.js";
 import { decodeModePayload } from "./payload-decoding.js";
+import { forbidden, invalidPayload, runStep } from "./step-errors.js";
 import {
   INITIAL_TASK_STATE,
   readTaskState,
@@ -12,7 +13,6 @@ import {
   type TaskRecord,
   type TaskState,
 } from "./task-state.js";
-import { forbidden, invalidPayload, runStep } from "./step-errors.js";
 
 /** Deny reasons surfaced outside Commitment (§12.10), wire-visible in `details.reasons`. */
 const REASSIGNMENT_AFTER_REJECTION = "reassignment after rejection not allowed by policy";
