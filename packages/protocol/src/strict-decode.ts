@@ -1,6 +1,7 @@
 import type { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { MacpError } from "./errors.js";
 import type { MacpErrorVariant } from "./errors.js";
+import { withOwnMapKeys } from "./map-fields.js";
 import { assertWellFormed } from "./wire-check.js";
 import type { MessageSchema } from "./wire-schema.js";
 
@@ -25,7 +26,7 @@ export function decodeStrict<T>(
   }
   assertWellFormed(bytes, schema, variant);
   try {
-    return codec.decode(bytes);
+    return withOwnMapKeys(codec.decode(bytes), schema, bytes);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new MacpError(variant, `${schema.typeName} does not decode: ${reason}`);

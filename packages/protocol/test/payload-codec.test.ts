@@ -57,7 +57,7 @@ describe("every protobuf payload of every mode round-trips", () => {
           const json = model.toProtoJson(pair.typeName, message);
           expect(encodePayloadJson(pair.mode, pair.messageType, json)).toEqual(encoded);
         }),
-        { numRuns: 40 },
+        { numRuns: 30 },
       );
     },
   );
@@ -77,7 +77,7 @@ describe("typed kernel decoders", () => {
       fc.property(model.arbitrary(typeName), (message) => {
         expect(decode(encodePayload(ModeId.Decision, messageType, message))).toEqual(message);
       }),
-      { numRuns: 40 },
+      { numRuns: 30 },
     );
   });
 

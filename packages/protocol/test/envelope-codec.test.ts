@@ -1,0 +1,73 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { decodeEnvelope, Envelope, encodeEnvelope } from "../src/index.js";
+import { expectMacpError } from "./support/macp-error-assertions.js";
+import { MessageModel } from "./support/message-model.js";
+import { parseProtoTree } from "./support/proto-text.js";
+import { PROTO_DIR } from "./support/shared-paths.js";
+
+const model = new MessageModel(parseProtoTree(PROTO_DIR));
+const envelopes = model.arbitrary("macp.v1.Envelope") as fc.Arbitrary<Envelope>;
+
+function timestampBytes(varint: number[]): Uint8Array {
+  return Uint8Array.from([0x0a, 0x03, 0x31, 0x2e, 0x30, 0x38, ...varint]);
+}
+
+describe("envelope codec", () => {
+  it("round-trips envelopes with every field set, byte-identical to the generated encoder", () => {
+    fc.assert(
+      fc.property(envelopes, (envelope) => {
+        const encoded = encodeEnvelope(envelope);
+        expect(encoded).toEqual(Envelope.encode(envelope).finish());
+        expect(decodeEnvelope(encoded)).toEqual(envelope);
+      }),
+    );
+  });
+
+  it("fills omitted fields with defaults when encoding", () => {
+    expect(decodeEnvelope(encodeEnvelope({ macpVersion: "1.0", messageType: "Signal" }))).toEqual({
+      ...Envelope.decode(new Uint8Array()),
+      macpVersion: "1.0",
+      messageType: "Signal",
+    });
+  });
+
+  it("decodes the extreme safe timestamps", () => {
+    for (const timestampUnixMs of [Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, -1]) {
+      expect(decodeEnvelope(encodeEnvelope({ timestampUnixMs })).timestampUnixMs).toBe(timestampUnixMs);
+    }
+  });
+
+  it.each([
+    ["2^53", [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10]],
+    ["2^63 - 1", [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]],
+    ["-2^63", [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]],
+  ])("rejects a timestamp of %s (beyond ±2^53) as InvalidEnvelope", (_, varint) => {
+    expectMacpError(() => decodeEnvelope(timestampBytes(varint)), "InvalidEnvelope");
+  });
+
+  it("rejects an envelope cut anywhere inside its payload", () => {
+    fc.assert(
+      fc.property(envelopes, fc.nat(), (envelope, cut) => {
+        const encoded = encodeEnvelope(envelope);
+        const payloadStart = encoded.length - envelope.payload.length;
+        const end = payloadStart + (cut % envelope.payload.length);
+        expectMacpError(() => decodeEnvelope(encoded.subarray(0, end)), "InvalidEnvelope");
+      }),
+    );
+  });
+
+  it("rejects invalid UTF-8 in a string field", () => {
+    expectMacpError(() => decodeEnvelope(Uint8Array.from([0x12, 0x02, 0xc3, 0x28])), "InvalidEnvelope");
+  });
+
+  it.each([
+    ["a number for a string", { mode: 1 }],
+    ["a fractional timestamp", { timestampUnixMs: 1.5 }],
+    ["an unsafe timestamp", { timestampUnixMs: 2 ** 60 }],
+    ["a number array for the payload", { payload: [1, 2, 256] }],
+    ["an unknown field", { sessionID: "s" }],
+  ])("refuses to encode %s", (_, envelope) => {
+    expectMacpError(() => encodeEnvelope(envelope as Partial<Envelope>), "InvalidEnvelope");
+  });
+});
