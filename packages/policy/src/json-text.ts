@@ -17,10 +17,8 @@ class JsonSyntaxError extends Error {}
  * Returns undefined for text that is not valid JSON.
  */
 export function parseJsonText(text: string): JsonValue | undefined {
-  const reader = new JsonReader(text);
   try {
-    const value = reader.readDocument();
-    return value;
+    return new JsonReader(text).readDocument();
   } catch (error) {
     if (error instanceof JsonSyntaxError) return undefined;
     throw error;

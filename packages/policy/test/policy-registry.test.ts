@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { MacpError, type PolicyDescriptor } from "@macp/protocol";
-import { DEFAULT_POLICY, PolicyRegistry, policyToDescriptor, type PolicyDefinition } from "@macp/policy";
+import {
+  DEFAULT_POLICY,
+  PolicyRegistry,
+  policyFromDescriptor,
+  policyToDescriptor,
+  type PolicyDefinition,
+} from "@macp/policy";
 
 const descriptor = (policyId: string, overrides: Partial<PolicyDescriptor> = {}): PolicyDescriptor => ({
   policyId,
@@ -253,8 +259,9 @@ describe("export and restore", () => {
   it("keeps float forms when persisted as descriptors", () => {
     const source = new PolicyRegistry();
     source.register(descriptor("p1", { rules: '{"voting":{"threshold":1.0}}' }));
+    const persisted = JSON.stringify(source.exportRegistered().map(policyToDescriptor));
     const target = new PolicyRegistry();
-    target.restore(source.exportRegistered());
+    target.restore((JSON.parse(persisted) as PolicyDescriptor[]).map(policyFromDescriptor));
     expect(policyToDescriptor(target.get("p1") as PolicyDefinition).rules).toBe('{"voting":{"threshold":1.0}}');
   });
 
