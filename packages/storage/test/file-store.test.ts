@@ -1,0 +1,368 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { readdir, readFile, stat, truncate, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import fc from "fast-check";
+import { MacpError } from "@macp/protocol";
+import { FileStore, type FileStoreOptions, type SyncFunction } from "../src/index.js";
+import { logEntry, recordingLogger } from "./log-entries.js";
+import { describeSessionStoreContract } from "./session-store-contract.js";
+import { tempDir } from "./temp-dirs.js";
+
+describeSessionStoreContract("FileStore", {
+  durable: true,
+  async createBackend() {
+    const dir = await tempDir();
+    return { open: () => FileStore.open({ dir: dir.path, logger: recordingLogger() }), dispose: dir.remove };
+  },
+});
+
+const realSync: SyncFunction = (target) => (target.kind === "directory" ? target.handle.sync() : target.handle.datasync());
+const noSync: SyncFunction = async () => undefined;
+const FIRST_SEGMENT = join("wal", "000000000001.wal");
+
+describe("FileStore", () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function openIn(dir: string, options: Partial<FileStoreOptions> = {}) {
+    const logger = recordingLogger();
+    const store = await FileStore.open({ dir, logger, ...options });
+    cleanups.push(() => store.close());
+    return { store, logger };
+  }
+
+  async function newDir(): Promise<string> {
+    const dir = await tempDir();
+    cleanups.push(dir.remove);
+    return dir.path;
+  }
+
+  /** Appends one entry per call and returns the segment size after each append. */
+  async function appendAll(store: FileStore, dir: string, ids: readonly string[]): Promise<number[]> {
+    const ends: number[] = [];
+    for (const [i, id] of ids.entries()) {
+      await store.append(id, [logEntry(id, i + 1, { payload: new Uint8Array(40).fill(i) })]);
+      ends.push((await stat(join(dir, FIRST_SEGMENT))).size);
+    }
+    return ends;
+  }
+
+  async function flipByte(path: string, offset: number): Promise<void> {
+    const bytes = await readFile(path);
+    bytes[offset] = (bytes[offset] ?? 0) ^ 0x5a;
+    await writeFile(path, bytes);
+  }
+
+  describe("recovery at open", () => {
+    it("cuts a torn last record back to the last good record, warns, and keeps appending", async () => {
+      const dir = await newDir();
+      const { store } = await openIn(dir);
+      const ends = await appendAll(store, dir, ["a", "b", "a", "b", "a"]);
+      await store.close();
+      const lastStart = ends[3] ?? 0;
+      await truncate(join(dir, FIRST_SEGMENT), lastStart + Math.floor(((ends[4] ?? 0) - lastStart) / 2));
+
+      const reopened = await openIn(dir);
+      expect(reopened.logger.warnings).toEqual([expect.stringContaining("torn or corrupt tail")]);
+      expect((await stat(join(dir, FIRST_SEGMENT))).size).toBe(lastStart);
+      expect((await reopened.store.loadLog("a")).map((entry) => entry.seq)).toEqual([1, 3]);
+      expect((await reopened.store.loadLog("b")).map((entry) => entry.seq)).toEqual([2, 4]);
+      await reopened.store.append("a", [logEntry("a", 6)]);
+      await reopened.store.close();
+
+      const clean = await openIn(dir);
+      expect(clean.logger.warnings).toEqual([]);
+      expect((await clean.store.loadLog("a")).map((entry) => entry.seq)).toEqual([1, 3, 6]);
+    });
+
+    it("cuts a corrupt last record (one flipped byte) back to the last good record", async () => {
+      const dir = await newDir();
+      const { store } = await openIn(dir);
+      const ends = await appendAll(store, dir, ["a", "a", "a"]);
+      await store.close();
+      await flipByte(join(dir, FIRST_SEGMENT), (ends[2] ?? 0) - 5);
+
+      const reopened = await openIn(dir);
+      expect(reopened.logger.warnings).toEqual([expect.stringContaining("torn or corrupt tail")]);
+      expect(await reopened.store.loadLog("a")).toEqual([
+        logEntry("a", 1, { payload: new Uint8Array(40).fill(0) }),
+        logEntry("a", 2, { payload: new Uint8Array(40).fill(1) }),
+      ]);
+      await reopened.store.append("a", [logEntry("a", 3)]);
+      await reopened.store.close();
+      const clean = await openIn(dir);
+      expect(clean.logger.warnings).toEqual([]);
+      expect((await clean.store.loadLog("a")).map((entry) => entry.seq)).toEqual([1, 2, 3]);
+    });
+
+    it("cuts zero bytes a crash left after the last record", async () => {
+      const dir = await newDir();
+      const { store } = await openIn(dir);
+      await appendAll(store, dir, ["z", "z"]);
+      await store.close();
+      const path = join(dir, FIRST_SEGMENT);
+      await writeFile(path, Buffer.concat([await readFile(path), Buffer.alloc(4096)]));
+
+      const reopened = await openIn(dir);
+      expect(reopened.logger.warnings).toEqual([expect.stringContaining("torn or corrupt tail")]);
+      expect((await reopened.store.loadLog("z")).map((entry) => entry.seq)).toEqual([1, 2]);
+    });
+
+    it("skips a corrupt record in the middle of the log and keeps every later record", async () => {
+      const dir = await newDir();
+      const { store } = await openIn(dir);
+      const ends = await appendAll(store, dir, ["m", "m", "m", "m"]);
+      await store.close();
+      await flipByte(join(dir, FIRST_SEGMENT), (ends[1] ?? 0) - 3);
+
+      const reopened = await openIn(dir);
+      expect(reopened.logger.warnings).toEqual([expect.stringContaining("skipped damaged bytes")]);
+      expect((await reopened.store.loadLog("m")).map((entry) => entry.seq)).toEqual([1, 3, 4]);
+    });
+
+    it("rewrites a segment header torn while the segment was being created", async () => {
+      const dir = await newDir();
+      const { store } = await openIn(dir);
+      await appendAll(store, dir, ["h"]);
+      await store.close();
+      await writeFile(join(dir, "wal", "000000000002.wal"), Buffer.from("MACP"));
+
+      const reopened = await openIn(dir);
+      expect(reopened.logger.warnings).toEqual([expect.stringContaining("incomplete header")]);
+      await reopened.store.append("h", [logEntry("h", 2)]);
+      await reopened.store.close();
+      const clean = await openIn(dir);
+      expect(clean.logger.warnings).toEqual([]);
+      expect((await clean.store.loadLog("h")).map((entry) => entry.seq)).toEqual([1, 2]);
+    });
+
+    it("refuses to open a log whose older segment has no valid header", async () => {
+      const dir = await newDir();
+      const { store } = await openIn(dir, { segmentBytes: 200 });
+      await appendAll(store, dir, ["x", "x", "x"]);
+      await store.close();
+      await flipByte(join(dir, FIRST_SEGMENT), 2);
+
+      const error = await FileStore.open({ dir, logger: recordingLogger() }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(MacpError);
+      expect((error as MacpError).message).toContain("no valid header");
+    });
+
+    it("removes temp files left by interrupted snapshot and registry writes", async () => {
+      const dir = await newDir();
+      const { store } = await openIn(dir);
+      await store.writeSnapshot("t", { logLength: 1, state: "{}" });
+      await store.saveRegistry("policies", "[]");
+      await store.close();
+      const snapshotTemp = join(dir, "snapshots", `${Buffer.from("t").toString("hex")}.snap.tmp`);
+      const registryTemp = join(dir, "registries", "policies.reg.tmp");
+      await writeFile(snapshotTemp, "half a snapshot");
+      await writeFile(registryTemp, "half a registry");
+
+      const reopened = await openIn(dir);
+      expect(reopened.logger.warnings).toEqual([expect.stringContaining("removed 2 temp file(s)")]);
+      expect(await readdir(join(dir, "snapshots"))).toEqual([`${Buffer.from("t").toString("hex")}.snap`]);
+      expect(await readdir(join(dir, "registries"))).toEqual(["policies.reg"]);
+      expect(await reopened.store.loadSnapshot("t")).toEqual({ logLength: 1, state: "{}" });
+      expect(await reopened.store.listSessions()).toEqual(["t"]);
+    });
+
+    it("never loses a record that precedes a torn tail or a flipped byte (property)", async () => {
+      const dir = await newDir();
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.record({ session: fc.integer({ min: 0, max: 3 }), bytes: fc.integer({ min: 0, max: 300 }) }), { minLength: 1, maxLength: 12 }),
+          fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
+          fc.constantFrom("truncate", "flip"),
+          async (appends, where, damage) => {
+            const runDir = join(dir, String(run++));
+            const store = await FileStore.open({ dir: runDir, sync: noSync, logger: recordingLogger() });
+            const ends: number[] = [];
+            for (const [i, append] of appends.entries()) {
+              await store.append(`s${append.session}`, [logEntry(`s${append.session}`, i + 1, { payload: new Uint8Array(append.bytes).fill(i) })]);
+              ends.push((await stat(join(runDir, FIRST_SEGMENT))).size);
+            }
+            await store.close();
+            const start = 16;
+            const end = ends[ends.length - 1] ?? start;
+            const at = start + Math.floor(where * (end - start));
+            if (damage === "truncate") await truncate(join(runDir, FIRST_SEGMENT), at);
+            else await flipByte(join(runDir, FIRST_SEGMENT), at);
+
+            const damaged = ends.findIndex((recordEnd) => at < recordEnd);
+            const survives = (i: number): boolean => (damage === "truncate" ? i < damaged : i !== damaged);
+            const reopened = await FileStore.open({ dir: runDir, sync: noSync, logger: recordingLogger() });
+            for (let s = 0; s < 4; s++) {
+              const expected = appends.flatMap((append, i) => (append.session === s && survives(i) ? [i + 1] : []));
+              expect((await reopened.loadLog(`s${s}`)).map((entry) => entry.seq)).toEqual(expected);
+            }
+            await reopened.close();
+          },
+        ),
+        { numRuns: 60 },
+      );
+    });
+  });
+
+  describe("group commit", () => {
+    /** A sync hook that counts log syncs and holds them until released. */
+    function gatedSync() {
+      let released = false;
+      const held: (() => void)[] = [];
+      let entered: () => void = () => undefined;
+      const firstEntered = new Promise<void>((resolve) => (entered = resolve));
+      const counts = { wal: 0 };
+      const sync: SyncFunction = async (target) => {
+        if (target.kind === "wal") {
+          counts.wal++;
+          entered();
+          if (!released) await new Promise<void>((resolve) => held.push(resolve));
+        }
+        await realSync(target);
+      };
+      const release = (): void => {
+        released = true;
+        for (const resume of held.splice(0)) resume();
+      };
+      return { sync, counts, firstEntered, release };
+    }
+
+    it("shares one fdatasync among concurrent appends and acknowledges none before it", async () => {
+      const gate = gatedSync();
+      const { store } = await openIn(await newDir(), { sync: gate.sync });
+      const acknowledged: string[] = [];
+      const appendOne = (id: string, seq: number): Promise<void> =>
+        store.append(id, [logEntry(id, seq)]).then(() => void acknowledged.push(`${id}/${seq}`));
+
+      const firstWave = Array.from({ length: 64 }, (_, i) => appendOne(`g-${i}`, 1));
+      await gate.firstEntered;
+      // Queued while the first sync is in progress: these must wait for a second one.
+      const secondWave = Array.from({ length: 64 }, (_, i) => appendOne(`g-${i}`, 2));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(acknowledged).toEqual([]);
+
+      gate.release();
+      await Promise.all([...firstWave, ...secondWave]);
+      expect(acknowledged).toHaveLength(128);
+      expect(gate.counts.wal).toBe(2);
+      for (let i = 0; i < 64; i++) expect((await store.loadLog(`g-${i}`)).map((entry) => entry.seq)).toEqual([1, 2]);
+    });
+
+    it("syncs once per append in per-append mode", async () => {
+      let walSyncs = 0;
+      const sync: SyncFunction = async (target) => {
+        if (target.kind === "wal") walSyncs++;
+        await realSync(target);
+      };
+      const { store } = await openIn(await newDir(), { sync, syncMode: "per-append" });
+      await Promise.all(Array.from({ length: 20 }, (_, i) => store.append(`p-${i}`, [logEntry(`p-${i}`, 1)])));
+      expect(walSyncs).toBe(20);
+    });
+
+    it("rejects only the group whose sync failed, and its records do not reappear after reopen", async () => {
+      let failNext = 0;
+      const sync: SyncFunction = async (target) => {
+        if (target.kind === "wal" && failNext > 0) {
+          failNext--;
+          throw new Error("EIO: simulated");
+        }
+        await realSync(target);
+      };
+      const dir = await newDir();
+      const { store } = await openIn(dir, { sync });
+      await store.append("f", [logEntry("f", 1)]);
+      failNext = 1;
+      const error = await store.append("f", [logEntry("f", 2)]).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ name: "MacpError", code: "INTERNAL_ERROR" });
+      await store.append("f", [logEntry("f", 2, { messageId: "retry" })]);
+      expect((await store.loadLog("f")).map((entry) => entry.messageId)).toEqual(["msg-f-1", "retry"]);
+      await store.close();
+
+      const reopened = await openIn(dir);
+      expect(reopened.logger.warnings).toEqual([]);
+      expect((await reopened.store.loadLog("f")).map((entry) => entry.messageId)).toEqual(["msg-f-1", "retry"]);
+    });
+
+    it("refuses further appends when a failed group cannot be undone", async () => {
+      let failNext = 0;
+      const sync: SyncFunction = async (target) => {
+        if (target.kind === "wal" && failNext > 0) {
+          failNext--;
+          throw new Error("EIO: simulated");
+        }
+        await realSync(target);
+      };
+      const { store } = await openIn(await newDir(), { sync });
+      failNext = 2;
+      await expect(store.append("u", [logEntry("u", 1)])).rejects.toMatchObject({ code: "INTERNAL_ERROR" });
+      await expect(store.append("u", [logEntry("u", 1)])).rejects.toThrow(/restart required/);
+    });
+  });
+
+  describe("segments and files", () => {
+    it("rolls segments at the configured size and keeps a bounded number of them open", async () => {
+      const dir = await newDir();
+      const { store } = await openIn(dir, { segmentBytes: 1024, sync: noSync });
+      const sessions = Array.from({ length: 40 }, (_, i) => `seg-${i}`);
+      for (let seq = 1; seq <= 10; seq++) {
+        for (const id of sessions) await store.append(id, [logEntry(id, seq, { payload: new Uint8Array(60) })]);
+      }
+      await store.close();
+      const segments = (await readdir(join(dir, "wal"))).length;
+      expect(segments).toBeGreaterThan(40);
+
+      const openFds = async (): Promise<number> => (await readdir("/dev/fd")).length;
+      const before = await openFds();
+      const reopened = await openIn(dir, { segmentBytes: 1024, sync: noSync });
+      for (const id of sessions) {
+        expect((await reopened.store.loadLog(id)).map((entry) => entry.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      }
+      // 16 cached read handles plus the active segment.
+      expect((await openFds()) - before).toBeLessThanOrEqual(17);
+    });
+
+    it("shares directory syncs among concurrent snapshot writes", async () => {
+      const dir = await newDir();
+      let directorySyncs = 0;
+      let releaseFirst: () => void = () => undefined;
+      const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+      const sync: SyncFunction = async (target) => {
+        if (target.kind === "directory" && target.path.endsWith("snapshots") && directorySyncs++ === 0) await firstHeld;
+        await realSync(target);
+      };
+      const { store } = await openIn(dir, { sync });
+      const writes = Array.from({ length: 30 }, (_, i) => store.writeSnapshot(`d-${i}`, { logLength: i, state: "{}" }));
+      // Hold the first directory sync until every other write has renamed its file and asked for one.
+      const snapshots = join(dir, "snapshots");
+      while ((await readdir(snapshots)).filter((name) => name.endsWith(".snap")).length < 30) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      releaseFirst();
+      await Promise.all(writes);
+      expect(directorySyncs).toBe(2);
+    });
+
+    it("stores snapshots of session ids too long to be file names", async () => {
+      const { store } = await openIn(await newDir());
+      const longId = "L".repeat(500);
+      await store.writeSnapshot(longId, { logLength: 2, state: '{"long":true}' });
+      expect(await store.loadSnapshot(longId)).toEqual({ logLength: 2, state: '{"long":true}' });
+      expect(await store.listSessions()).toEqual([longId]);
+    });
+
+    it("reports a corrupt snapshot or registry file as StorageFailed", async () => {
+      const dir = await newDir();
+      const { store } = await openIn(dir);
+      await store.writeSnapshot("c", { logLength: 1, state: '{"x":1}' });
+      await store.saveRegistry("modes", "[]");
+      const snapshotFile = join(dir, "snapshots", `${Buffer.from("c").toString("hex")}.snap`);
+      await flipByte(snapshotFile, (await stat(snapshotFile)).size - 2);
+      await flipByte(join(dir, "registries", "modes.reg"), 13);
+      await expect(store.loadSnapshot("c")).rejects.toMatchObject({ code: "INTERNAL_ERROR", message: expect.stringContaining("corrupt") });
+      await expect(store.loadRegistry("modes")).rejects.toMatchObject({ code: "INTERNAL_ERROR" });
+    });
+  });
+});

@@ -1,0 +1,30 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+
+/** The server integration tests use: `DATABASE_URL`, or the local trust-auth test database. */
+export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/**
+ * Hands out schema names unique to this test file (and process) and drops them all at the end,
+ * so test files can run in parallel against one database.
+ */
+export function schemaAllocator(file: string): { next(): string; dropAll(): Promise<void> } {
+  const prefix = `t_${file}_${process.pid}_${randomBytes(3).toString("hex")}`;
+  const created: string[] = [];
+  return {
+    next() {
+      const schema = `${prefix}_${created.length}`;
+      created.push(schema);
+      return schema;
+    },
+    async dropAll() {
+      const client = new pg.Client({ connectionString: DATABASE_URL });
+      await client.connect();
+      try {
+        for (const schema of created.splice(0)) await client.query(`drop schema if exists ${pg.escapeIdentifier(schema)} cascade`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
