@@ -7,7 +7,7 @@ import { parseProtoTree } from "./support/proto-text.js";
 import { PROTO_DIR } from "./support/shared-paths.js";
 
 const model = new MessageModel(parseProtoTree(PROTO_DIR));
-const envelopes = model.arbitrary("macp.v1.Envelope") as fc.Arbitrary<Envelope>;
+const envelopes = model.typedArbitrary<Envelope>("macp.v1.Envelope");
 
 function timestampBytes(varint: number[]): Uint8Array {
   return Uint8Array.from([0x0a, 0x03, 0x31, 0x2e, 0x30, 0x38, ...varint]);

@@ -63,7 +63,7 @@ const decoders: Decoder[] = [
   {
     name: "decodeEnvelope",
     decode: decodeEnvelope,
-    valid: (model.arbitrary("macp.v1.Envelope") as fc.Arbitrary<Envelope>).map(encodeEnvelope),
+    valid: model.typedArbitrary<Envelope>("macp.v1.Envelope").map(encodeEnvelope),
   },
 ];
 

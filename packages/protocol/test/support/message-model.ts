@@ -83,6 +83,11 @@ export class MessageModel {
     return arbitrary;
   }
 
+  /** {@link arbitrary} typed as the generated interface `T` of that message. */
+  typedArbitrary<T>(fullName: string): fc.Arbitrary<T> {
+    return this.arbitrary(fullName) as unknown as fc.Arbitrary<T>;
+  }
+
   /** Renders a generated-code value as proto-JSON input: proto names, bytes as byte arrays. */
   toProtoJson(fullName: string, value: Value): Value {
     const { message, pkg } = this.entry(fullName);
