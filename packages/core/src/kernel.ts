@@ -12,7 +12,7 @@ import {
   isValidSessionId,
 } from "@macp/protocol";
 import type { Envelope, ModeDescriptor, PolicyDescriptor } from "@macp/protocol";
-import { isCommitmentAuthorized } from "@macp/policy";
+import { isCommitmentAuthorized, policyFromDescriptor, policyToDescriptor } from "@macp/policy";
 import type { PolicyDefinition } from "@macp/policy";
 import type { Clock } from "./clock.js";
 import { EventHub, KeyedEventHub } from "./event-hub.js";
@@ -155,7 +155,10 @@ export class Kernel {
   /** Loads persisted policy and extension-mode registrations (call before adopting sessions). */
   async restoreRegistries(): Promise<void> {
     const policies = await this.store.loadRegistry("policies");
-    if (policies !== undefined) this.policies.restore(JSON.parse(policies) as PolicyDefinition[]);
+    // Persisted as wire descriptors: their rules text keeps number forms (1 vs 1.0) exactly.
+    if (policies !== undefined) {
+      this.policies.restore((JSON.parse(policies) as PolicyDescriptor[]).map(policyFromDescriptor));
+    }
     const modes = await this.store.loadRegistry("modes");
     if (modes !== undefined) this.modes.restore(JSON.parse(modes) as never);
   }
@@ -475,7 +478,9 @@ export class Kernel {
 
   private async persistRegistry(kind: "policies" | "modes", rollback: () => void): Promise<{ ok: boolean; error: string }> {
     const document =
-      kind === "policies" ? JSON.stringify(this.policies.exportRegistered()) : JSON.stringify(this.modes.exportState());
+      kind === "policies"
+        ? JSON.stringify(this.policies.exportRegistered().map(policyToDescriptor))
+        : JSON.stringify(this.modes.exportState());
     try {
       await this.store.saveRegistry(kind, document);
       return { ok: true, error: "" };

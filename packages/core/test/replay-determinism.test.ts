@@ -17,7 +17,9 @@ const messageArb = fc.record({
   positive: fc.boolean(),
 });
 
-function payloadFor(message: fc.RecordValue<typeof messageArb> extends infer T ? T : never): Uint8Array {
+type GeneratedMessage = typeof messageArb extends fc.Arbitrary<infer T> ? T : never;
+
+function payloadFor(message: GeneratedMessage): Uint8Array {
   switch (message.kind) {
     case "Proposal":
       return decision.ProposalPayload.encode({ proposalId: message.proposal, option: "o", rationale: "", supportingData: new Uint8Array() }).finish();
