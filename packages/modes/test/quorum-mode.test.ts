@@ -3,13 +3,6 @@ import type { JsonValue, PolicyDefinition } from "@macp/policy";
 import { describe, expect, it } from "vitest";
 import { quorumMode } from "../src/index.js";
 import {
-  containmentMismatch,
-  expectedSteps,
-  resolutionMismatch,
-  runVector,
-  vectorsStartingWith,
-} from "./conformance-kit.js";
-import {
   acceptedState,
   commitmentBytes,
   customPolicy,
@@ -220,15 +213,5 @@ describe("quorum state", () => {
       state,
       resolution: payload,
     });
-  });
-});
-
-describe("quorum conformance vectors", () => {
-  it.each(vectorsStartingWith("quorum_"))("%s", (_file, vector) => {
-    const result = runVector(quorumMode, vector);
-    expect(result.steps).toEqual(expectedSteps(vector, result.steps));
-    expect(result.resolution !== undefined ? "Resolved" : "Open").toBe(vector.expected_final_state);
-    expect(resolutionMismatch(vector, result.resolution)).toBeUndefined();
-    expect(containmentMismatch(result.state, vector.expected_mode_state ?? {})).toBeUndefined();
   });
 });
