@@ -4,14 +4,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Server, ServerCredentials, credentials, Metadata } from "@grpc/grpc-js";
-import {
-  MACPRuntimeServiceClient,
-  MACPRuntimeServiceService,
-  SessionStartPayload,
-  SessionState,
-} from "@macp/protocol";
-import { createLogger, loadConfig, startRuntime } from "@macp/runtime";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { credentials, Metadata } from "@grpc/grpc-js";
+import { MACPRuntimeServiceClient, SessionStartPayload } from "@macp/protocol";
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const CONCURRENCY = [1, 16, 64];
@@ -86,38 +82,24 @@ async function measureSends(address, concurrency, label) {
   return summarize(latencies, elapsed);
 }
 
-/** A bare grpc-js server implementing Send as an immediate Ack, and WatchSignals as a raw fan-out. */
-async function startEchoServer() {
-  const server = new Server();
-  const watchers = new Set();
-  const unimplemented = (_call, callback) => callback({ code: 12, details: "unimplemented" });
-  const impl = Object.fromEntries(Object.keys(MACPRuntimeServiceService).map((name) => [name, unimplemented]));
-  impl.send = (call, callback) => {
-    const env = call.request.envelope;
-    callback(null, {
-      ack: { ok: true, duplicate: false, messageId: env.messageId, sessionId: env.sessionId, acceptedAtUnixMs: Date.now(), sessionState: SessionState.SESSION_STATE_OPEN, error: undefined },
-    });
-  };
-  impl.watchSignals = (call) => {
-    watchers.add(call);
-    call.on("cancelled", () => watchers.delete(call));
-  };
-  server.addService(MACPRuntimeServiceService, impl);
-  const port = await new Promise((resolve, reject) => server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-  return { address: `127.0.0.1:${port}`, server, watchers };
-}
-
-async function startMacpRuntime(storageEnv) {
-  const config = loadConfig({
-    MACP_ALLOW_INSECURE: "1",
-    MACP_BIND_ADDR: "127.0.0.1:0",
-    MACP_METRICS_ADDR: "off",
-    MACP_MESSAGE_LIMIT_PER_MINUTE: "100000000",
-    MACP_SESSION_START_LIMIT_PER_MINUTE: "100000000",
-    MACP_LOG_LEVEL: "silent",
-    ...storageEnv,
+/** Starts a benchmark target (echo, memory or file runtime) in a child process. */
+async function startTarget(kind, dataDir) {
+  const child = spawn(process.execPath, [fileURLToPath(new URL("./server.mjs", import.meta.url)), kind, dataDir ?? ""], {
+    stdio: ["ignore", "pipe", "inherit"],
   });
-  return startRuntime(config, { logger: createLogger("silent") });
+  const line = await new Promise((resolve, reject) => {
+    child.stdout.once("data", (chunk) => resolve(chunk.toString()));
+    child.once("exit", (code) => reject(new Error(`${kind} target exited with ${code}`)));
+  });
+  const { address } = JSON.parse(line);
+  return {
+    address,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
 }
 
 const SUBSCRIBERS = 10;
@@ -172,42 +154,54 @@ async function measureRuntimeFanout(address) {
   return { subscribers: SUBSCRIBERS, messages: FANOUT_MESSAGES, ms: Math.round(ms), deliveries_per_sec: Math.round(((FANOUT_MESSAGES * SUBSCRIBERS) / ms) * 1000) };
 }
 
-/** The same fan-out over a raw grpc-js server stream: the server writes each message to every watcher. */
-async function measureRawFanout(echo) {
-  const client = new MACPRuntimeServiceClient(echo.address, credentials.createInsecure());
+/** The same fan-out over a raw grpc-js server: each frame written on one stream is copied to every watcher. */
+async function measureRawFanout(address) {
+  const client = new MACPRuntimeServiceClient(address, credentials.createInsecure());
   const done = [];
+  let connected = 0;
+  let signalConnected;
+  const allConnected = new Promise((resolve) => (signalConnected = resolve));
+  const streams = [];
   for (let s = 0; s < SUBSCRIBERS; s++) {
     const stream = client.watchSignals({});
+    streams.push(stream);
+    stream.on("metadata", () => {
+      if (++connected === SUBSCRIBERS) signalConnected();
+    });
     done.push(
       new Promise((resolve, reject) => {
         let received = 0;
-        stream.on("data", () => {
-          if (++received === FANOUT_MESSAGES) resolve(performance.now());
+        stream.on("data", (response) => {
+          if (response.envelope?.messageId.startsWith("sig-") && ++received === FANOUT_MESSAGES) resolve(performance.now());
         });
         stream.on("error", (e) => (e.code === 1 ? undefined : reject(e)));
       }),
     );
   }
-  while (echo.watchers.size < SUBSCRIBERS) await new Promise((r) => setTimeout(r, 10));
+  // A warm-up frame proves every watcher is attached before timing starts.
+  const publisher = client.streamSession();
+  const timer = setInterval(() => publisher.write({ envelope: envelope("", "Signal", "probe", new Uint8Array()), subscribeSessionId: "", afterSequence: 0 }), 50);
+  await allConnected;
+  clearInterval(timer);
   const began = performance.now();
   for (let i = 0; i < FANOUT_MESSAGES; i++) {
-    const env = envelope("", "Signal", `sig-${i}`, enc.encode(`v${i}`));
-    for (const watcher of echo.watchers) watcher.write({ envelope: env });
-    if (i % 64 === 63) await new Promise((r) => setImmediate(r));
+    const ok = publisher.write({ envelope: envelope("", "Signal", `sig-${i}`, enc.encode(`v${i}`)), subscribeSessionId: "", afterSequence: 0 });
+    if (!ok) await new Promise((r) => publisher.once("drain", r));
   }
   const finished = Math.max(...(await Promise.all(done)));
-  for (const watcher of echo.watchers) watcher.end();
+  publisher.end();
+  for (const stream of streams) stream.cancel();
   client.close();
   const ms = finished - began;
   return { subscribers: SUBSCRIBERS, messages: FANOUT_MESSAGES, ms: Math.round(ms), deliveries_per_sec: Math.round(((FANOUT_MESSAGES * SUBSCRIBERS) / ms) * 1000) };
 }
 
-const echo = await startEchoServer();
 const dataDir = mkdtempSync(join(tmpdir(), "macp-bench-"));
 const results = { date: new Date().toISOString(), duration_ms_per_point: DURATION_MS, node: process.version, send: {}, stream_fanout: {} };
+const echo = await startTarget("echo");
+const memory = await startTarget("memory");
+const file = await startTarget("file", dataDir);
 try {
-  const memory = await startMacpRuntime({ MACP_MEMORY_ONLY: "1" });
-  const file = await startMacpRuntime({ MACP_DATA_DIR: dataDir, MACP_STORAGE_BACKEND: "file" });
   for (const c of CONCURRENCY) {
     const baseline = await measureSends(echo.address, c, "echo");
     const mem = await measureSends(memory.address, c, "memory");
@@ -218,13 +212,11 @@ try {
       file: { ...durable, ratio_vs_echo: Number((durable.ops_per_sec / baseline.ops_per_sec).toFixed(2)) },
     };
   }
-  const raw = await measureRawFanout(echo);
+  const raw = await measureRawFanout(echo.address);
   const runtimeFanout = await measureRuntimeFanout(memory.address);
   results.stream_fanout = { raw_grpc: raw, runtime: { ...runtimeFanout, ratio_vs_raw: Number((runtimeFanout.deliveries_per_sec / raw.deliveries_per_sec).toFixed(2)) } };
-  await memory.close();
-  await file.close();
 } finally {
-  echo.server.forceShutdown();
+  await Promise.all([echo.stop(), memory.stop(), file.stop()]);
   rmSync(dataDir, { recursive: true, force: true });
 }
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
