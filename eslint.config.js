@@ -1,5 +1,6 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import globals from "globals";
 
 const serviceNames = ["@macp/runtime", "@macp/control-plane", "@macp/projection-worker"];
 
@@ -7,6 +8,9 @@ export default tseslint.config(
   { ignores: ["**/dist/**", "**/node_modules/**", "**/src/gen/**", "**/.turbo/**", ".macp-data/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+  },
   {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
