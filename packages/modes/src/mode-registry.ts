@@ -68,6 +68,11 @@ function builtinEntries(): Map<string, ModeRegistryEntry> {
   return entries;
 }
 
+/** The entry after promotion: standards-track, strict, and its descriptor under the final id. */
+function promoted(existing: ModeRegistryEntry, finalName: string): ModeRegistryEntry {
+  return entry({ ...existing, descriptor: frozenDescriptor(existing.descriptor, finalName), strict: true, standardsTrack: true });
+}
+
 function failed(error: string): RegistryChangeResult {
   return { ok: false, error };
 }
@@ -140,10 +145,7 @@ export class ModeRegistry {
       return { ...failed(`cannot promote: target name '${finalName}' already exists`), mode: "" };
     }
     this.#entries.delete(mode);
-    this.#entries.set(
-      finalName,
-      entry({ ...existing, descriptor: frozenDescriptor(existing.descriptor, finalName), strict: true, standardsTrack: true }),
-    );
+    this.#entries.set(finalName, promoted(existing, finalName));
     if (existing.builtIn) this.#promotions.push({ mode, promotedName: finalName });
     this.#changed();
     return { ...OK, mode: finalName };
@@ -189,10 +191,7 @@ export class ModeRegistry {
       const finalName = promotion.promotedName === "" ? promotion.mode : promotion.promotedName;
       if (finalName !== promotion.mode && entries.has(finalName)) throw registryStateError(`'${finalName}' is registered twice`);
       entries.delete(promotion.mode);
-      entries.set(
-        finalName,
-        entry({ ...builtin, descriptor: frozenDescriptor(builtin.descriptor, finalName), strict: true, standardsTrack: true }),
-      );
+      entries.set(finalName, promoted(builtin, finalName));
       promotions.push({ mode: promotion.mode, promotedName: finalName });
     }
     for (const extension of parsed.extensions) {
