@@ -39,10 +39,18 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
   let feed: SessionFeed | undefined;
   let finished = false;
   let queue: Promise<void> = Promise.resolve();
+  /** Highest sequence the current feed has written to the client. */
+  let delivered = 0;
+  /** Set once the client half-closed: the sequence to flush up to before ending with OK. */
+  let drainTo: number | undefined;
+  let stopped!: () => void;
+  /** Settles when the stream ends either way, so a writer waiting for "drain" never hangs. */
+  const ended = new Promise<void>((resolve) => (stopped = resolve));
 
   const finish = (error?: ServiceError): void => {
     if (finished) return;
     finished = true;
+    stopped();
     ctx.openStreams.delete(shutdown);
     feed?.close();
     if (error) call.emit("error", error);
@@ -52,6 +60,7 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
   ctx.openStreams.add(shutdown);
   call.on("cancelled", () => {
     finished = true;
+    stopped();
     ctx.openStreams.delete(shutdown);
     feed?.close();
   });
@@ -79,12 +88,19 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
     const current = new SessionFeed(ctx.kernel, sessionId, afterSeq, ctx.streamBufferLimit);
     feed = current;
     bound = sessionId;
+    delivered = afterSeq;
     void (async () => {
       try {
         for await (const event of current) {
-          if (finished) return;
-          if (!call.write({ response: { $case: "envelope", value: event.envelope } })) {
-            await new Promise<void>((resolve) => call.once("drain", () => resolve()));
+          if (finished || feed !== current) return;
+          const writable = call.write({ response: { $case: "envelope", value: event.envelope } });
+          delivered = event.seq;
+          if (drainTo !== undefined && delivered >= drainTo) {
+            finish();
+            return;
+          }
+          if (!writable) {
+            await Promise.race([new Promise<void>((resolve) => call.once("drain", () => resolve())), ended]);
           }
         }
       } catch (error) {
@@ -109,7 +125,9 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
       inline(new MacpError("Forbidden", "caller is not a declared participant or observer for this session"));
       return;
     }
-    follow(sessionId, frame.afterSequence);
+    // An after_sequence beyond the history replays nothing but must not hide live envelopes
+    // (the reference streams every live envelope whatever after_sequence said).
+    follow(sessionId, Math.min(frame.afterSequence, info.record.lastSeq));
   };
 
   const send = async (envelope: Envelope): Promise<void> => {
@@ -194,7 +212,15 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
   call.on("data", (frame: StreamSessionRequest) => {
     queue = queue.then(() => process(frame));
   });
+  // Half-close (§4.3): flush what was accepted up to now, then end with OK. Ending at once would
+  // cut off a history replay or an echo still on its way through the feed.
+  const halfClose = (): void => {
+    if (finished) return;
+    const target = bound === undefined ? undefined : ctx.kernel.peekSession(bound)?.record.lastSeq;
+    if (!feed || target === undefined || delivered >= target) finish();
+    else drainTo = target;
+  };
   call.on("end", () => {
-    queue = queue.then(() => finish());
+    queue = queue.then(halfClose);
   });
 }
