@@ -1,7 +1,14 @@
+/**
+ * @macp/replay: rebuilding sessions from durable storage (crash recovery), checking that replay
+ * is deterministic, and exporting accepted histories.
+ */
 export { recoverSessions, rebuildSession } from "./recover-sessions.js";
 export type { RecoveryFailure, RecoveryOptions, RecoveryReport } from "./recover-sessions.js";
+export type { SnapshotCheck } from "./snapshot-check.js";
 export { hashSessionState } from "./state-hash.js";
 export { verifySession } from "./verify-session.js";
 export type { VerifyResult } from "./verify-session.js";
+export { summarizeSession } from "./session-summary.js";
+export type { SessionSummary } from "./session-summary.js";
 export { exportHistory } from "./history-export.js";
 export type { HistoryLine } from "./history-export.js";

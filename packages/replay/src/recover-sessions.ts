@@ -1,5 +1,7 @@
-import { deserializeSessionState, replayLog } from "@macp/core";
+import { replayLog } from "@macp/core";
 import type { ModeLookup, SessionState, SessionStore } from "@macp/core";
+import { MacpError } from "@macp/protocol";
+import { checkSnapshot } from "./snapshot-check.js";
 
 /** A session that could not be rebuilt, and why. */
 export interface RecoveryFailure {
@@ -23,18 +25,25 @@ export interface RecoveryOptions {
 
 /**
  * Rebuilds one session: its latest snapshot plus the log records after it, or the whole log
- * when there is no usable snapshot. The bound policy comes from the log, never a registry.
+ * when there is no usable snapshot. The bound policy comes from the log, never a registry. A
+ * session whose mode is not registered fails with `UnknownMode` either way, so whether a
+ * snapshot happened to exist never decides if a session comes back.
  */
 export async function rebuildSession(store: SessionStore, modes: ModeLookup, sessionId: string): Promise<{ state: SessionState; fromSnapshot: boolean }> {
-  const [snapshot, log] = await Promise.all([store.loadSnapshot(sessionId), store.loadLog(sessionId)]);
-  if (snapshot && snapshot.logLength <= log.length) {
+  const log = await store.loadLog(sessionId);
+  const snapshot = await checkSnapshot(store, sessionId, log);
+  let rebuilt: { state: SessionState; fromSnapshot: boolean } | undefined;
+  if (snapshot?.usable) {
     try {
-      return { state: replayLog(modes, log, deserializeSessionState(snapshot.state)), fromSnapshot: true };
+      rebuilt = { state: replayLog(modes, log, snapshot.state), fromSnapshot: true };
     } catch {
-      // A snapshot from an older layout or a torn write is only an optimisation: fall back to the log.
+      // A snapshot that passed the checks can still be from an older layout: the log decides.
     }
   }
-  return { state: replayLog(modes, log), fromSnapshot: false };
+  rebuilt ??= { state: replayLog(modes, log), fromSnapshot: false };
+  const mode = rebuilt.state.record.mode;
+  if (!modes.get(mode)) throw new MacpError("UnknownMode", `mode '${mode}' is not registered`);
+  return rebuilt;
 }
 
 /** Rebuilds every stored session (crash recovery at daemon start). */

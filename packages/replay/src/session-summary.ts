@@ -1,0 +1,53 @@
+import type { SessionState, SessionStatus } from "@macp/core";
+import type { JsonValue } from "@macp/policy";
+
+/**
+ * The facts of a session state a person checks: lifecycle, parties, versions, timing, how much
+ * history it holds, the resolution and the mode's own state. Plain JSON, stable key order.
+ */
+export interface SessionSummary {
+  readonly sessionId: string;
+  readonly mode: string;
+  readonly status: SessionStatus;
+  readonly initiator: string;
+  readonly participants: readonly string[];
+  readonly modeVersion: string;
+  readonly configurationVersion: string;
+  readonly policyVersion: string;
+  readonly ttlMs: number;
+  readonly startedAtUnixMs: number;
+  readonly expiresAtUnixMs: number;
+  readonly accumulatedSuspendedMs: number;
+  /** Acceptance sequence of the last accepted envelope. */
+  readonly lastSeq: number;
+  /** Log records (accepted envelopes plus runtime-internal records). */
+  readonly logLength: number;
+  readonly acceptedMessages: number;
+  /** Resolution bytes, base64, once resolved. */
+  readonly resolution: string | null;
+  readonly modeState: JsonValue;
+}
+
+/** Summarises a session state (what `macp session` prints and golden histories record). */
+export function summarizeSession(state: SessionState): SessionSummary {
+  const { record } = state;
+  return {
+    sessionId: record.sessionId,
+    mode: record.mode,
+    status: record.status,
+    initiator: record.initiator,
+    participants: [...record.participants],
+    modeVersion: record.modeVersion,
+    configurationVersion: record.configurationVersion,
+    policyVersion: record.policyVersion,
+    ttlMs: record.ttlMs,
+    startedAtUnixMs: record.startedAtUnixMs,
+    expiresAtUnixMs: record.expiresAtUnixMs,
+    accumulatedSuspendedMs: record.accumulatedSuspendedMs,
+    lastSeq: record.lastSeq,
+    logLength: record.logLength,
+    acceptedMessages: state.seenMessageIds.length,
+    resolution: record.resolution,
+    modeState: record.modeState,
+  };
+}
