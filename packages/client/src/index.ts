@@ -1,0 +1,11 @@
+/**
+ * @macp/client: a typed gRPC client for the MACP runtime (`macp.v1.MACPRuntimeService`).
+ */
+export { createMacpClient, systemEnvelopeContext } from "./client.js";
+export type { CallOptions, MacpClient, MacpClientOptions, RequestInput } from "./client.js";
+export type { ClientAuth } from "./call-metadata.js";
+export { ERROR_DETAILS_TRAILER, MacpClientError } from "./client-error.js";
+export { buildEnvelope, buildSessionStart, buildSignal } from "./envelope-builders.js";
+export type { EnvelopeContext, EnvelopeFields, SessionStartFields, SignalFields } from "./envelope-builders.js";
+export type { ResponseStream } from "./response-stream.js";
+export type { SessionStream } from "./session-stream.js";
