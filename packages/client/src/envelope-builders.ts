@@ -1,5 +1,4 @@
 import { PROTOCOL_VERSION, SessionStartPayload, SignalPayload, type Envelope } from "@macp/protocol";
-import { defaultsOf, withDefaults } from "./message-defaults.js";
 
 /** Where generated values come from; without `newId`, every envelope needs an explicit `messageId`. */
 export interface EnvelopeContext {
@@ -50,7 +49,7 @@ export interface SessionStartFields {
 
 /** Builds a `SessionStart` envelope with an encoded `SessionStartPayload`. */
 export function buildSessionStart(fields: SessionStartFields, context: EnvelopeContext = {}): Envelope {
-  const payload = SessionStartPayload.encode(withDefaults(defaultsOf(SessionStartPayload.decode), fields.payload)).finish();
+  const payload = SessionStartPayload.encode(SessionStartPayload.fromPartial(fields.payload)).finish();
   return buildEnvelope({ ...fields, messageType: "SessionStart", payload }, context);
 }
 
@@ -63,6 +62,6 @@ export interface SignalFields {
 
 /** Builds an ambient `Signal` envelope with an encoded `SignalPayload`. */
 export function buildSignal(fields: SignalFields, context: EnvelopeContext = {}): Envelope {
-  const payload = SignalPayload.encode(withDefaults(defaultsOf(SignalPayload.decode), fields.payload)).finish();
+  const payload = SignalPayload.encode(SignalPayload.fromPartial(fields.payload)).finish();
   return buildEnvelope({ ...fields, mode: "", sessionId: "", messageType: "Signal", payload }, context);
 }
