@@ -215,7 +215,7 @@ export class FileStore implements SessionStore {
       if (frameSizeAt(frameBytes, 0, frameBytes.length, salt) !== frame.size) {
         throw storageFailed(`log record of session ${sessionId} at ${segmentPath(this.dir, frame.segment)}:${frame.offset} is corrupt`);
       }
-      decoded.set(frameKey(frame), decodeAppendBody(frameBytes.subarray(FRAME_HEADER_BYTES)).entries);
+      decoded.set(frameKey(frame), decodeAppendBody(frameBytes, FRAME_HEADER_BYTES, frameBytes.length).entries);
     });
     return locations.map((location) => {
       const entry = decoded.get(frameKey(location))?.[location.ordinal];

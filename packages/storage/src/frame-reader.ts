@@ -36,33 +36,40 @@ export class FrameReader {
   /** The bytes of each frame, in request order. */
   async read(frames: readonly FrameLocation[]): Promise<Buffer[]> {
     const needed = new Map<number, number>();
-    const direct = new Map<FrameLocation, Promise<Buffer>>();
+    const large = new Map<FrameLocation, Buffer>();
+    const pending: Promise<unknown>[] = [];
     for (const frame of frames) {
       if (frame.size > BLOCK_BYTES) {
-        direct.set(frame, this.files.with(frame.segment, (handle) => readFully(handle, frame.size, frame.offset)));
+        const read = this.files.with(frame.segment, (handle) => readFully(handle, frame.size, frame.offset));
+        pending.push(read.then((bytes) => large.set(frame, bytes)));
         continue;
       }
       for (const key of blockKeys(frame)) {
         needed.set(key, Math.max(needed.get(key) ?? 0, blockEndNeeded(key, frame)));
       }
     }
+    // Held here, not looked up again: the cache may evict them before the frames are assembled.
     const held = new Map<number, Block>();
-    await Promise.all([...needed].map(async ([key, needEnd]) => held.set(key, await this.block(key, needEnd))));
-    return Promise.all(
-      frames.map(async (frame) => {
-        const large = direct.get(frame);
-        return large === undefined ? assemble(frame, held) : large;
-      }),
-    );
+    for (const [key, needEnd] of needed) {
+      const cached = this.cached(key, needEnd);
+      if (cached !== undefined) held.set(key, cached);
+      else pending.push(this.load(key, needEnd).then((block) => held.set(key, block)));
+    }
+    if (pending.length > 0) await Promise.all(pending);
+    return frames.map((frame) => large.get(frame) ?? assemble(frame, held));
   }
 
-  private async block(key: number, needEnd: number): Promise<Block> {
-    const cached = this.blocks.get(key);
-    if (cached !== undefined && cached.bytes.length >= needEnd) {
-      this.blocks.delete(key);
-      this.blocks.set(key, cached);
-      return cached;
-    }
+  /** A cached block holding at least `needEnd` bytes, marked most recently used. */
+  private cached(key: number, needEnd: number): Block | undefined {
+    const block = this.blocks.get(key);
+    if (block === undefined || block.bytes.length < needEnd) return undefined;
+    this.blocks.delete(key);
+    this.blocks.set(key, block);
+    return block;
+  }
+
+  /** Reads a block, sharing a read already in flight when it covers `needEnd`. */
+  private async load(key: number, needEnd: number): Promise<Block> {
     const pending = this.inFlight.get(key);
     if (pending !== undefined) {
       const block = await pending;

@@ -75,9 +75,9 @@ export interface AppendSummary {
   readonly seqs: number[];
 }
 
-/** The session and each entry's kind code and seq, without decoding the rest. */
-export function scanAppendBody(body: Buffer): AppendSummary {
-  return readBody(body, "append", (reader) => {
+/** The session and each entry's kind code and seq of the body at `bytes[start, end)`, without decoding the rest. */
+export function scanAppendBody(bytes: Buffer, start: number, end: number): AppendSummary {
+  return readBody(new ByteReader(bytes, start, end), "append", (reader) => {
     expectType(reader, APPEND);
     const summary: AppendSummary = { sessionId: reader.string(), kindCodes: [], seqs: [] };
     const count = reader.varint();
@@ -93,9 +93,9 @@ export function scanAppendBody(body: Buffer): AppendSummary {
   });
 }
 
-/** Every entry of an append body. */
-export function decodeAppendBody(body: Buffer): { sessionId: string; entries: LogEntry[] } {
-  return readBody(body, "append", (reader) => {
+/** Every entry of the append body at `bytes[start, end)`. */
+export function decodeAppendBody(bytes: Buffer, start: number, end: number): { sessionId: string; entries: LogEntry[] } {
+  return readBody(new ByteReader(bytes, start, end), "append", (reader) => {
     expectType(reader, APPEND);
     const sessionId = reader.string();
     const count = reader.varint();
@@ -135,7 +135,7 @@ export function encodeSnapshotFrame(sessionId: string, snapshot: StoredSnapshot)
 
 /** A snapshot file's session id and snapshot. */
 export function decodeSnapshotBody(body: Buffer): { sessionId: string; snapshot: StoredSnapshot } {
-  return readBody(body, "snapshot", (reader) => {
+  return readBody(new ByteReader(body, 0, body.length), "snapshot", (reader) => {
     expectType(reader, SNAPSHOT);
     const sessionId = reader.string();
     const logLength = reader.f64();
@@ -156,7 +156,7 @@ export function encodeRegistryFrame(kind: RegistryKind, document: string): Buffe
 
 /** The registry document of a registry file, checked to be of `kind`. */
 export function decodeRegistryBody(body: Buffer, kind: RegistryKind): string {
-  return readBody(body, "registry", (reader) => {
+  return readBody(new ByteReader(body, 0, body.length), "registry", (reader) => {
     expectType(reader, REGISTRY);
     const stored = reader.string();
     if (stored !== kind) throw new MalformedBytes(`registry file holds "${stored}"`);
@@ -179,8 +179,7 @@ function expectType(reader: ByteReader, type: number): void {
 }
 
 /** Runs a decoder over a whole body, which it must consume exactly. */
-function readBody<T>(body: Buffer, what: string, decode: (reader: ByteReader) => T): T {
-  const reader = new ByteReader(body, 0, body.length);
+function readBody<T>(reader: ByteReader, what: string, decode: (reader: ByteReader) => T): T {
   try {
     const value = decode(reader);
     if (!reader.atEnd) throw new MalformedBytes("trailing bytes");

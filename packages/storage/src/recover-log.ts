@@ -1,5 +1,6 @@
 import { readdir } from "node:fs/promises";
 import { parseSegmentFileName } from "./file-layout.js";
+import { FRAME_HEADER_BYTES } from "./frame.js";
 import { scanAppendBody } from "./record-codec.js";
 import { scanSegment } from "./segment-scan.js";
 import { SessionIndex } from "./session-index.js";
@@ -33,8 +34,8 @@ export async function recoverLog(
   let entries = 0;
   for (const [i, segment] of segments.entries()) {
     const context = { sync, logger, isLast: i === segments.length - 1 };
-    const scanned = await scanSegment(pathOf(segment), context, (offset, size, body) => {
-      const { sessionId, kindCodes, seqs } = scanAppendBody(body);
+    const scanned = await scanSegment(pathOf(segment), context, (bytes, offset, size) => {
+      const { sessionId, kindCodes, seqs } = scanAppendBody(bytes, offset + FRAME_HEADER_BYTES, offset + size);
       let session = index.get(sessionId);
       if (session === undefined) {
         session = new SessionIndex();

@@ -2,7 +2,6 @@ import { open, readFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { writeFully, type SyncFunction } from "./durable-io.js";
 import {
-  FRAME_HEADER_BYTES,
   SEGMENT_HEADER_BYTES,
   encodeSegmentHeader,
   findNextFrame,
@@ -27,7 +26,7 @@ export interface ScanContext {
 }
 
 /**
- * Reads one segment and hands every valid frame to `onFrame`. A damaged region followed by a
+ * Reads one segment and hands every valid frame (`bytes[offset, offset + size)`) to `onFrame`. A damaged region followed by a
  * valid frame (bit rot in the middle) is skipped with a warning, keeping every later record; a
  * damaged region running to the end of the file (a write torn by a crash, or a corrupt last
  * record) is cut off, so the next append starts right after the last good record.
@@ -35,7 +34,7 @@ export interface ScanContext {
 export async function scanSegment(
   path: string,
   context: ScanContext,
-  onFrame: (offset: number, size: number, body: Buffer) => void,
+  onFrame: (bytes: Buffer, offset: number, size: number) => void,
 ): Promise<ScannedSegment> {
   const bytes = await readFile(path);
   const salt = readSegmentHeader(bytes);
@@ -47,7 +46,7 @@ export async function scanSegment(
   while (offset < bytes.length) {
     const size = frameSizeAt(bytes, offset, bytes.length, salt);
     if (size > 0) {
-      onFrame(offset, size, bytes.subarray(offset + FRAME_HEADER_BYTES, offset + size));
+      onFrame(bytes, offset, size);
       offset += size;
       continue;
     }
