@@ -175,7 +175,7 @@ function child(phase, ...args) {
 /** Memory once garbage (including freed scan buffers) has been collected. */
 async function memory() {
   for (let i = 0; i < 3; i++) {
-    gc();
+    globalThis.gc();
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const { rss, heapUsed } = process.memoryUsage();
