@@ -1,4 +1,29 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { CoreMessageType } from "@macp/protocol";
+
+/** The part of the mode registry that decides which label values are known. */
+export interface ModeNames {
+  get(mode: string): { readonly descriptor: { readonly messageTypes: readonly string[] } } | undefined;
+}
+
+const CORE_TYPES: ReadonlySet<string> = new Set([
+  CoreMessageType.SessionStart,
+  CoreMessageType.Commitment,
+  CoreMessageType.Signal,
+  CoreMessageType.Progress,
+]);
+
+/**
+ * Label values for an envelope. Mode and message type come from the client, and every distinct
+ * label value is a new time series held forever, so unknown names are folded into one value:
+ * a client sending made-up modes must not grow the runtime's memory or the scraper's.
+ */
+export function envelopeLabels(modes: ModeNames, envelope: { mode: string; messageType: string }): { mode: string; message_type: string } {
+  const entry = envelope.mode === "" ? undefined : modes.get(envelope.mode);
+  const mode = envelope.mode === "" ? "" : entry ? envelope.mode : "unregistered";
+  const known = CORE_TYPES.has(envelope.messageType) || (entry?.descriptor.messageTypes.includes(envelope.messageType) ?? false);
+  return { mode, message_type: known ? envelope.messageType : "other" };
+}
 
 /** Prometheus metrics of the runtime, on a registry of its own (never the global one). */
 export class RuntimeMetrics {

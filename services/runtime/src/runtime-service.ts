@@ -20,6 +20,7 @@ import { policyToDescriptor } from "@macp/policy";
 import { authorizeRegistryManagement, canReadSession, metadataReader } from "./auth/index.js";
 import type { Identity } from "./auth/index.js";
 import { isRefusal } from "./envelope-pipeline.js";
+import { envelopeLabels } from "./metrics.js";
 import { statusError, toStatusError } from "./grpc-status.js";
 import type { RuntimeContext } from "./runtime-context.js";
 import { StreamWriter } from "./stream-writer.js";
@@ -144,10 +145,11 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
       const finish = (ack: ReturnType<typeof ackOf>): void => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         ctx.metrics.sendLatency.observe({ outcome: ack.ok ? "ok" : "error" }, seconds);
+        const labels = envelopeLabels(ctx.modes, envelope);
         if (ack.ok) {
-          if (!ack.duplicate) ctx.metrics.accepted.inc({ mode: envelope.mode, message_type: envelope.messageType });
+          if (!ack.duplicate) ctx.metrics.accepted.inc(labels);
         } else {
-          ctx.metrics.rejected.inc({ mode: envelope.mode, code: ack.error?.code ?? "" });
+          ctx.metrics.rejected.inc({ mode: labels.mode, code: ack.error?.code ?? "" });
           ctx.logger.debug(
             { session_id: envelope.sessionId, message_id: envelope.messageId, code: ack.error?.code },
             "envelope rejected",

@@ -6,6 +6,7 @@ import { SessionFeed } from "@macp/core";
 import { canReadSession, metadataReader } from "./auth/index.js";
 import type { Identity } from "./auth/index.js";
 import { isRefusal } from "./envelope-pipeline.js";
+import { envelopeLabels } from "./metrics.js";
 import { macpStatusError, statusError } from "./grpc-status.js";
 import type { RuntimeContext } from "./runtime-context.js";
 
@@ -172,12 +173,13 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
       follow(envelope.sessionId, current ? current.record.lastSeq : 0);
     }
     const outcome = await ctx.pipeline.dispatch(withSender, identity);
+    const labels = envelopeLabels(ctx.modes, envelope);
     if (outcome.ok) {
-      if (!outcome.duplicate) ctx.metrics.accepted.inc({ mode: envelope.mode, message_type: envelope.messageType });
+      if (!outcome.duplicate) ctx.metrics.accepted.inc(labels);
       return;
     }
     if (outcome.error) {
-      ctx.metrics.rejected.inc({ mode: envelope.mode, code: outcome.error.code });
+      ctx.metrics.rejected.inc({ mode: labels.mode, code: outcome.error.code });
       report(outcome.error);
     }
   };
