@@ -238,4 +238,10 @@ describe("inline JWKS readiness", () => {
     const offCurve = { kty: "EC", crv: "P-256", x: base64url.encode(new Uint8Array(32).fill(1)), y: base64url.encode(new Uint8Array(32).fill(2)) };
     await expect(authenticator([offCurve]).ready()).rejects.toThrow(/MACP_AUTH_JWKS_JSON keys\[0\] is not a valid ES256 public key/);
   });
+
+  it("refuses tokens when an inline key could not be imported, even if ready() was never awaited", async () => {
+    const offCurve = { kty: "EC", crv: "P-256", x: base64url.encode(new Uint8Array(32).fill(1)), y: base64url.encode(new Uint8Array(32).fill(2)) };
+    const auth = authenticator([offCurve, rsa.jwk]);
+    expect(await outcome(auth, bearer(await sign(rsa)))).toBe("UNAUTHENTICATED");
+  });
 });

@@ -76,6 +76,8 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
           throw new ConfigError(`MACP_AUTH_JWKS_JSON ${error instanceof Error ? error.message : String(error)}`);
         },
       );
+      // Callers that never ask still must not see an unhandled rejection.
+      ready.catch(() => undefined);
     }
     chain.push(jwtResolver({ issuer: config.jwt.issuer, audience: config.jwt.audience, keys, clock, onRejected }));
   }
