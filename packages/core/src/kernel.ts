@@ -58,6 +58,16 @@ export interface KernelOptions {
   readonly snapshotEvery?: number;
   /** Receives failures of best-effort background work (snapshots). */
   readonly onBackgroundError?: (error: unknown, sessionId: string) => void;
+  /**
+   * Rebuilds a session that is not in memory from storage (sessions evicted by the sweep, or
+   * never loaded). Without it, only sessions in memory exist.
+   */
+  readonly loadSession?: (sessionId: string) => Promise<SessionState | undefined>;
+  /**
+   * Finished sessions (resolved, expired, cancelled) started longer ago than this are dropped from
+   * memory by the sweep; with `loadSession` they stay reachable. Undefined keeps them forever.
+   */
+  readonly retainFinishedMs?: number;
 }
 
 /** Who sends: the authenticated identity's sender and its open-session allowance. */
@@ -142,6 +152,8 @@ export class Kernel {
   private readonly policies: PolicyRegistryPort;
   private readonly snapshotEvery: number;
   private readonly onBackgroundError: (error: unknown, sessionId: string) => void;
+  private readonly loadSession: ((sessionId: string) => Promise<SessionState | undefined>) | undefined;
+  private readonly retainFinishedMs: number | undefined;
 
   constructor(options: KernelOptions) {
     this.store = options.store;
@@ -150,6 +162,19 @@ export class Kernel {
     this.policies = options.policies;
     this.snapshotEvery = options.snapshotEvery ?? 64;
     this.onBackgroundError = options.onBackgroundError ?? (() => undefined);
+    this.loadSession = options.loadSession;
+    this.retainFinishedMs = options.retainFinishedMs;
+  }
+
+  /** The live session, rebuilt from storage when it is not in memory. Call under the session's lock. */
+  private async live(sessionId: string): Promise<LiveSession | undefined> {
+    const cached = this.sessions.get(sessionId);
+    if (cached || !this.loadSession) return cached;
+    const state = await this.loadSession(sessionId);
+    if (!state) return undefined;
+    const loaded: LiveSession = { record: state.record, seen: new Set(state.seenMessageIds), activity: new Map() };
+    this.sessions.set(sessionId, loaded);
+    return loaded;
   }
 
   /** Loads persisted policy and extension-mode registrations (call before adopting sessions). */
@@ -197,7 +222,7 @@ export class Kernel {
     if (!modeEntry) throw new MacpError("UnknownMode", `mode '${envelope.mode}' is not registered`);
     const payload = validateSessionStart(modeEntry, envelope.payload);
     const section = async (): Promise<KernelOutcome> => {
-      const existing = this.sessions.get(sessionId);
+      const existing = await this.live(sessionId);
       if (existing) {
         if (existing.seen.has(envelope.messageId)) return this.duplicate(existing.record.status);
         throw new MacpError("SessionAlreadyExists", `session '${sessionId}' already exists`);
@@ -245,9 +270,8 @@ export class Kernel {
 
   private async sessionMessage(envelope: Envelope): Promise<KernelOutcome> {
     const sessionId = envelope.sessionId;
-    if (!this.sessions.has(sessionId)) throw new MacpError("UnknownSession", `session '${sessionId}' not found`);
     return this.mutex.run(`session:${sessionId}`, async () => {
-      const live = this.sessions.get(sessionId);
+      const live = await this.live(sessionId);
       if (!live) throw new MacpError("UnknownSession", `session '${sessionId}' not found`);
       if (live.seen.has(envelope.messageId)) return this.duplicate(live.record.status);
       if (envelope.mode !== live.record.mode) {
@@ -331,7 +355,7 @@ export class Kernel {
   ): Promise<KernelOutcome> {
     try {
       return await this.mutex.run(`session:${sessionId}`, async () => {
-        const live = this.sessions.get(sessionId);
+        const live = await this.live(sessionId);
         if (!live) throw new MacpError("UnknownSession", `session '${sessionId}' not found`);
         return section(live, this.clock.now());
       });
@@ -368,9 +392,9 @@ export class Kernel {
 
   /** A session by id, expiring it first if its deadline passed (the "checked get"). */
   async getSession(sessionId: string): Promise<SessionInfo | undefined> {
-    if (!this.sessions.has(sessionId)) return undefined;
+    if (!this.sessions.has(sessionId) && !this.loadSession) return undefined;
     await this.mutex.run(`session:${sessionId}`, async () => {
-      const live = this.sessions.get(sessionId);
+      const live = await this.live(sessionId);
       if (live) await this.expireIfDue(live, this.clock.now());
     });
     return this.peekSession(sessionId);
@@ -419,11 +443,20 @@ export class Kernel {
     return this.accepted.size;
   }
 
-  /** Expires every open session past its deadline (the periodic sweep). Returns how many expired. */
+  /**
+   * The periodic sweep: expires every open session past its deadline, then drops finished
+   * sessions older than the retention from memory (storage keeps them). Returns how many expired.
+   */
   async sweep(): Promise<number> {
     let expired = 0;
     for (const sessionId of [...this.sessions.keys()]) {
       const live = this.sessions.get(sessionId);
+      if (live && this.retainFinishedMs !== undefined && isTerminal(live.record.status)) {
+        if (live.record.startedAtUnixMs < this.clock.now() - this.retainFinishedMs) {
+          await this.evict(sessionId).catch((error: unknown) => this.onBackgroundError(error, sessionId));
+        }
+        continue;
+      }
       if (!live || live.record.status !== "Open" || this.clock.now() <= live.record.expiresAtUnixMs) continue;
       try {
         await this.mutex.run(`session:${sessionId}`, async () => {
@@ -434,6 +467,18 @@ export class Kernel {
       }
     }
     return expired;
+  }
+
+  private async evict(sessionId: string): Promise<void> {
+    await this.mutex.run(`session:${sessionId}`, async () => {
+      const live = this.sessions.get(sessionId);
+      if (!live || !isTerminal(live.record.status)) return;
+      await this.store.writeSnapshot(sessionId, {
+        logLength: live.record.logLength,
+        state: serializeSessionState({ record: live.record, seenMessageIds: [...live.seen] }),
+      });
+      this.sessions.delete(sessionId);
+    });
   }
 
   /** Registers a policy and persists the registry; a storage failure rolls the registration back. */

@@ -9,7 +9,7 @@ import type { Clock } from "@macp/core";
 import { ModeRegistry } from "@macp/modes";
 import { PolicyRegistry } from "@macp/policy";
 import { MACPRuntimeServiceService } from "@macp/protocol";
-import { recoverSessions } from "@macp/replay";
+import { rebuildSession, recoverSessions } from "@macp/replay";
 import { createStore } from "@macp/storage";
 import { createAuthenticator } from "./auth/index.js";
 import type { RuntimeConfig } from "./config.js";
@@ -65,6 +65,12 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     policies,
     snapshotEvery: config.checkpointInterval > 0 ? config.checkpointInterval : 64,
     onBackgroundError: (error, sessionId) => logger.warn({ err: error, session_id: sessionId }, "background snapshot failed"),
+    retainFinishedMs: config.sessionRetentionSecs * 1000,
+    // Sessions evicted from memory stay reachable: they are rebuilt from storage on demand.
+    loadSession: async (sessionId) => {
+      if ((await store.loadLog(sessionId)).length === 0) return undefined;
+      return (await rebuildSession(store, modes, sessionId)).state;
+    },
   });
   await kernel.restoreRegistries();
   const started = Date.now();
