@@ -178,8 +178,8 @@ async function memory() {
     globalThis.gc();
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const { rss, heapUsed } = process.memoryUsage();
-  return { rss, heapUsed };
+  const { rss, heapUsed, arrayBuffers } = process.memoryUsage();
+  return { rss, heapUsed, arrayBuffers };
 }
 
 const MiB = 1024 * 1024;
@@ -189,6 +189,7 @@ function delta(before, after, sessions, entries) {
     entries,
     rss_delta_mib: +((after.rss - before.rss) / MiB).toFixed(1),
     heap_delta_mib: +((after.heapUsed - before.heapUsed) / MiB).toFixed(1),
+    array_buffers_delta_mib: +((after.arrayBuffers - before.arrayBuffers) / MiB).toFixed(1),
     rss_bytes_per_session: Math.round((after.rss - before.rss) / sessions),
   };
 }
