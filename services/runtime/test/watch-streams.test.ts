@@ -20,6 +20,7 @@ import {
   sessionStart,
   startTestRuntime,
   type TestRuntime,
+  waitUntilWatching,
 } from "./support/runtime-harness.js";
 
 const ALICE = "agent://alice";
@@ -88,9 +89,9 @@ describe("WatchPolicies", () => {
 describe("WatchSessions", () => {
   type Seen = { type: string; sessionId: string; state: string };
   const seen = (response: WatchSessionsResponse): Seen => ({
-    type: EventType[response.event?.eventType ?? 0],
+    type: EventType[response.event?.eventType ?? 0] ?? "?",
     sessionId: response.event?.session?.sessionId ?? "",
-    state: SessionState[response.event?.session?.state ?? 0],
+    state: SessionState[response.event?.session?.state ?? 0] ?? "?",
   });
 
   it("first reports every existing session as CREATED with its current state", async () => {
@@ -257,26 +258,3 @@ describe("WatchRoots", () => {
     expect(await watch.end("the end at shutdown, with no second change")).toEqual({ status: "OK", details: "" });
   });
 });
-
-/**
- * WatchSignals has no backlog and no initial message, so a test cannot tell when the server has
- * subscribed. Probe Signals go out one after another until the watcher sees one; then a marker
- * Signal flushes the probes still in flight (delivery follows acceptance order).
- */
-async function waitUntilWatching(client: MacpClient, watch: StreamReader<{ envelope?: { messageId: string } }>): Promise<void> {
-  let watching = false;
-  const probe = (messageId: string) => sendAck(client, buildSignal({ messageId, payload: { signalType: "probe" } }));
-  const prober = (async () => {
-    for (let i = 0; !watching && i < 10_000; i++) await probe(`probe-${i}`);
-  })();
-  const first = await watch.next("a probe signal");
-  watching = true;
-  await prober;
-  expect(first.envelope?.messageId).toMatch(/^probe-/);
-  expect(ackCode(await probe("probe-marker"))).toBe("ok");
-  for (;;) {
-    const id = (await watch.next("the probe marker")).envelope?.messageId;
-    if (id === "probe-marker") return;
-    expect(id).toMatch(/^probe-/);
-  }
-}

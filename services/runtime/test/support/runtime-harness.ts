@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { MacpClientError, buildEnvelope, buildSessionStart, createMacpClient } from "@macp/client";
+import { MacpClientError, buildEnvelope, buildSessionStart, buildSignal, createMacpClient } from "@macp/client";
 import type { ClientAuth, MacpClient } from "@macp/client";
 import { ModeId, encodePayloadJson } from "@macp/protocol";
 import type { Ack, Envelope, SessionStartPayload } from "@macp/protocol";
@@ -304,4 +304,31 @@ export function metricValue(text: string, sample: string): number | undefined {
     if (space > 0 && line.slice(0, space) === sample) return Number(line.slice(space + 1));
   }
   return undefined;
+}
+
+/**
+ * WatchSignals has no backlog and no initial message, so a test cannot tell when the server has
+ * subscribed. Probe Signals go out one after another until the watcher sees one; then a marker
+ * Signal flushes the probes still in flight (delivery follows acceptance order).
+ */
+export async function waitUntilWatching(client: MacpClient, watch: StreamReader<{ envelope?: { messageId: string } }>): Promise<void> {
+  let watching = false;
+  const probe = (messageId: string) => sendAck(client, buildSignal({ messageId, payload: { signalType: "probe" } }));
+  const prober = (async () => {
+    for (let i = 0; !watching && i < 10_000; i++) await probe(`probe-${i}`);
+  })();
+  let first;
+  try {
+    first = await watch.next("a probe signal");
+  } finally {
+    watching = true;
+    await prober;
+  }
+  if (!first.envelope?.messageId.startsWith("probe-")) throw new Error(`unexpected signal while probing: ${first.envelope?.messageId}`);
+  if (!(await probe("probe-marker")).ok) throw new Error("the probe marker Signal was refused");
+  for (;;) {
+    const id = (await watch.next("the probe marker")).envelope?.messageId;
+    if (id === "probe-marker") return;
+    if (!id?.startsWith("probe-")) throw new Error(`unexpected signal while flushing probes: ${id}`);
+  }
 }
