@@ -173,7 +173,7 @@ class JsonReader {
     }
   }
 
-  /** A `\uXXXX` escape; surrogates must come as a well-formed pair (serde_json refuses lone ones). */
+  /** A `\uNNNN` escape; surrogates must come as a well-formed pair (serde_json refuses lone ones). */
   private readUnicodeEscape(): string {
     const unit = this.readHex4();
     if (unit >= 0xdc00 && unit <= 0xdfff) this.fail();
