@@ -27,7 +27,7 @@ import {
 } from "./record-codec.js";
 import { recoverLog } from "./recover-log.js";
 import { SegmentFiles } from "./segment-files.js";
-import { SessionIndex, type EntryLocation } from "./session-index.js";
+import { LogIndex, type EntryLocation } from "./log-index.js";
 import { storageFailed, withStorageErrors } from "./storage-error.js";
 import { consoleLogger, type StorageLogger } from "./storage-logger.js";
 import { validateEntries, validateSnapshot } from "./validate-input.js";
@@ -72,7 +72,7 @@ export class FileStore implements SessionStore {
   private constructor(
     private readonly dir: string,
     private readonly sync: SyncFunction,
-    private readonly index: Map<string, SessionIndex>,
+    private readonly index: LogIndex,
     private readonly salts: Map<number, number>,
     private readonly wal: WalWriter,
   ) {
@@ -131,26 +131,25 @@ export class FileStore implements SessionStore {
     if (entries.length === 0) return;
     const frame = encodeAppendFrame(sessionId, entries);
     await this.wal.write(frame, (segment, offset) => {
-      const index = this.sessionIndex(sessionId);
       entries.forEach((entry, ordinal) =>
-        index.add(segment, offset, frame.length, ordinal, kindCode(entry.kind), entry.seq),
+        this.index.add(sessionId, segment, offset, frame.length, ordinal, kindCode(entry.kind), entry.seq),
       );
     });
   }
 
   async loadLog(sessionId: string): Promise<LogEntry[]> {
     this.assertOpen();
-    return this.readEntries(sessionId, this.index.get(sessionId)?.all() ?? []);
+    return this.readEntries(sessionId, this.index.all(sessionId));
   }
 
   async loadLogAfter(sessionId: string, afterSeq: number): Promise<LogEntry[]> {
     this.assertOpen();
-    return this.readEntries(sessionId, this.index.get(sessionId)?.incomingAfter(afterSeq) ?? []);
+    return this.readEntries(sessionId, this.index.incomingAfter(sessionId, afterSeq));
   }
 
   async listSessions(): Promise<string[]> {
     this.assertOpen();
-    const ids = new Set(this.index.keys());
+    const ids = new Set(this.index.sessionIds());
     for (const name of await readdir(this.snapshotDir)) {
       const parsed = parseSnapshotFileName(name);
       if (parsed.kind === "id") ids.add(parsed.sessionId);
@@ -244,15 +243,6 @@ export class FileStore implements SessionStore {
       throw storageFailed(`${path} is corrupt`);
     }
     return bytes.subarray(FRAME_HEADER_BYTES);
-  }
-
-  private sessionIndex(sessionId: string): SessionIndex {
-    let index = this.index.get(sessionId);
-    if (index === undefined) {
-      index = new SessionIndex();
-      this.index.set(sessionId, index);
-    }
-    return index;
   }
 
   private assertOpen(): void {

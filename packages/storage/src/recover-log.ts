@@ -3,14 +3,14 @@ import { parseSegmentFileName } from "./file-layout.js";
 import { FRAME_HEADER_BYTES } from "./frame.js";
 import { scanAppendBody } from "./record-codec.js";
 import { scanSegment } from "./segment-scan.js";
-import { SessionIndex } from "./session-index.js";
+import { LogIndex } from "./log-index.js";
 import type { SyncFunction } from "./durable-io.js";
 import type { StorageLogger } from "./storage-logger.js";
 import type { ActiveSegment } from "./wal-writer.js";
 
 /** The log as found at open: per-session indexes, segment salts, and where appends continue. */
 export interface RecoveredLog {
-  readonly index: Map<string, SessionIndex>;
+  readonly index: LogIndex;
   readonly salts: Map<number, number>;
   readonly last: ActiveSegment | undefined;
   readonly segments: number;
@@ -28,7 +28,7 @@ export async function recoverLog(
     .map(parseSegmentFileName)
     .filter((segment): segment is number => segment !== undefined)
     .sort((a, b) => a - b);
-  const index = new Map<string, SessionIndex>();
+  const index = new LogIndex();
   const salts = new Map<number, number>();
   let last: ActiveSegment | undefined;
   let entries = 0;
@@ -36,13 +36,8 @@ export async function recoverLog(
     const context = { sync, logger, isLast: i === segments.length - 1 };
     const scanned = await scanSegment(pathOf(segment), context, (bytes, offset, size) => {
       const { sessionId, kindCodes, seqs } = scanAppendBody(bytes, offset + FRAME_HEADER_BYTES, offset + size);
-      let session = index.get(sessionId);
-      if (session === undefined) {
-        session = new SessionIndex();
-        index.set(sessionId, session);
-      }
       for (const [ordinal, code] of kindCodes.entries()) {
-        session.add(segment, offset, size, ordinal, code, seqs[ordinal] ?? 0);
+        index.add(sessionId, segment, offset, size, ordinal, code, seqs[ordinal] ?? 0);
       }
       entries += kindCodes.length;
     });
