@@ -1,0 +1,109 @@
+import { existsSync } from "node:fs";
+import type { SessionStore } from "@macp/core";
+import { ModeRegistry } from "@macp/modes";
+import { exportHistory, rebuildSession, summarizeSession, verifySession } from "@macp/replay";
+import { createStore } from "@macp/storage";
+import type { StorageLogger } from "@macp/storage";
+import { CliError } from "./session-source.js";
+import type { HistoryRecord, SessionRow, SessionSource } from "./session-source.js";
+
+/** Where stored sessions live. */
+export type StoreLocation =
+  | { readonly backend: "file"; readonly dataDir: string }
+  | { readonly backend: "postgres"; readonly databaseUrl: string };
+
+/**
+ * Opens a data directory or database for reading. The file backend repairs a torn log tail when
+ * it opens, so this must not point at the directory of a daemon that is running: read a live
+ * daemon with `--address`.
+ */
+export async function openStoreSource(location: StoreLocation, logger: StorageLogger): Promise<SessionSource> {
+  if (location.backend === "file" && !existsSync(location.dataDir)) {
+    // Opening would create an empty store; a mistyped path should say so instead.
+    throw new CliError(`data directory ${location.dataDir} does not exist`);
+  }
+  const store =
+    location.backend === "file"
+      ? await createStore({ backend: "file", dataDir: location.dataDir, logger })
+      : await createStore({ backend: "postgres", databaseUrl: location.databaseUrl, logger });
+  return storeSource(store, location.backend === "file" ? location.dataDir : "postgres database");
+}
+
+/** Reads sessions by replaying their stored logs, with the extension modes the store registered. */
+export async function storeSource(store: SessionStore, description: string): Promise<SessionSource> {
+  const modes = new ModeRegistry();
+  const registered = await store.loadRegistry("modes");
+  if (registered !== undefined) modes.restore(JSON.parse(registered));
+
+  const known = async (sessionId: string): Promise<boolean> => (await store.loadLog(sessionId)).length > 0;
+
+  return {
+    description,
+
+    async listSessions(): Promise<SessionRow[]> {
+      const rows: SessionRow[] = [];
+      for (const sessionId of (await store.listSessions()).sort()) {
+        try {
+          const { state } = await rebuildSession(store, modes, sessionId);
+          const summary = summarizeSession(state);
+          rows.push({
+            sessionId,
+            mode: summary.mode,
+            status: summary.status,
+            initiator: summary.initiator,
+            participants: summary.participants,
+            startedAtUnixMs: summary.startedAtUnixMs,
+            expiresAtUnixMs: summary.expiresAtUnixMs,
+            acceptedMessages: summary.acceptedMessages,
+            error: undefined,
+          });
+        } catch (error) {
+          rows.push(unrecoverable(sessionId, (await store.loadLog(sessionId))[0]?.mode ?? "", error));
+        }
+      }
+      return rows;
+    },
+
+    async getSession(sessionId) {
+      if (!(await known(sessionId))) return undefined;
+      try {
+        const { state, fromSnapshot } = await rebuildSession(store, modes, sessionId);
+        return { ...summarizeSession(state), rebuiltFrom: fromSnapshot ? "snapshot and log tail" : "full log" };
+      } catch (error) {
+        throw new CliError(`session ${sessionId} does not replay: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    },
+
+    async history(sessionId, options): Promise<HistoryRecord[] | undefined> {
+      const log = await store.loadLog(sessionId);
+      if (log.length === 0) return undefined;
+      return exportHistory(log, options).map((line) => JSON.parse(line) as HistoryRecord);
+    },
+
+    async verify(sessionIds) {
+      const ids = sessionIds.length > 0 ? sessionIds : (await store.listSessions()).sort();
+      const results = [];
+      for (const sessionId of ids) {
+        if (!(await known(sessionId))) throw new CliError(`session ${sessionId} not found in ${description}`);
+        results.push(await verifySession(store, modes, sessionId));
+      }
+      return results;
+    },
+
+    close: () => store.close(),
+  };
+}
+
+function unrecoverable(sessionId: string, mode: string, error: unknown): SessionRow {
+  return {
+    sessionId,
+    mode,
+    status: "Unrecoverable",
+    initiator: "",
+    participants: [],
+    startedAtUnixMs: 0,
+    expiresAtUnixMs: 0,
+    acceptedMessages: undefined,
+    error: error instanceof Error ? error.message : String(error),
+  };
+}
