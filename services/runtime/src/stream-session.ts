@@ -84,6 +84,23 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
     inline(error);
   };
 
+  /**
+   * Whether this caller may see the bound session's envelopes. An envelope frame binds the stream
+   * whatever the verdict, so without this a stranger could send one refused envelope (or one for
+   * a session id before it exists) and then read everything the session carries. Readers are those
+   * GetSession admits, plus anyone in a session without declared participants and anyone who has
+   * had an envelope accepted there (modes may let undeclared senders speak). Once true, it stays.
+   */
+  let readable = false;
+  const mayRead = (sessionId: string): boolean => {
+    if (readable || !identity) return readable;
+    const info = ctx.kernel.peekSession(sessionId);
+    readable =
+      info !== undefined &&
+      (canReadSession(identity, info.record) || info.record.participants.length === 0 || info.activity.has(identity.sender));
+    return readable;
+  };
+
   const follow = (sessionId: string, afterSeq: number): void => {
     feed?.close();
     const current = new SessionFeed(ctx.kernel, sessionId, afterSeq, ctx.streamBufferLimit);
@@ -94,7 +111,7 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
       try {
         for await (const event of current) {
           if (finished || feed !== current) return;
-          const writable = call.write({ response: { $case: "envelope", value: event.envelope } });
+          const writable = mayRead(sessionId) ? call.write({ response: { $case: "envelope", value: event.envelope } }) : true;
           delivered = event.seq;
           if (drainTo !== undefined && delivered >= drainTo) {
             finish();

@@ -388,6 +388,29 @@ describe("inline errors keep the stream open and carry registry codes", () => {
     expect(await reader.end()).toEqual({ status: "OK", details: "" });
   });
 
+  it("a stranger whose envelope was refused is not shown the session's envelopes afterwards", async () => {
+    const sessionId = await openDecisionSession(alice, [ALICE, BOB]);
+    const { stream, reader } = open(outsider, "stranger's stream");
+    stream.send(proposal(sessionId, "x1", "p1"));
+    expect(inlineError(await reader.next("the inline FORBIDDEN")).code).toBe("FORBIDDEN");
+    await acceptAll(alice, [proposal(sessionId, "m1", "p1")]);
+    await acceptAll(bob, [proposal(sessionId, "m2", "p2")]);
+    // Half-close flushes everything the stream would show: there must be nothing.
+    stream.end();
+    expect(await reader.end("the end, with no envelope of a session it may not read")).toEqual({ status: "OK", details: "" });
+  });
+
+  it("a stranger bound to a session id before it exists is not shown the session someone else starts", async () => {
+    const sessionId = newSessionId();
+    const { stream, reader } = open(outsider, "stranger's stream");
+    stream.send(proposal(sessionId, "x1", "p1"));
+    expect(inlineError(await reader.next("the inline SESSION_NOT_FOUND")).code).toBe("SESSION_NOT_FOUND");
+    await openDecisionSession(alice, [ALICE, BOB], sessionId);
+    await acceptAll(alice, [proposal(sessionId, "m1", "p1")]);
+    stream.end();
+    expect(await reader.end("the end, with no envelope of a session it may not read")).toEqual({ status: "OK", details: "" });
+  });
+
   it.each([
     {
       name: "a non-participant's envelope",
