@@ -150,7 +150,8 @@ export class FileStore implements SessionStore {
   async listSessions(): Promise<string[]> {
     this.assertOpen();
     const ids = new Set(this.index.sessionIds());
-    for (const name of await readdir(this.snapshotDir)) {
+    const names = await withStorageErrors("cannot list snapshots", () => readdir(this.snapshotDir));
+    for (const name of names) {
       const parsed = parseSnapshotFileName(name);
       if (parsed.kind === "id") ids.add(parsed.sessionId);
       if (parsed.kind === "hashed") {
