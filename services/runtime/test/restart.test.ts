@@ -1,0 +1,222 @@
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { buildEnvelope, buildSessionStart, createMacpClient } from "@macp/client";
+import type { MacpClient } from "@macp/client";
+import { ManualClock } from "@macp/core";
+import { ModeId, SessionState, encodePayloadJson } from "@macp/protocol";
+import type { Envelope, ModeDescriptor, PolicyDescriptor } from "@macp/protocol";
+import { createLogger, loadConfig, startRuntime } from "../src/index.js";
+import type { RuntimeHandle } from "../src/index.js";
+
+/**
+ * Restarts of the daemon on one file data directory (project decisions #3 and #5): what was
+ * registered, accepted or decided before a restart is there after it. Each runtime runs
+ * in-process with a manual clock, so "time passed while the daemon was down" is exact.
+ */
+
+const T0 = 1_800_000_000_000;
+const COORDINATOR = "agent://coordinator";
+const ALICE = "agent://alice";
+const BOB = "agent://bob";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function dataDir(): Promise<string> {
+  const path = await mkdtemp(join(tmpdir(), "macp-restart-"));
+  cleanups.push(() => rm(path, { recursive: true, force: true }));
+  return path;
+}
+
+/** A runtime on `dir` whose clock reads `now`, with clients closed before it stops. */
+class Daemon {
+  private readonly clients: MacpClient[] = [];
+  private stopped = false;
+
+  private constructor(readonly handle: RuntimeHandle) {}
+
+  static async start(dir: string, now: number): Promise<Daemon> {
+    const config = loadConfig({
+      MACP_ALLOW_INSECURE: "1",
+      MACP_BIND_ADDR: "127.0.0.1:0",
+      MACP_DATA_DIR: dir,
+      MACP_METRICS_ADDR: "off",
+      MACP_LOG_LEVEL: "silent",
+    });
+    const daemon = new Daemon(await startRuntime(config, { logger: createLogger("silent"), clock: new ManualClock(now) }));
+    cleanups.push(() => daemon.stop());
+    return daemon;
+  }
+
+  as(sender: string): MacpClient {
+    const client = createMacpClient({ address: this.handle.address, auth: { bearer: sender }, defaultDeadlineMs: 10_000 });
+    this.clients.push(client);
+    return client;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const client of this.clients) client.close();
+    await this.handle.close();
+  }
+}
+
+async function send(client: MacpClient, envelope: Envelope): Promise<void> {
+  const { ack } = await client.send({ envelope });
+  if (!ack?.ok) throw new Error(`${envelope.messageType} ${envelope.messageId}: ${ack?.error?.code} ${ack?.error?.message}`);
+}
+
+function start(sessionId: string, mode: string = ModeId.Decision, ttlMs = 600_000): Envelope {
+  return buildSessionStart({
+    mode,
+    sessionId,
+    messageId: randomUUID(),
+    payload: { intent: "restart", participants: [COORDINATOR, ALICE, BOB], modeVersion: "1.0.0", configurationVersion: "cfg-1", ttlMs },
+  });
+}
+
+function decision(sessionId: string, messageType: string, json: Record<string, unknown>): Envelope {
+  return buildEnvelope({
+    mode: ModeId.Decision,
+    sessionId,
+    messageType,
+    messageId: randomUUID(),
+    payload: encodePayloadJson(ModeId.Decision, messageType, json),
+  });
+}
+
+/** Message ids a passive subscriber gets after `afterSequence`, up to the last accepted envelope. */
+async function history(client: MacpClient, sessionId: string, afterSequence = 0): Promise<string[]> {
+  const stream = client.streamSession();
+  stream.subscribe(sessionId, afterSequence);
+  stream.end();
+  const ids: string[] = [];
+  for await (const frame of stream) {
+    if (frame.response?.$case === "error") throw new Error(`${frame.response.value.code}: ${frame.response.value.message}`);
+    if (frame.response?.$case === "envelope") ids.push(frame.response.value.messageId);
+  }
+  return ids;
+}
+
+async function stateOf(client: MacpClient, sessionId: string): Promise<SessionState | undefined> {
+  const { sessions } = await client.listSessions();
+  return sessions.find((session) => session.sessionId === sessionId)?.state;
+}
+
+const POLICY: PolicyDescriptor = {
+  policyId: "policy.restart-majority",
+  mode: ModeId.Decision,
+  description: "majority of at least two voters",
+  rules: JSON.stringify({ voting: { algorithm: "majority", threshold: 0.5, quorum: { type: "count", value: 2 } } }),
+  schemaVersion: 1,
+  registeredAtUnixMs: 0,
+};
+
+const EXT_MODE: ModeDescriptor = {
+  mode: "ext.restart-review.v1",
+  modeVersion: "1.0.0",
+  title: "Review",
+  description: "an extension mode registered at run time",
+  determinismClass: "semantic-deterministic",
+  participantModel: "declared",
+  messageTypes: ["SessionStart", "Comment", "Commitment"],
+  terminalMessageTypes: [],
+  schemaUris: {},
+};
+
+describe("daemon restart on the same data directory", () => {
+  it("lists policies and extension modes registered before the restart, and serves their sessions", async () => {
+    const dir = await dataDir();
+    const before = await Daemon.start(dir, T0);
+    const admin = before.as("agent://admin");
+    expect(await admin.registerPolicy({ policyDescriptor: POLICY })).toEqual({ ok: true, error: "" });
+    expect(await admin.registerExtMode({ modeDescriptor: EXT_MODE })).toEqual({ ok: true, error: "" });
+    const extSession = randomUUID();
+    await send(before.as(COORDINATOR), start(extSession, EXT_MODE.mode));
+    const policiesBefore = (await admin.listPolicies()).descriptors;
+    const modesBefore = (await admin.listExtModes()).modes;
+    await before.stop();
+
+    const after = await Daemon.start(dir, T0 + 1_000);
+    const reader = after.as("agent://admin");
+    const policiesAfter = (await reader.listPolicies()).descriptors;
+    const modesAfter = (await reader.listExtModes()).modes;
+
+    expect(policiesAfter.map((p) => p.policyId)).toContain(POLICY.policyId);
+    expect(policiesAfter).toEqual(policiesBefore);
+    expect(modesAfter.map((m) => m.mode)).toContain(EXT_MODE.mode);
+    expect(modesAfter).toEqual(modesBefore);
+    expect((await reader.getPolicy({ policyId: POLICY.policyId })).policyDescriptor).toEqual(
+      policiesBefore.find((p) => p.policyId === POLICY.policyId),
+    );
+    expect(await stateOf(reader, extSession)).toBe(SessionState.SESSION_STATE_OPEN);
+  });
+
+  it("streams a resolved session's full history after the restart, with the same sequence numbers", async () => {
+    const dir = await dataDir();
+    const before = await Daemon.start(dir, T0);
+    const coordinator = before.as(COORDINATOR);
+    const sessionId = randomUUID();
+    await send(coordinator, start(sessionId));
+    await send(coordinator, decision(sessionId, "Proposal", { proposal_id: "p1", option: "ship" }));
+    await send(before.as(ALICE), decision(sessionId, "Vote", { proposal_id: "p1", vote: "APPROVE" }));
+    await send(before.as(BOB), decision(sessionId, "Vote", { proposal_id: "p1", vote: "APPROVE" }));
+    await send(
+      coordinator,
+      decision(sessionId, "Commitment", {
+        commitment_id: "c1",
+        action: "decision.selected",
+        authority_scope: "restart",
+        reason: "approved",
+        mode_version: "1.0.0",
+        configuration_version: "cfg-1",
+        policy_version: "",
+        outcome_positive: true,
+      }),
+    );
+    const full = await history(coordinator, sessionId);
+    const afterTwo = await history(coordinator, sessionId, 2);
+    expect(full).toHaveLength(5);
+    expect(afterTwo).toEqual(full.slice(2));
+    await before.stop();
+
+    const after = await Daemon.start(dir, T0 + 1_000);
+    const observer = after.as(ALICE);
+
+    expect(await stateOf(observer, sessionId)).toBe(SessionState.SESSION_STATE_RESOLVED);
+    expect(await history(observer, sessionId)).toEqual(full);
+    for (let afterSequence = 1; afterSequence <= full.length; afterSequence++) {
+      expect(await history(observer, sessionId, afterSequence), `after_sequence ${afterSequence}`).toEqual(full.slice(afterSequence));
+    }
+    const late = await observer.send({ envelope: decision(sessionId, "Vote", { proposal_id: "p1", vote: "REJECT" }) });
+    expect(late.ack?.error?.code).toBe("SESSION_NOT_OPEN");
+  });
+
+  it("expires at start a session whose TTL passed while the daemon was down, and records it", async () => {
+    const dir = await dataDir();
+    const before = await Daemon.start(dir, T0);
+    const coordinator = before.as(COORDINATOR);
+    const [short, long] = [randomUUID(), randomUUID()];
+    await send(coordinator, start(short, ModeId.Decision, 60_000));
+    await send(coordinator, start(long, ModeId.Decision, 3_600_000));
+    expect(await stateOf(coordinator, short)).toBe(SessionState.SESSION_STATE_OPEN);
+    await before.stop();
+
+    const afterDeadline = await Daemon.start(dir, T0 + 60_001);
+    const reader = afterDeadline.as(COORDINATOR);
+    // ListSessions never expires lazily, so an EXPIRED state here was set by the start-up sweep.
+    expect(await stateOf(reader, short)).toBe(SessionState.SESSION_STATE_EXPIRED);
+    expect(await stateOf(reader, long)).toBe(SessionState.SESSION_STATE_OPEN);
+    await afterDeadline.stop();
+
+    // A clock back before the deadline cannot reopen it: the expiry is in the log, not recomputed.
+    const rewound = await Daemon.start(dir, T0 + 1_000);
+    expect(await stateOf(rewound.as(COORDINATOR), short)).toBe(SessionState.SESSION_STATE_EXPIRED);
+  });
+});
