@@ -2,7 +2,7 @@ import { Client, Metadata, credentials } from "@grpc/grpc-js";
 import type { ServiceError } from "@grpc/grpc-js";
 import { buildEnvelope } from "@macp/client";
 import type { MacpClient } from "@macp/client";
-import { Envelope, MACP_ERROR_CODES, ModeId, SendResponse } from "@macp/protocol";
+import { Envelope, MACP_ERROR_CODES, ModeId, SendResponse, StreamSessionRequest } from "@macp/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ackCode,
@@ -18,6 +18,7 @@ import {
 
 const ALICE = "agent://alice";
 const SEND_PATH = "/macp.v1.MACPRuntimeService/Send";
+const STREAM_PATH = "/macp.v1.MACPRuntimeService/StreamSession";
 
 /** A small seeded generator (mulberry32): the same "random" inputs on every run. */
 function seeded(seed: number): () => number {
@@ -163,6 +164,49 @@ describe("garbage on the wire", () => {
     await expectStillServing();
   });
 
+  it.each([
+    { what: "as the first frame", subscribeFirst: false },
+    { what: "after a subscribe frame", subscribeFirst: true },
+  ])("a StreamSession frame of random bytes $what ends that stream with a status", async ({ subscribeFirst }) => {
+    const sessionId = await openDecisionSession(alice, [ALICE]);
+    const call = raw.makeBidiStreamRequest(STREAM_PATH, identity, identity, bearer(ALICE), {});
+    const frames: Buffer[] = [];
+    const ended = new Promise<number>((resolve) => {
+      call.on("data", (frame: Buffer) => {
+        frames.push(frame);
+        call.write(randomBytes(seeded(3), 64));
+      });
+      call.on("error", (error: ServiceError) => resolve(error.code));
+      call.on("end", () => resolve(0));
+    });
+    if (subscribeFirst) {
+      call.write(Buffer.from(StreamSessionRequest.encode({ envelope: undefined, subscribeSessionId: sessionId, afterSequence: 0 }).finish()));
+    } else {
+      call.write(Buffer.from([0x0f, 0x01, 0x02]));
+    }
+    const code = await ended;
+    expect(code).not.toBe(0);
+    expect(frames.length).toBe(subscribeFirst ? 1 : 0);
+    await expectStillServing();
+  });
+
+  it("an envelope whose int64 timestamp does not fit a JavaScript number gets a status, not a crash", async () => {
+    // Envelope{macp_version=1 "1.0", message_type=3 "Signal", message_id=4 "t", timestamp_unix_ms=7 2^62}.
+    const envelope = Buffer.concat([
+      Buffer.from([0x0a, 0x03]),
+      Buffer.from("1.0"),
+      Buffer.from([0x1a, 0x06]),
+      Buffer.from("Signal"),
+      Buffer.from([0x22, 0x01]),
+      Buffer.from("t"),
+      Buffer.from([0x38]),
+      varint64(2n ** 62n),
+    ]);
+    const outcome = await rawCall(raw, SEND_PATH, Buffer.concat([Buffer.from([0x0a]), varint(envelope.length), envelope]), bearer(ALICE));
+    expect(outcome.kind === "status" ? outcome.code : "an Ack").not.toBe(0);
+    await expectStillServing();
+  });
+
   it("envelopes with random field values all get an Ack with a registry code", async () => {
     const next = seeded(7);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
@@ -268,5 +312,16 @@ function varint(value: number): Buffer {
     rest >>>= 7;
   }
   bytes.push(rest);
+  return Buffer.from(bytes);
+}
+
+function varint64(value: bigint): Buffer {
+  const bytes: number[] = [];
+  let rest = value;
+  while (rest > 0x7fn) {
+    bytes.push(Number(rest & 0x7fn) | 0x80);
+    rest >>= 7n;
+  }
+  bytes.push(Number(rest));
   return Buffer.from(bytes);
 }

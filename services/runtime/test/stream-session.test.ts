@@ -151,6 +151,20 @@ describe("passive subscribe with after_sequence", () => {
     expect(await reader.end()).toEqual({ status: "OK", details: "" });
   });
 
+  it("after_sequence counts accepted envelopes only: suspend and resume do not shift it", async () => {
+    const sessionId = await openDecisionSession(alice, [ALICE, BOB]);
+    await acceptAll(alice, [proposal(sessionId, "m1", "p1")]);
+    expect((await alice.suspendSession({ sessionId, reason: "pause" })).ack?.ok).toBe(true);
+    expect((await alice.resumeSession({ sessionId, reason: "go" })).ack?.ok).toBe(true);
+    await acceptAll(alice, [proposal(sessionId, "m2", "p2"), proposal(sessionId, "m3", "p3")]);
+    // A client that has seen three envelopes (m0..m2) resumes after them.
+    const { stream, reader } = open(bob, "resuming subscriber");
+    stream.subscribe(sessionId, 3);
+    stream.end();
+    expect(frameIds(await reader.take(1))).toEqual(["m3"]);
+    expect(await reader.end()).toEqual({ status: "OK", details: "" });
+  });
+
   it("a finished session's full history streams to a passive subscriber, even right before half-close", async () => {
     const sessionId = await openDecisionSession(alice, [ALICE, BOB]);
     const commitment = message({
