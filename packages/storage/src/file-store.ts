@@ -26,6 +26,7 @@ import {
   kindCode,
 } from "./record-codec.js";
 import { recoverLog } from "./recover-log.js";
+import { lockDataDir } from "./data-dir-lock.js";
 import { SegmentFiles } from "./segment-files.js";
 import { LogIndex, type EntryLocation } from "./log-index.js";
 import { storageFailed, withStorageErrors } from "./storage-error.js";
@@ -75,6 +76,7 @@ export class FileStore implements SessionStore {
     private readonly index: LogIndex,
     private readonly salts: Map<number, number>,
     private readonly wal: WalWriter,
+    private readonly releaseLock: () => Promise<void>,
   ) {
     this.snapshotDirSync = new CoalescedSync(() => syncDirectory(this.snapshotDir, sync));
     this.registryDirSync = new CoalescedSync(() => syncDirectory(this.registryDir, sync));
@@ -94,9 +96,11 @@ export class FileStore implements SessionStore {
     const dir = resolve(options.dir);
     const sync = options.sync ?? defaultSync;
     const logger = options.logger ?? consoleLogger;
+    let release: (() => Promise<void>) | undefined;
     try {
       const started = performance.now();
       for (const sub of [WAL_DIR, SNAPSHOT_DIR, REGISTRY_DIR]) await mkdir(join(dir, sub), { recursive: true });
+      release = await lockDataDir(dir);
       await syncDirectory(dir, sync);
       let strays = 0;
       for (const sub of [SNAPSHOT_DIR, REGISTRY_DIR]) strays += await removeStrayTempFiles(join(dir, sub));
@@ -119,8 +123,9 @@ export class FileStore implements SessionStore {
       logger.info(
         `opened file store ${dir}: ${log.index.size} sessions, ${log.entries} log entries, ${log.segments} segments (${elapsed} ms)`,
       );
-      return new FileStore(dir, sync, log.index, log.salts, wal);
+      return new FileStore(dir, sync, log.index, log.salts, wal, release ?? (async () => undefined));
     } catch (error) {
+      await release?.();
       throw storageFailed(`cannot open file store at ${dir}`, error);
     }
   }
@@ -203,6 +208,7 @@ export class FileStore implements SessionStore {
     await this.wal.close();
     await this.writes.idle();
     await this.files.close();
+    await this.releaseLock();
   }
 
   private async readEntries(sessionId: string, locations: readonly EntryLocation[]): Promise<LogEntry[]> {
