@@ -12,7 +12,8 @@ export class InMemorySessionStore implements SessionStore {
       log = [];
       this.logs.set(sessionId, log);
     }
-    log.push(...entries);
+    // Copies, so a caller can never alter stored history through a buffer it still holds.
+    for (const entry of entries) log.push({ ...entry, payload: entry.payload.slice() });
   }
 
   async loadLog(sessionId: string): Promise<LogEntry[]> {
@@ -25,11 +26,11 @@ export class InMemorySessionStore implements SessionStore {
   }
 
   async listSessions(): Promise<string[]> {
-    return [...this.logs.keys()];
+    return [...new Set([...this.logs.keys(), ...this.snapshots.keys()])];
   }
 
   async writeSnapshot(sessionId: string, snapshot: StoredSnapshot): Promise<void> {
-    this.snapshots.set(sessionId, snapshot);
+    this.snapshots.set(sessionId, { logLength: snapshot.logLength, state: snapshot.state });
   }
 
   async loadSnapshot(sessionId: string): Promise<StoredSnapshot | undefined> {
