@@ -247,6 +247,37 @@ describe("WatchSignals", () => {
   });
 });
 
+describe("lagging watchers", () => {
+  it("a WatchSignals client that stops reading has its stream ended with OK instead of buffering without bound", async () => {
+    runtime = await startTestRuntime({ MACP_MESSAGE_LIMIT_PER_MINUTE: "100000" });
+    const alice = runtime.client(ALICE);
+    const watch = new StreamReader(runtime.client().watchSignals(), "lagging WatchSignals");
+    await waitUntilWatching(alice, watch);
+    // Wide signals fill the transport's flow-control windows quickly; then the server's queue grows.
+    const data = new Uint8Array(4096);
+    const total = 2000;
+    for (let batch = 0; batch < total; batch += 100) {
+      const acks = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          sendAck(alice, buildSignal({ messageId: `lag-${batch + i}`, payload: { signalType: "bulk", data } })),
+        ),
+      );
+      expect(acks.every((ack) => ack.ok)).toBe(true);
+    }
+    let received = 0;
+    for (;;) {
+      const result = await watch.nextOrEnd("the rest of the lagging stream");
+      if ("end" in result) {
+        expect(result.end).toEqual({ status: "OK", details: "" });
+        break;
+      }
+      received++;
+    }
+    expect(received).toBeGreaterThan(0);
+    expect(received).toBeLessThan(total);
+  });
+});
+
 describe("WatchRoots", () => {
   it("sends exactly one change and then stays open until shutdown", async () => {
     const { runtime, alice } = await fresh();

@@ -215,6 +215,12 @@ export class StreamReader<T> {
     return result.value;
   }
 
+  /** The next message or the end of the stream, whichever comes. */
+  async nextOrEnd(what = "the next message or the end"): Promise<{ value: T } | { end: StreamEnd }> {
+    const result = await this.step(what);
+    return result.kind === "end" ? { end: result.end } : { value: result.value };
+  }
+
   /** The next `count` messages. */
   async take(count: number, what = `${count} messages`): Promise<T[]> {
     const items: T[] = [];
