@@ -16,6 +16,7 @@ import type {
   WatchSessionsResponse,
   WatchSignalsResponse,
 } from "@macp/protocol";
+import type { LifecycleEvent } from "@macp/core";
 import { policyToDescriptor } from "@macp/policy";
 import { authorizeRegistryManagement, canReadSession, metadataReader } from "./auth/index.js";
 import type { Identity } from "./auth/index.js";
@@ -255,18 +256,29 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
 
     watchSessions: (call) => {
       authenticate(call.metadata).then(
-        () => {
+        async () => {
           const writer = watch<WatchSessionsResponse>(call);
+          const live = (event: LifecycleEvent): void =>
+            writer.write({
+              event: lifecycleEvent(event.type, ctx.kernel.peekSession(event.sessionId), event.observedAtUnixMs),
+            });
+          // Subscribe before listing, so no transition is missed; transitions during the initial
+          // sync wait until it is written, so they never overtake a session's initial CREATED.
+          let held: LifecycleEvent[] | undefined = [];
           writer.onClose(
-            ctx.kernel.subscribeLifecycle((event) =>
-              writer.write({
-                event: lifecycleEvent(event.type, ctx.kernel.peekSession(event.sessionId), event.observedAtUnixMs),
-              }),
-            ),
+            ctx.kernel.subscribeLifecycle((event) => {
+              if (held === undefined) live(event);
+              else if (held.length < ctx.watchBufferLimit) held.push(event);
+              else writer.end();
+            }),
           );
-          for (const info of ctx.kernel.listSessions()) {
-            writer.write({ event: lifecycleEvent("CREATED", info, info.record.startedAtUnixMs) });
-          }
+          // One message per session: paced by the client, not cut off as lag however many there are.
+          await writer.writeBacklog(
+            ctx.kernel.listSessions().map((info) => ({ event: lifecycleEvent("CREATED", info, info.record.startedAtUnixMs) })),
+          );
+          const pending = held;
+          held = undefined;
+          for (const event of pending) live(event);
         },
         (error: unknown) => call.emit("error", toStatusError(error)),
       );

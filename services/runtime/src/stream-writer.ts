@@ -41,6 +41,23 @@ export class StreamWriter<T> {
     this.call.write(message);
   }
 
+  /**
+   * Writes a backlog the stream owes its client (e.g. an initial sync), pacing it by the client's
+   * reading instead of the lag allowance, which only judges live messages. Resolves once all are
+   * written or the stream ended.
+   */
+  async writeBacklog(messages: Iterable<T>): Promise<void> {
+    for (const message of messages) {
+      if (this.closed) return;
+      if (!this.call.write(message)) {
+        await new Promise<void>((resolve) => {
+          this.call.once("drain", resolve);
+          this.onClose(resolve);
+        });
+      }
+    }
+  }
+
   /** Ends the stream with status OK. */
   end(): void {
     if (this.closed) return;

@@ -115,6 +115,20 @@ describe("WatchSessions", () => {
     expect(await watch.end()).toEqual({ status: "OK", details: "" });
   });
 
+  it("the initial sync covers every session even when there are more than a watcher's lag allowance", async () => {
+    runtime = await startTestRuntime({ MACP_SESSION_START_LIMIT_PER_MINUTE: "100000" });
+    const alice = runtime.client(ALICE);
+    const count = 1500;
+    for (let batch = 0; batch < count; batch += 100) {
+      await Promise.all(Array.from({ length: 100 }, () => openDecisionSession(alice, [ALICE])));
+    }
+    const watch = new StreamReader(alice.watchSessions(), "WatchSessions over many sessions");
+    const initial = await watch.take(count, "the initial sync");
+    expect(new Set(initial.map((response) => response.event?.session?.sessionId)).size).toBe(count);
+    await runtime.close();
+    expect(await watch.end()).toEqual({ status: "OK", details: "" });
+  });
+
   it("initial CREATED events are stamped with the session's start time", async () => {
     const { alice } = await fresh();
     const sessionId = await openDecisionSession(alice, [ALICE]);
