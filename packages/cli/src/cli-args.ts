@@ -29,7 +29,7 @@ Commands:
 
 Where to read (storage is the default):
   --data-dir <dir>          file backend directory (default: $MACP_DATA_DIR, else ${DEFAULT_DATA_DIR});
-                            never the directory of a running daemon: use --address for that
+                            a running daemon holds its directory's lock: read it with --address
   --backend <file|postgres> storage backend (default: $MACP_STORAGE_BACKEND, else file)
   --database-url <url>      postgres connection URL (default: $MACP_DATABASE_URL)
   --address <host:port>     read a running daemon instead

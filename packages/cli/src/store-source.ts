@@ -13,9 +13,9 @@ export type StoreLocation =
   | { readonly backend: "postgres"; readonly databaseUrl: string };
 
 /**
- * Opens a data directory or database for reading. The file backend repairs a torn log tail when
- * it opens, so this must not point at the directory of a daemon that is running: read a live
- * daemon with `--address`.
+ * Opens a data directory or database for reading. The file backend locks its directory and
+ * repairs a torn log tail when it opens, so the directory of a running daemon is refused (the
+ * error names the owning process): read a live daemon with `--address`.
  */
 export async function openStoreSource(location: StoreLocation, logger: StorageLogger): Promise<SessionSource> {
   if (location.backend === "file" && !existsSync(location.dataDir)) {

@@ -153,6 +153,15 @@ describe("macp commands against a running daemon", () => {
     expect(output.stdout).toHaveLength(4);
   });
 
+  it("refuses the data directory of the running daemon, pointing at the lock", async () => {
+    const output = captureOutput();
+
+    const code = await runCli(["sessions", "--data-dir", dir.path], output, {});
+
+    expect(code).toBe(1);
+    expect(output.stderr[0]).toMatch(/in use by process \d+/);
+  });
+
   it("says which daemon it cannot reach", async () => {
     const output = captureOutput();
 
