@@ -92,6 +92,8 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
    * had an envelope accepted there (modes may let undeclared senders speak). Once true, it stays.
    */
   let readable = false;
+  /** Last sequence of a passively subscribed session when subscribed (finished sessions may leave memory). */
+  let subscribedLastSeq: number | undefined;
   const mayRead = (sessionId: string): boolean => {
     if (readable || !identity) return readable;
     const info = ctx.kernel.peekSession(sessionId);
@@ -143,6 +145,8 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
       inline(new MacpError("Forbidden", "caller is not a declared participant or observer for this session"));
       return;
     }
+    readable = true;
+    subscribedLastSeq = info.record.lastSeq;
     // An after_sequence beyond the history replays nothing but must not hide live envelopes
     // (the reference streams every live envelope whatever after_sequence said).
     follow(sessionId, Math.min(frame.afterSequence, info.record.lastSeq));
@@ -235,7 +239,7 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
   // cut off a history replay or an echo still on its way through the feed.
   const halfClose = (): void => {
     if (finished) return;
-    const target = bound === undefined ? undefined : ctx.kernel.peekSession(bound)?.record.lastSeq;
+    const target = bound === undefined ? undefined : (ctx.kernel.peekSession(bound)?.record.lastSeq ?? subscribedLastSeq);
     if (!feed || target === undefined || delivered >= target) finish();
     else drainTo = target;
   };

@@ -199,6 +199,29 @@ describe("passive subscribe with after_sequence", () => {
     }
   });
 
+  it("a finished session evicted from memory still streams its full history, even if evicted again mid-stream", async () => {
+    const evicting = await startTestRuntime({ MACP_SESSION_RETENTION_SECS: "0", MACP_MESSAGE_LIMIT_PER_MINUTE: "1000" });
+    try {
+      const owner = evicting.client("agent://owner");
+      const sessionId = await openDecisionSession(owner, ["agent://owner"]);
+      const history = Array.from({ length: 200 }, (_, i) => proposal(sessionId, `m${i + 1}`, `p${i + 1}`));
+      for (const envelope of history) expect(ackCode(await sendAck(owner, envelope))).toBe("ok");
+      expect((await owner.cancelSession({ sessionId })).ack?.ok).toBe(true);
+      await evicting.handle.kernel.sweep();
+      expect(evicting.handle.kernel.peekSession(sessionId), "evicted by the sweep").toBeUndefined();
+
+      const { stream, reader } = open(owner, "subscriber of an evicted session");
+      stream.subscribe(sessionId);
+      expect(frameIds([await reader.next("the first replayed envelope")])).toEqual(["m0"]);
+      await evicting.handle.kernel.sweep();
+      stream.end();
+      expect(frameIds(await reader.take(200, "the rest of the history"))).toEqual(history.map((e) => e.messageId));
+      expect(await reader.end()).toEqual({ status: "OK", details: "" });
+    } finally {
+      await evicting.close();
+    }
+  });
+
   it("a cancelled session's history holds only accepted envelopes, never runtime annotations", async () => {
     const sessionId = await openDecisionSession(alice, [ALICE, BOB]);
     await acceptAll(alice, [proposal(sessionId, "m1", "p1")]);
