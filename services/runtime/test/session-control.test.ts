@@ -1,4 +1,5 @@
 import type { MacpClient } from "@macp/client";
+import { ManualClock } from "@macp/core";
 import { ModeId, PolicyDescriptor, SessionState } from "@macp/protocol";
 import type { Ack } from "@macp/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -238,5 +239,69 @@ describe("Send Acks", () => {
       error: { code: "SESSION_NOT_FOUND", message: "UnknownSession", sessionId, messageId: "lost" },
     });
     expect(ack.acceptedAtUnixMs).toBeGreaterThan(0);
+  });
+});
+
+describe("time: TTL and the suspension cap (manual clock)", () => {
+  const T0 = 1_800_000_000_000;
+  const SEVEN_DAYS = 604_800_000;
+  let clock: ManualClock;
+  let timed: TestRuntime;
+  let owner: MacpClient;
+
+  beforeAll(async () => {
+    clock = new ManualClock(T0);
+    timed = await startTestRuntime({}, clock);
+    owner = timed.client(ALICE);
+  });
+  afterAll(() => timed.close());
+
+  /** A session whose deadline is the start time plus `ttlMs` (timestamp 0: the runtime's clock). */
+  async function start(ttlMs: number): Promise<string> {
+    const sessionId = newSessionId();
+    const ack = await sendAck(owner, sessionStart({ sessionId, participants: [ALICE], timestampUnixMs: 0, payload: { ttlMs } }));
+    expect(ackCode(ack)).toBe("ok");
+    return sessionId;
+  }
+
+  it("a deadline is inclusive; the first message after it is refused as TtlExpired, later ones as SessionNotOpen", async () => {
+    const sessionId = await start(1000);
+    clock.advance(1000);
+    expect(ackCode(await sendAck(owner, proposal(sessionId, "m1", "p1")))).toBe("ok");
+    clock.advance(1);
+    const expiring = await sendAck(owner, proposal(sessionId, "m2", "p2"));
+    expect(expiring.error).toMatchObject({ code: "SESSION_NOT_OPEN", message: "TtlExpired" });
+    const later = await sendAck(owner, proposal(sessionId, "m3", "p3"));
+    expect(later.error).toMatchObject({ code: "SESSION_NOT_OPEN", message: "SessionNotOpen" });
+    expect((await owner.getSession({ sessionId })).metadata?.state).toBe(STATE.SESSION_STATE_EXPIRED);
+  });
+
+  it("suspension stops the TTL: the deadline moves by the time spent suspended", async () => {
+    const sessionId = await start(1000);
+    const before = (await owner.getSession({ sessionId })).metadata?.expiresAtUnixMs ?? 0;
+    expect(summary(await control(owner, "suspend", sessionId))).toBe("ok SESSION_STATE_SUSPENDED");
+    clock.advance(5000);
+    expect(summary(await control(owner, "resume", sessionId))).toBe("ok SESSION_STATE_OPEN");
+    expect((await owner.getSession({ sessionId })).metadata?.expiresAtUnixMs).toBe(before + 5000);
+    expect(ackCode(await sendAck(owner, proposal(sessionId, "m1")))).toBe("ok");
+  });
+
+  it("resuming after more than seven days suspended expires the session", async () => {
+    const sessionId = await start(60_000);
+    expect(summary(await control(owner, "suspend", sessionId))).toBe("ok SESSION_STATE_SUSPENDED");
+    clock.advance(SEVEN_DAYS + 1);
+    // The lookup before the resume already finds the cap exceeded (protocol.md §2.3 lists Resume's
+    // pre-lookup as a lazy expiry point), so the variant is SessionNotOpen rather than §2.8's TtlExpired.
+    const ack = await control(owner, "resume", sessionId);
+    expect(ack?.error?.code).toBe("SESSION_NOT_OPEN");
+    expect((await owner.getSession({ sessionId })).metadata?.state).toBe(STATE.SESSION_STATE_EXPIRED);
+  });
+
+  it("the sweep expires open sessions past their deadline without anyone touching them", async () => {
+    const sessionId = await start(1000);
+    clock.advance(1001);
+    expect(await timed.handle.kernel.sweep()).toBeGreaterThanOrEqual(1);
+    const { sessions } = await owner.listSessions();
+    expect(sessions.find((s) => s.sessionId === sessionId)?.state).toBe(STATE.SESSION_STATE_EXPIRED);
   });
 });

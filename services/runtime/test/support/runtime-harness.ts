@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { MacpClientError, buildEnvelope, buildSessionStart, buildSignal, createMacpClient } from "@macp/client";
 import type { ClientAuth, MacpClient } from "@macp/client";
+import type { Clock } from "@macp/core";
 import { ModeId, encodePayloadJson } from "@macp/protocol";
 import type { Ack, Envelope, SessionStartPayload } from "@macp/protocol";
 import { createLogger, loadConfig, startRuntime } from "../../src/index.js";
@@ -24,10 +25,10 @@ export interface TestRuntime {
   close(): Promise<void>;
 }
 
-/** Starts the daemon on an ephemeral port with `BASE_ENV` overridden by `env`. */
-export async function startTestRuntime(env: Record<string, string> = {}): Promise<TestRuntime> {
+/** Starts the daemon on an ephemeral port with `BASE_ENV` overridden by `env`; `clock` drives session time. */
+export async function startTestRuntime(env: Record<string, string> = {}, clock?: Clock): Promise<TestRuntime> {
   const config = loadConfig({ ...BASE_ENV, ...env });
-  const handle = await startRuntime(config, { logger: createLogger("silent") });
+  const handle = await startRuntime(config, { logger: createLogger("silent"), clock });
   const clients: MacpClient[] = [];
   return {
     handle,
