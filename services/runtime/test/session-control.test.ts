@@ -4,6 +4,7 @@ import { ModeId, PolicyDescriptor, SessionState } from "@macp/protocol";
 import type { Ack } from "@macp/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  StreamReader,
   ackCode,
   failureOf,
   message,
@@ -225,6 +226,54 @@ describe("Send Acks", () => {
     const sessionId = await openDecisionSession(alice, [ALICE]);
     const acks = await Promise.all(Array.from({ length: 10 }, () => sendAck(alice, proposal(sessionId, "same"))));
     expect(acks.map(ackCode).sort()).toEqual([...Array<string>(9).fill("duplicate"), "ok"].sort());
+  });
+
+  it("a policy denial's Ack carries POLICY_DENIED with the reasons as JSON details, on Send and inline on a stream", async () => {
+    const descriptor = PolicyDescriptor.fromPartial({
+      policyId: "policy.majority",
+      mode: ModeId.Decision,
+      rules: JSON.stringify({ voting: { algorithm: "majority" }, commitment: { authority: "initiator_only" } }),
+      schemaVersion: 1,
+    });
+    expect((await alice.registerPolicy({ policyDescriptor: descriptor })).ok).toBe(true);
+    const sessionId = newSessionId();
+    const start = sessionStart({ sessionId, participants: [ALICE, BOB], payload: { policyVersion: "policy.majority" } });
+    expect(ackCode(await sendAck(alice, start))).toBe("ok");
+    expect(ackCode(await sendAck(alice, proposal(sessionId, "m1")))).toBe("ok");
+    // A decline before any vote is "NoVotes", which a majority policy always denies.
+    const decline = (messageId: string) =>
+      message({
+        sessionId,
+        messageType: "Commitment",
+        messageId,
+        json: {
+          commitment_id: messageId,
+          action: "decision.rejected",
+          authority_scope: "t",
+          reason: "r",
+          mode_version: "1.0.0",
+          configuration_version: "cfg-1",
+          policy_version: "policy.majority",
+          outcome_positive: false,
+        },
+      });
+    const ack = await sendAck(alice, decline("c1"));
+    expect(ack.error).toMatchObject({ code: "POLICY_DENIED", message: "PolicyDenied" });
+    const details = JSON.parse(Buffer.from(ack.error?.details ?? new Uint8Array()).toString("utf8")) as { reasons: string[] };
+    expect(details.reasons.length).toBeGreaterThan(0);
+
+    const stream = alice.streamSession();
+    const reader = new StreamReader(stream, "stream with a denied commitment");
+    stream.send(decline("c2"));
+    const frame = await reader.next("the inline POLICY_DENIED");
+    expect(frame.response?.$case).toBe("error");
+    if (frame.response?.$case === "error") {
+      expect(frame.response.value.code).toBe("POLICY_DENIED");
+      expect(frame.response.value.message).toContain("PolicyDenied");
+      expect(JSON.parse(Buffer.from(frame.response.value.details).toString("utf8"))).toEqual(details);
+    }
+    stream.end();
+    expect(await reader.end()).toEqual({ status: "OK", details: "" });
   });
 
   it("a refusal's Ack carries the code, the variant name and the request's ids", async () => {

@@ -94,6 +94,35 @@ describe("live subscribers", () => {
     }
   });
 
+  it("under concurrent senders, every subscriber sees the same order", async () => {
+    const sessionId = await openDecisionSession(alice, [ALICE, BOB]);
+    const subscribers = [open(alice, "first subscriber"), open(bob, "second subscriber"), open(runtime.client(OBSERVER), "observer")];
+    for (const { stream } of subscribers) stream.subscribe(sessionId);
+    for (const { reader } of subscribers) expect(frameIds([await reader.next()])).toEqual(["m0"]);
+    // A third over a stream that subscribed first (so it sees everything), the rest over unary Send.
+    const aliceStream = open(alice, "alice sending");
+    aliceStream.stream.subscribe(sessionId, 1);
+    const sent = Array.from({ length: 30 }, (_, i) => proposal(sessionId, `c${i}`, `p${i}`));
+    await Promise.all(
+      sent.map(async (envelope, i) => {
+        if (i % 3 === 0) aliceStream.stream.send(envelope);
+        else expect(ackCode(await sendAck(i % 3 === 1 ? alice : bob, envelope))).toBe("ok");
+      }),
+    );
+    const orders = [];
+    for (const { stream, reader } of subscribers) {
+      orders.push(frameIds(await reader.take(sent.length, "every concurrent envelope")));
+      stream.end();
+      expect(await reader.end()).toEqual({ status: "OK", details: "" });
+    }
+    expect(new Set(orders[0]).size).toBe(sent.length);
+    expect(orders[1]).toEqual(orders[0]);
+    expect(orders[2]).toEqual(orders[0]);
+    expect(frameIds(await aliceStream.reader.take(sent.length, "the sender's stream sees the same order"))).toEqual(orders[0]);
+    aliceStream.stream.end();
+    expect(await aliceStream.reader.end()).toEqual({ status: "OK", details: "" });
+  });
+
   it("echoes the sender's own envelope frames with the authenticated sender filled in", async () => {
     const sessionId = newSessionId();
     const { stream, reader } = open(alice, "alice's stream");
