@@ -291,6 +291,29 @@ describe("half-close", () => {
     expect(await reader.end()).toEqual({ status: "OK", details: "" });
   });
 
+  it("duplicates and session-scoped Progress produce no output on the stream", async () => {
+    const sessionId = newSessionId();
+    const { stream, reader } = open(alice, "sender of duplicates");
+    const start = sessionStart({ sessionId, participants: [ALICE] });
+    stream.send(start);
+    stream.send(start);
+    stream.send(proposal(sessionId, "m1", "p1"));
+    stream.send(proposal(sessionId, "m1", "p1"));
+    stream.send(
+      buildEnvelope({
+        mode: ModeId.Decision,
+        messageType: "Progress",
+        messageId: "progress-1",
+        sessionId,
+        payload: new Uint8Array(),
+      }),
+    );
+    stream.send(proposal(sessionId, "m2", "p2"));
+    stream.end();
+    expect(frameIds(await reader.take(3))).toEqual(["m0", "m1", "m2"]);
+    expect(await reader.end()).toEqual({ status: "OK", details: "" });
+  });
+
   it("ends an unbound stream with OK at once", async () => {
     const { stream, reader } = open(alice, "idle stream");
     stream.end();
