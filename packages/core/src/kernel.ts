@@ -141,6 +141,7 @@ export function envelopeOf(entry: LogEntry): Envelope {
  */
 export class Kernel {
   private readonly sessions = new Map<string, LiveSession>();
+  private readonly unloadable = new Map<string, MacpError>();
   private readonly mutex = new KeyedMutex();
   private readonly accepted = new KeyedEventHub<AcceptedEnvelope>();
   private readonly lifecycle = new EventHub<LifecycleEvent>();
@@ -166,11 +167,27 @@ export class Kernel {
     this.retainFinishedMs = options.retainFinishedMs;
   }
 
-  /** The live session, rebuilt from storage when it is not in memory. Call under the session's lock. */
+  /**
+   * The live session, rebuilt from storage when it is not in memory. Call under the session's
+   * lock. A stored session that cannot be rebuilt keeps failing with the same error (and is never
+   * mistaken for a free id).
+   */
   private async live(sessionId: string): Promise<LiveSession | undefined> {
     const cached = this.sessions.get(sessionId);
     if (cached || !this.loadSession) return cached;
-    const state = await this.loadSession(sessionId);
+    const unloadable = this.unloadable.get(sessionId);
+    if (unloadable) throw unloadable;
+    let state: SessionState | undefined;
+    try {
+      state = await this.loadSession(sessionId);
+    } catch (error) {
+      const failure =
+        error instanceof MacpError
+          ? error
+          : new MacpError("StorageFailed", `session '${sessionId}' cannot be loaded: ${String(error)}`);
+      this.unloadable.set(sessionId, failure);
+      throw failure;
+    }
     if (!state) return undefined;
     const loaded: LiveSession = { record: state.record, seen: new Set(state.seenMessageIds), activity: new Map() };
     this.sessions.set(sessionId, loaded);
@@ -222,7 +239,9 @@ export class Kernel {
     if (!modeEntry) throw new MacpError("UnknownMode", `mode '${envelope.mode}' is not registered`);
     const payload = validateSessionStart(modeEntry, envelope.payload);
     const section = async (): Promise<KernelOutcome> => {
-      const existing = await this.live(sessionId);
+      const existing = await this.live(sessionId).catch(() => {
+        throw new MacpError("SessionAlreadyExists", `session '${sessionId}' exists in storage but cannot be loaded`);
+      });
       if (existing) {
         if (existing.seen.has(envelope.messageId)) return this.duplicate(existing.record.status);
         throw new MacpError("SessionAlreadyExists", `session '${sessionId}' already exists`);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { InMemorySessionStore, Kernel, ManualClock, replayLog } from "@macp/core";
 import { ModeRegistry } from "@macp/modes";
 import { PolicyRegistry } from "@macp/policy";
-import { decision } from "@macp/protocol";
+import { MacpError, decision } from "@macp/protocol";
 import { T0, commitmentBytes, envelope, newSessionId, sessionStart } from "./support.js";
 
 const DECISION = "macp.mode.decision.v1";
@@ -64,5 +64,34 @@ describe("eviction of finished sessions", () => {
     clock.advance(3_600_000);
     await kernel.sweep();
     expect(kernel.peekSession(id)?.record.status).toBe("Open");
+  });
+});
+
+describe("stored sessions that cannot be rebuilt", () => {
+  it("answers SESSION_ALREADY_EXISTS to a SessionStart reusing the id and keeps reporting the load error", async () => {
+    const store = new InMemorySessionStore();
+    const id = newSessionId();
+    let loads = 0;
+    const kernel = new Kernel({
+      store,
+      clock: new ManualClock(T0),
+      modes: new ModeRegistry(),
+      policies: new PolicyRegistry(),
+      loadSession: async (sessionId) => {
+        loads++;
+        const log = await store.loadLog(sessionId);
+        if (log.length > 0) throw new MacpError("UnknownMode", "mode 'ext.gone.v1' is not registered");
+        return undefined;
+      },
+    });
+    await store.append(id, [
+      { kind: "incoming", seq: 1, sessionId: id, mode: "ext.gone.v1", messageType: "SessionStart", messageId: "m0", sender: "alice", macpVersion: "1.0", timestampUnixMs: T0, receivedAtUnixMs: T0, payload: new Uint8Array() },
+    ]);
+    const start = await kernel.send(sessionStart(id, DECISION, "alice", { participants: ["alice"] }), { sender: "alice" });
+    expect(start.error?.code).toBe("SESSION_ALREADY_EXISTS");
+    const message = await kernel.send(envelope({ sessionId: id, mode: DECISION, messageType: "Proposal", sender: "alice" }), { sender: "alice" });
+    expect(message.error?.code).toBe("MODE_NOT_SUPPORTED");
+    expect(loads).toBe(1);
+    expect((await store.loadLog(id)).length).toBe(1);
   });
 });
