@@ -17,6 +17,7 @@ import { EnvelopePipeline } from "./envelope-pipeline.js";
 import { RuntimeMetrics } from "./metrics.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { createRuntimeService } from "./runtime-service.js";
+import { rejectUndecodable, tolerantDefinition } from "./request-decoding.js";
 
 const SERVICE_NAME = "macp.v1.MACPRuntimeService";
 
@@ -99,9 +100,10 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
   );
   const openStreams = new Set<() => void>();
   const server = new Server({ "grpc.max_receive_message_length": Math.max(4 * 1024 * 1024, config.maxPayloadBytes + 64 * 1024) });
+  const definition = tolerantDefinition(MACPRuntimeServiceService);
   server.addService(
-    MACPRuntimeServiceService,
-    createRuntimeService({
+    definition,
+    rejectUndecodable(definition, createRuntimeService({
       kernel,
       modes,
       policies,
@@ -113,7 +115,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
       streamBufferLimit: 4096,
       watchBufferLimit: 1024,
       openStreams,
-    }),
+    })),
   );
   const health = new HealthImplementation({ "": "SERVING", [SERVICE_NAME]: "SERVING" });
   health.addToServer(server);

@@ -6,6 +6,7 @@ import { SessionFeed } from "@macp/core";
 import { canReadSession, metadataReader } from "./auth/index.js";
 import type { Identity } from "./auth/index.js";
 import { isRefusal } from "./envelope-pipeline.js";
+import { undecodableError, undecodableReason } from "./request-decoding.js";
 import { envelopeLabels } from "./metrics.js";
 import { macpStatusError, statusError } from "./grpc-status.js";
 import type { RuntimeContext } from "./runtime-context.js";
@@ -233,6 +234,11 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
   queue = opened;
 
   call.on("data", (frame: StreamSessionRequest) => {
+    const reason = undecodableReason(frame);
+    if (reason !== undefined) {
+      queue = queue.then(() => finish(undecodableError(reason)));
+      return;
+    }
     queue = queue.then(() => process(frame));
   });
   // Half-close (§4.3): flush what was accepted up to now, then end with OK. Ending at once would
