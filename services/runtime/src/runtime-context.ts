@@ -5,6 +5,7 @@ import type { PolicyRegistry } from "@macp/policy";
 import type { Authenticator } from "./auth/index.js";
 import type { EnvelopePipeline } from "./envelope-pipeline.js";
 import type { RuntimeMetrics } from "./metrics.js";
+import type { OpenStreams } from "./open-streams.js";
 
 /** Everything the gRPC handlers share. */
 export interface RuntimeContext {
@@ -21,5 +22,5 @@ export interface RuntimeContext {
   /** Server-stream messages queued for a slow watcher before its stream is ended. */
   readonly watchBufferLimit: number;
   /** Enders of every open stream, called at shutdown so streams end cleanly with status OK. */
-  readonly openStreams: Set<() => void>;
+  readonly openStreams: OpenStreams;
 }

@@ -15,6 +15,7 @@ import { createAuthenticator } from "./auth/index.js";
 import type { RuntimeConfig } from "./config.js";
 import { EnvelopePipeline } from "./envelope-pipeline.js";
 import { RuntimeMetrics } from "./metrics.js";
+import { OpenStreams } from "./open-streams.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { createRuntimeService } from "./runtime-service.js";
 import { rejectUndecodable, tolerantDefinition } from "./request-decoding.js";
@@ -98,7 +99,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     }),
     config.maxPayloadBytes,
   );
-  const openStreams = new Set<() => void>();
+  const openStreams = new OpenStreams();
   const server = new Server({ "grpc.max_receive_message_length": Math.max(4 * 1024 * 1024, config.maxPayloadBytes + 64 * 1024) });
   const definition = tolerantDefinition(MACPRuntimeServiceService);
   server.addService(
@@ -164,7 +165,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
       clearInterval(sweep);
       health.setStatus("", "NOT_SERVING");
       health.setStatus(SERVICE_NAME, "NOT_SERVING");
-      for (const end of [...openStreams]) end();
+      openStreams.endAll();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           logger.warn("grace period over, ending remaining calls");
