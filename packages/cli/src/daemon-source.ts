@@ -1,7 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import { MacpClientError, createMacpClient } from "@macp/client";
 import type { MacpClient } from "@macp/client";
-import { bytesToBase64 } from "@macp/core";
+import { historyLine } from "@macp/replay";
 import { SessionState } from "@macp/protocol";
 import type { SessionMetadata } from "@macp/protocol";
 import { CliError } from "./session-source.js";
@@ -67,19 +67,7 @@ async function streamHistory(client: MacpClient, sessionId: string): Promise<His
       const response = frame.response;
       if (response?.$case === "error") throw new CliError(`${response.value.code}: ${response.value.message}`);
       if (response?.$case !== "envelope") continue;
-      const envelope = response.value;
-      records.push({
-        seq: records.length + 1,
-        kind: "incoming",
-        macp_version: envelope.macpVersion,
-        mode: envelope.mode,
-        message_type: envelope.messageType,
-        message_id: envelope.messageId,
-        session_id: envelope.sessionId,
-        sender: envelope.sender,
-        timestamp: new Date(envelope.timestampUnixMs).toISOString(),
-        payload_b64: bytesToBase64(envelope.payload),
-      });
+      records.push(historyLine(response.value, records.length + 1, "incoming"));
     }
   } catch (error) {
     if (error instanceof MacpClientError && error.grpcCode === status.NOT_FOUND) return undefined;

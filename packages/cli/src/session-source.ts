@@ -1,3 +1,4 @@
+import type { HistoryLine } from "@macp/replay";
 import type { VerifyResult } from "@macp/replay";
 
 /** One line of `macp sessions`. */
@@ -16,21 +17,8 @@ export interface SessionRow {
   readonly error: string | undefined;
 }
 
-/** One record of a session's history (`macp replay`), in the JSON lines form of `exportHistory`. */
-export interface HistoryRecord {
-  readonly seq: number;
-  readonly kind: string;
-  readonly macp_version: string;
-  readonly mode: string;
-  readonly message_type: string;
-  readonly message_id: string;
-  readonly session_id: string;
-  readonly sender: string;
-  readonly timestamp: string;
-  /** When the runtime committed the record; storage knows it, the wire does not. */
-  readonly received_at?: string;
-  readonly payload_b64: string;
-}
+/** One record of a session's history (`macp replay`): the JSON lines form of `exportHistory`. */
+export type HistoryRecord = HistoryLine;
 
 /** What the commands read: a data directory or a running daemon. */
 export interface SessionSource {

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { SessionStore } from "@macp/core";
 import { ModeRegistry } from "@macp/modes";
-import { exportHistory, rebuildSession, summarizeSession, verifySession } from "@macp/replay";
+import { historyLines, rebuildSession, summarizeSession, verifySession } from "@macp/replay";
 import { createStore } from "@macp/storage";
 import type { StorageLogger } from "@macp/storage";
 import { CliError } from "./session-source.js";
@@ -77,7 +77,7 @@ export async function storeSource(store: SessionStore, description: string): Pro
     async history(sessionId, options): Promise<HistoryRecord[] | undefined> {
       const log = await store.loadLog(sessionId);
       if (log.length === 0) return undefined;
-      return exportHistory(log, options).map((line) => JSON.parse(line) as HistoryRecord);
+      return historyLines(log, options);
     },
 
     async verify(sessionIds) {

@@ -1,5 +1,6 @@
 import { bytesToBase64, envelopeOf } from "@macp/core";
 import type { LogEntry } from "@macp/core";
+import type { Envelope } from "@macp/protocol";
 
 /** One record of an exported history (JSON lines), following the MACP JSON envelope mapping. */
 export interface HistoryLine {
@@ -12,29 +13,41 @@ export interface HistoryLine {
   readonly session_id: string;
   readonly sender: string;
   readonly timestamp: string;
-  readonly received_at: string;
+  /** When the runtime committed the record: known to storage, not carried on the wire. */
+  readonly received_at?: string;
   readonly payload_b64: string;
 }
 
-/** A session log as JSON lines: accepted envelopes and, optionally, runtime-internal records. */
-export function exportHistory(entries: readonly LogEntry[], options: { includeInternal?: boolean } = {}): string[] {
+/** The history line of one envelope (from storage, or as received from a daemon's stream). */
+export function historyLine(
+  envelope: Envelope,
+  seq: number,
+  kind: LogEntry["kind"],
+  receivedAtUnixMs?: number,
+): HistoryLine {
+  return {
+    seq,
+    kind,
+    macp_version: envelope.macpVersion,
+    mode: envelope.mode,
+    message_type: envelope.messageType,
+    message_id: envelope.messageId,
+    session_id: envelope.sessionId,
+    sender: envelope.sender,
+    timestamp: new Date(envelope.timestampUnixMs).toISOString(),
+    ...(receivedAtUnixMs === undefined ? {} : { received_at: new Date(receivedAtUnixMs).toISOString() }),
+    payload_b64: bytesToBase64(envelope.payload),
+  };
+}
+
+/** A session log's history lines: accepted envelopes and, optionally, runtime-internal records. */
+export function historyLines(entries: readonly LogEntry[], options: { includeInternal?: boolean } = {}): HistoryLine[] {
   return entries
     .filter((entry) => entry.kind === "incoming" || (options.includeInternal === true && entry.kind === "internal"))
-    .map((entry) => {
-      const envelope = envelopeOf(entry);
-      const line: HistoryLine = {
-        seq: entry.seq,
-        kind: entry.kind,
-        macp_version: envelope.macpVersion,
-        mode: envelope.mode,
-        message_type: envelope.messageType,
-        message_id: envelope.messageId,
-        session_id: envelope.sessionId,
-        sender: envelope.sender,
-        timestamp: new Date(envelope.timestampUnixMs).toISOString(),
-        received_at: new Date(entry.receivedAtUnixMs).toISOString(),
-        payload_b64: bytesToBase64(envelope.payload),
-      };
-      return JSON.stringify(line);
-    });
+    .map((entry) => historyLine(envelopeOf(entry), entry.seq, entry.kind, entry.receivedAtUnixMs));
+}
+
+/** A session log as JSON lines (see {@link historyLines}). */
+export function exportHistory(entries: readonly LogEntry[], options: { includeInternal?: boolean } = {}): string[] {
+  return historyLines(entries, options).map((line) => JSON.stringify(line));
 }

@@ -10,5 +10,5 @@ export { verifySession } from "./verify-session.js";
 export type { VerifyResult } from "./verify-session.js";
 export { summarizeSession } from "./session-summary.js";
 export type { SessionSummary } from "./session-summary.js";
-export { exportHistory } from "./history-export.js";
+export { exportHistory, historyLine, historyLines } from "./history-export.js";
 export type { HistoryLine } from "./history-export.js";
