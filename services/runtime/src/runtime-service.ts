@@ -149,6 +149,15 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
         const labels = envelopeLabels(ctx.modes, envelope);
         if (ack.ok) {
           if (!ack.duplicate) ctx.metrics.accepted.inc(labels);
+          ctx.logger.debug(
+            {
+              session_id: envelope.sessionId,
+              message_id: envelope.messageId,
+              message_type: envelope.messageType,
+              duplicate: ack.duplicate,
+            },
+            "envelope accepted",
+          );
         } else {
           ctx.metrics.rejected.inc({ mode: labels.mode, code: ack.error?.code ?? "" });
           ctx.logger.debug(
