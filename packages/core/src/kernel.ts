@@ -181,12 +181,12 @@ export class Kernel {
     try {
       state = await this.loadSession(sessionId);
     } catch (error) {
-      const failure =
-        error instanceof MacpError
-          ? error
-          : new MacpError("StorageFailed", `session '${sessionId}' cannot be loaded: ${String(error)}`);
-      this.unloadable.set(sessionId, failure);
-      throw failure;
+      // Storage trouble is transient and retryable; a log that does not replay stays that way.
+      if (!(error instanceof MacpError) || error.code === "INTERNAL_ERROR") {
+        throw new MacpError("StorageFailed", `session '${sessionId}' cannot be loaded: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      this.unloadable.set(sessionId, error);
+      throw error;
     }
     if (!state) return undefined;
     const loaded: LiveSession = { record: state.record, seen: new Set(state.seenMessageIds), activity: new Map() };
@@ -239,7 +239,8 @@ export class Kernel {
     if (!modeEntry) throw new MacpError("UnknownMode", `mode '${envelope.mode}' is not registered`);
     const payload = validateSessionStart(modeEntry, envelope.payload);
     const section = async (): Promise<KernelOutcome> => {
-      const existing = await this.live(sessionId).catch(() => {
+      const existing = await this.live(sessionId).catch((error: unknown) => {
+        if (error instanceof MacpError && error.code === "INTERNAL_ERROR") throw error;
         throw new MacpError("SessionAlreadyExists", `session '${sessionId}' exists in storage but cannot be loaded`);
       });
       if (existing) {
@@ -502,42 +503,52 @@ export class Kernel {
 
   /** Registers a policy and persists the registry; a storage failure rolls the registration back. */
   async registerPolicy(descriptor: PolicyDescriptor): Promise<{ ok: boolean; error: string }> {
-    const result = this.policies.register(descriptor);
-    if (!result.ok) return result;
-    return this.persistRegistry("policies", () => this.policies.unregister(descriptor.policyId));
+    return this.mutex.run("registry:policies", async () => {
+      const result = this.policies.register(descriptor);
+      if (!result.ok) return result;
+      return this.persistRegistry("policies", () => this.policies.unregister(descriptor.policyId));
+    });
   }
 
   /** Unregisters a policy and persists the registry. */
   async unregisterPolicy(policyId: string): Promise<{ ok: boolean; error: string }> {
-    const removed = this.policies.exportRegistered().find((p) => p.policyId === policyId);
-    const result = this.policies.unregister(policyId);
-    if (!result.ok || !removed) return result;
-    return this.persistRegistry("policies", () => this.policies.restore([...this.policies.exportRegistered(), removed]));
+    return this.mutex.run("registry:policies", async () => {
+      const removed = this.policies.exportRegistered().find((p) => p.policyId === policyId);
+      const result = this.policies.unregister(policyId);
+      if (!result.ok || !removed) return result;
+      return this.persistRegistry("policies", () => this.policies.restore([...this.policies.exportRegistered(), removed]));
+    });
   }
 
   /** Registers an extension mode and persists the registry. */
   async registerMode(descriptor: ModeDescriptor): Promise<{ ok: boolean; error: string }> {
-    const before = this.modes.exportState();
-    const result = this.modes.register(descriptor);
-    if (!result.ok) return result;
-    return this.persistRegistry("modes", () => this.modes.restore(before as never));
+    return this.mutex.run("registry:modes", async () => {
+      const before = this.modes.exportState();
+      const result = this.modes.register(descriptor);
+      if (!result.ok) return result;
+      return this.persistRegistry("modes", () => this.modes.restore(before as never));
+    });
   }
 
   /** Unregisters an extension mode and persists the registry. */
   async unregisterMode(mode: string): Promise<{ ok: boolean; error: string }> {
-    const before = this.modes.exportState();
-    const result = this.modes.unregister(mode);
-    if (!result.ok) return result;
-    return this.persistRegistry("modes", () => this.modes.restore(before as never));
+    return this.mutex.run("registry:modes", async () => {
+      const before = this.modes.exportState();
+      const result = this.modes.unregister(mode);
+      if (!result.ok) return result;
+      return this.persistRegistry("modes", () => this.modes.restore(before as never));
+    });
   }
 
   /** Promotes a mode to standards-track (optionally renaming it) and persists the registry. */
   async promoteMode(mode: string, promotedName?: string): Promise<{ ok: boolean; error: string; mode: string }> {
-    const before = this.modes.exportState();
-    const result = this.modes.promote(mode, promotedName);
-    if (!result.ok) return result;
-    const persisted = await this.persistRegistry("modes", () => this.modes.restore(before as never));
-    return { ...persisted, mode: persisted.ok ? result.mode : "" };
+    return this.mutex.run("registry:modes", async () => {
+      const before = this.modes.exportState();
+      const result = this.modes.promote(mode, promotedName);
+      if (!result.ok) return result;
+      const persisted = await this.persistRegistry("modes", () => this.modes.restore(before as never));
+      return { ...persisted, mode: persisted.ok ? result.mode : "" };
+    });
   }
 
   private async persistRegistry(kind: "policies" | "modes", rollback: () => void): Promise<{ ok: boolean; error: string }> {
@@ -594,6 +605,10 @@ export class Kernel {
     try {
       await this.store.append(sessionId, entries);
     } catch (error) {
+      // A failed append may still have committed (e.g. a connection lost after COMMIT). The log is
+      // authoritative, so when the session can be reloaded, drop the in-memory copy and let the
+      // next access rebuild it: a retried message is then recognised as a duplicate.
+      if (this.loadSession) this.sessions.delete(sessionId);
       throw new MacpError("StorageFailed", `storage append failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }

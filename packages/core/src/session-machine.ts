@@ -211,7 +211,9 @@ export function replayLog(modes: ModeLookup, entries: readonly LogEntry[], initi
     }
     const modeEntry = modes.get(start.mode);
     if (!modeEntry) throw new MacpError("UnknownMode", `mode '${start.mode}' is not registered`);
-    const payload = validateSessionStart(modeEntry, start.payload);
+    // The start was validated when it was accepted; re-judging it against today's registration
+    // (a promotion makes a mode strict) would make accepted history unreplayable.
+    const payload = decodeSessionStart(start.payload);
     const binding = entries[1];
     const policy = binding?.messageType === POLICY_BINDING_TYPE ? policyFromBinding(binding) : null;
     record = createSession(modeEntry, {
@@ -227,6 +229,9 @@ export function replayLog(modes: ModeLookup, entries: readonly LogEntry[], initi
     const entry = entries[index];
     if (!entry) break;
     if (entry.kind === "incoming") {
+      // The live path never accepts an id twice; a repeat in the log is an ambiguous commit that
+      // was retried, and the first copy is the one that counts.
+      if (seen.has(entry.messageId)) continue;
       if (record.status === "Open") {
         const modeEntry = modes.get(record.mode);
         if (!modeEntry) throw new MacpError("UnknownMode", `mode '${record.mode}' is not registered`);
