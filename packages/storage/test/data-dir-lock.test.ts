@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { hostname } from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
 import { FileStore } from "@macp/storage";
 import { tempDir } from "./temp-dirs.js";
@@ -42,5 +43,34 @@ describe("data directory lock", () => {
     await store.close();
     const again = await FileStore.open({ dir, logger: quiet });
     await again.close();
+  });
+});
+
+describe("data directory lock ownership", () => {
+  it("refuses a second open of the same directory in one process", async () => {
+    const dir = await makeTempDir();
+    const store = await FileStore.open({ dir, logger: quiet });
+    try {
+      await expect(FileStore.open({ dir, logger: quiet })).rejects.toMatchObject({
+        message: expect.stringContaining("already open in this process"),
+      });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("takes over a lock that names this pid but that this process does not hold (a restarted container's PID 1)", async () => {
+    const dir = await makeTempDir();
+    await writeFile(join(dir, "LOCK"), `${JSON.stringify({ pid: process.pid, host: hostname(), token: "previous-life" })}\n`);
+    const store = await FileStore.open({ dir, logger: quiet });
+    await store.close();
+  });
+
+  it("never guesses that a lock held from another host is stale", async () => {
+    const dir = await makeTempDir();
+    await writeFile(join(dir, "LOCK"), `${JSON.stringify({ pid: 1, host: "some-other-host", token: "t" })}\n`);
+    await expect(FileStore.open({ dir, logger: quiet })).rejects.toMatchObject({
+      message: expect.stringContaining("in use by process 1 on some-other-host"),
+    });
   });
 });
