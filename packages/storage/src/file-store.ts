@@ -1,5 +1,5 @@
 import { mkdir, readFile, readdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { LogEntry, RegistryKind, SessionStore, StoredSnapshot } from "@macp/core";
 import { removeStrayTempFiles, writeFileAtomically } from "./atomic-file.js";
 import { CoalescedSync } from "./coalesced-sync.js";
@@ -77,6 +77,7 @@ export class FileStore implements SessionStore {
     private readonly salts: Map<number, number>,
     private readonly wal: WalWriter,
     private readonly releaseLock: () => Promise<void>,
+    private readonly logger: StorageLogger,
   ) {
     this.snapshotDirSync = new CoalescedSync(() => syncDirectory(this.snapshotDir, sync));
     this.registryDirSync = new CoalescedSync(() => syncDirectory(this.registryDir, sync));
@@ -99,6 +100,9 @@ export class FileStore implements SessionStore {
     let release: (() => Promise<void>) | undefined;
     try {
       const started = performance.now();
+      // A directory created now is durable only once its parent's entry is synced too.
+      const created = await mkdir(dir, { recursive: true });
+      if (created !== undefined) await syncDirectory(dirname(created), sync);
       for (const sub of [WAL_DIR, SNAPSHOT_DIR, REGISTRY_DIR]) await mkdir(join(dir, sub), { recursive: true });
       release = await lockDataDir(dir);
       await syncDirectory(dir, sync);
@@ -123,7 +127,7 @@ export class FileStore implements SessionStore {
       logger.info(
         `opened file store ${dir}: ${log.index.size} sessions, ${log.entries} log entries, ${log.segments} segments (${elapsed} ms)`,
       );
-      return new FileStore(dir, sync, log.index, log.salts, wal, release ?? (async () => undefined));
+      return new FileStore(dir, sync, log.index, log.salts, wal, release ?? (async () => undefined), logger);
     } catch (error) {
       await release?.();
       throw storageFailed(`cannot open file store at ${dir}`, error);
@@ -160,7 +164,12 @@ export class FileStore implements SessionStore {
       const parsed = parseSnapshotFileName(name);
       if (parsed.kind === "id") ids.add(parsed.sessionId);
       if (parsed.kind === "hashed") {
-        const stored = await this.readSnapshotFile(name);
+        // A damaged snapshot must not stop recovery of every other session: snapshots are only
+        // an optimisation, and a session with log entries is listed from the index anyway.
+        const stored = await this.readSnapshotFile(name).catch((error: unknown) => {
+          this.logger.warn(`skipping unreadable snapshot ${name}: ${error instanceof Error ? error.message : String(error)}`);
+          return undefined;
+        });
         if (stored !== undefined) ids.add(stored.sessionId);
       }
     }

@@ -364,5 +364,17 @@ describe("FileStore", () => {
       await expect(store.loadSnapshot("c")).rejects.toMatchObject({ code: "INTERNAL_ERROR", message: expect.stringContaining("corrupt") });
       await expect(store.loadRegistry("modes")).rejects.toMatchObject({ code: "INTERNAL_ERROR" });
     });
+
+    it("lists sessions past a damaged snapshot of a long session id instead of failing", async () => {
+      const dir = await newDir();
+      const { store } = await openIn(dir);
+      const longId = "s".repeat(150);
+      await store.writeSnapshot(longId, { logLength: 1, state: '{"x":1}' });
+      await store.writeSnapshot("short", { logLength: 1, state: '{"x":2}' });
+      const hashed = (await readdir(join(dir, "snapshots"))).filter((name) => !name.startsWith(Buffer.from("short").toString("hex")));
+      expect(hashed).toHaveLength(1);
+      await flipByte(join(dir, "snapshots", hashed[0] ?? ""), 20);
+      expect(await store.listSessions()).toEqual(["short"]);
+    });
   });
 });
