@@ -17,6 +17,12 @@ export interface PostgresStoreOptions {
   readonly maxConnections?: number;
   /** Receives connection errors and configuration warnings; defaults to the console. */
   readonly logger?: StorageLogger;
+  /**
+   * Hold the schema's writer lock (default true): a second store on the same schema is refused,
+   * because each runtime keeps live session state in memory and two writers would interleave
+   * conflicting histories. Only tests of raw appends turn it off.
+   */
+  readonly exclusive?: boolean;
 }
 
 const INT8_OID = 20;
@@ -36,15 +42,20 @@ export class PostgresStore implements SessionStore {
   private readonly schema: string;
   private readonly logger: StorageLogger;
   private readonly writes = new KeyedQueue();
+  private readonly connectionString: string;
+  private lockHolder: pg.Client | undefined;
   private closed = false;
 
   /** Creates the pool; no I/O happens until the first call. Call `migrate()` before use. */
   constructor(options: PostgresStoreOptions) {
     this.schema = options.schema ?? DEFAULT_SCHEMA;
     this.logger = options.logger ?? consoleLogger;
+    this.connectionString = options.connectionString;
     const pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.maxConnections ?? 10,
+      keepAlive: true,
+      connectionTimeoutMillis: 10_000,
       // bigint columns hold millisecond timestamps and counters, all within 2^53.
       types: {
         getTypeParser: ((oid: number, format?: "text" | "binary") =>
@@ -60,6 +71,7 @@ export class PostgresStore implements SessionStore {
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const store = new PostgresStore(options);
     try {
+      if (options.exclusive ?? true) await store.lockSchema();
       await store.migrate();
     } catch (error) {
       await store.close();
@@ -207,6 +219,26 @@ export class PostgresStore implements SessionStore {
     this.closed = true;
     await this.writes.idle();
     await this.db.destroy();
+    // Ending the session releases its advisory lock.
+    await this.lockHolder?.end().catch(() => undefined);
+  }
+
+  /**
+   * Takes the schema's writer lock: a session-level advisory lock held on a dedicated connection
+   * for the store's life, so it disappears with the process if that dies.
+   */
+  private async lockSchema(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.connectionString, keepAlive: true });
+    client.on("error", (error) => this.logger.warn(`postgres writer-lock connection lost: ${error.message}`));
+    await withStorageErrors("cannot connect to postgres", () => client.connect());
+    const result = await withStorageErrors("cannot take the schema writer lock", () =>
+      client.query<{ locked: boolean }>("select pg_try_advisory_lock(hashtext($1)) as locked", [`macp-ts:${this.schema}`]),
+    );
+    if (result.rows[0]?.locked !== true) {
+      await client.end().catch(() => undefined);
+      throw storageFailed(`postgres schema "${this.schema}" is in use by another runtime (one writer per schema)`);
+    }
+    this.lockHolder = client;
   }
 
   private table(name: keyof StorageDatabase): RawBuilder<unknown> {

@@ -8,8 +8,8 @@ import { describeSessionStoreContract } from "./session-store-contract.js";
 const schemas = schemaAllocator("pgstore");
 afterAll(() => schemas.dropAll());
 
-const open = (schema: string): Promise<PostgresStore> =>
-  PostgresStore.open({ connectionString: DATABASE_URL, schema, maxConnections: 4, logger: recordingLogger() });
+const open = (schema: string, exclusive = true): Promise<PostgresStore> =>
+  PostgresStore.open({ connectionString: DATABASE_URL, schema, maxConnections: 4, logger: recordingLogger(), exclusive });
 
 describeSessionStoreContract("PostgresStore", {
   durable: true,
@@ -31,9 +31,18 @@ describe("PostgresStore", () => {
     await second.close();
   });
 
+  it("refuses a second writer on the same schema while the first is open, and admits one after it closes", async () => {
+    const schema = schemas.next();
+    const first = await open(schema);
+    await expect(open(schema)).rejects.toMatchObject({ code: "INTERNAL_ERROR", message: expect.stringContaining("in use by another runtime") });
+    await first.close();
+    const second = await open(schema);
+    await second.close();
+  });
+
   it("assigns gapless positions when two processes append to one session at once", async () => {
     const schema = schemas.next();
-    const [a, b] = await Promise.all([open(schema), open(schema)]);
+    const [a, b] = await Promise.all([open(schema, false), open(schema, false)]);
     const writes: Promise<void>[] = [];
     for (let i = 1; i <= 25; i++) {
       writes.push(a.append("shared", [logEntry("shared", i, { sender: "a" })]));

@@ -55,7 +55,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     config.storage.backend === "file"
       ? { backend: "file", dataDir: config.storage.dataDir, logger }
       : config.storage.backend === "postgres"
-        ? { backend: "postgres", databaseUrl: config.storage.databaseUrl }
+        ? { backend: "postgres", databaseUrl: config.storage.databaseUrl, logger }
         : { backend: "memory" },
   );
   const modes = new ModeRegistry();
