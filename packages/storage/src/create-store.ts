@@ -19,6 +19,8 @@ export interface StoreConfig {
   readonly databaseSchema?: string;
   /** Receives repair warnings and connection errors; defaults to the console. */
   readonly logger?: StorageLogger;
+  /** File backend: refuse to open on damage before the log's tail (`MACP_STRICT_RECOVERY=1`). */
+  readonly strictRecovery?: boolean;
 }
 
 /** Default file backend root, as in the reference runtime. */
@@ -34,6 +36,7 @@ export async function createStore(config: StoreConfig): Promise<SessionStore> {
         dir: config.dataDir ?? DEFAULT_DATA_DIR,
         ...(config.syncMode === undefined ? {} : { syncMode: config.syncMode }),
         ...(config.logger === undefined ? {} : { logger: config.logger }),
+        ...(config.strictRecovery === undefined ? {} : { strictRecovery: config.strictRecovery }),
       });
     case "postgres":
       if (config.databaseUrl === undefined || config.databaseUrl === "") {

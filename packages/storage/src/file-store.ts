@@ -46,6 +46,11 @@ export interface FileStoreOptions {
   readonly sync?: SyncFunction;
   /** Size at which a log segment is closed and the next one started (default 64 MiB). */
   readonly segmentBytes?: number;
+  /**
+   * Refuse to open when a record before the log's tail is damaged (default: skip it with a
+   * warning and keep every later record). A torn tail is always cut back, strict or not.
+   */
+  readonly strictRecovery?: boolean;
 }
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -110,7 +115,7 @@ export class FileStore implements SessionStore {
       for (const sub of [SNAPSHOT_DIR, REGISTRY_DIR]) strays += await removeStrayTempFiles(join(dir, sub));
       if (strays > 0) logger.warn(`removed ${strays} temp file(s) left by interrupted writes in ${dir}`);
       const pathOf = (segment: number): string => segmentPath(dir, segment);
-      const log = await recoverLog(join(dir, WAL_DIR), pathOf, sync, logger);
+      const log = await recoverLog(join(dir, WAL_DIR), pathOf, sync, logger, options.strictRecovery ?? false);
       const wal = await WalWriter.open(
         {
           walDir: join(dir, WAL_DIR),

@@ -23,6 +23,7 @@ export async function recoverLog(
   pathOf: (segment: number) => string,
   sync: SyncFunction,
   logger: StorageLogger,
+  failOnMidLogDamage = false,
 ): Promise<RecoveredLog> {
   const segments = (await readdir(walDir))
     .map(parseSegmentFileName)
@@ -33,7 +34,7 @@ export async function recoverLog(
   let last: ActiveSegment | undefined;
   let entries = 0;
   for (const [i, segment] of segments.entries()) {
-    const context = { sync, logger, isLast: i === segments.length - 1 };
+    const context = { sync, logger, isLast: i === segments.length - 1, failOnMidLogDamage };
     const scanned = await scanSegment(pathOf(segment), context, (bytes, offset, size) => {
       const { sessionId, kindCodes, seqs } = scanAppendBody(bytes, offset + FRAME_HEADER_BYTES, offset + size);
       for (const [ordinal, code] of kindCodes.entries()) {

@@ -23,6 +23,11 @@ export interface ScanContext {
   readonly logger: StorageLogger;
   /** Only the last segment may have a torn header: older ones were synced before the next was created. */
   readonly isLast: boolean;
+  /**
+   * Refuse to open on damage before the tail instead of skipping it. Such damage can only be bit
+   * rot or tampering, and the records it destroyed were acknowledged.
+   */
+  readonly failOnMidLogDamage: boolean;
 }
 
 /**
@@ -58,7 +63,9 @@ export async function scanSegment(
       await truncate(path, offset, context.sync);
       return { salt, size: offset };
     }
-    context.logger.warn(`log segment ${path}: skipped damaged bytes ${offset}..${next}; later records kept`);
+    const damage = `log segment ${path}: damaged bytes ${offset}..${next} before the end of the log (acknowledged records there are lost)`;
+    if (context.failOnMidLogDamage) throw storageFailed(`${damage}; refusing to open (strict recovery)`);
+    context.logger.warn(`${damage}; skipped, later records kept`);
     offset = next;
   }
   return { salt, size: bytes.length };

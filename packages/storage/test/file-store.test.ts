@@ -118,8 +118,29 @@ describe("FileStore", () => {
       await flipByte(join(dir, FIRST_SEGMENT), (ends[1] ?? 0) - 3);
 
       const reopened = await openIn(dir);
-      expect(reopened.logger.warnings).toEqual([expect.stringContaining("skipped damaged bytes")]);
+      expect(reopened.logger.warnings).toEqual([expect.stringContaining("(acknowledged records there are lost); skipped")]);
       expect((await reopened.store.loadLog("m")).map((entry) => entry.seq)).toEqual([1, 3, 4]);
+    });
+
+    it("refuses to open on damage in the middle of the log under strict recovery, but still repairs a torn tail", async () => {
+      const dir = await newDir();
+      const { store } = await openIn(dir);
+      const ends = await appendAll(store, dir, ["m", "m", "m", "m"]);
+      await store.close();
+      await flipByte(join(dir, FIRST_SEGMENT), (ends[1] ?? 0) - 3);
+      await expect(FileStore.open({ dir, logger: recordingLogger(), strictRecovery: true })).rejects.toMatchObject({
+        code: "INTERNAL_ERROR",
+        message: expect.stringContaining("refusing to open (strict recovery)"),
+      });
+
+      const torn = await newDir();
+      const first = await openIn(torn);
+      await appendAll(first.store, torn, ["t", "t"]);
+      await first.store.close();
+      const path = join(torn, FIRST_SEGMENT);
+      await writeFile(path, Buffer.concat([await readFile(path), Buffer.alloc(64)]));
+      const strict = await openIn(torn, { strictRecovery: true });
+      expect((await strict.store.loadLog("t")).map((entry) => entry.seq)).toEqual([1, 2]);
     });
 
     it("rewrites a segment header torn while the segment was being created", async () => {

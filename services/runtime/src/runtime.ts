@@ -53,7 +53,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
 
   const store = await createStore(
     config.storage.backend === "file"
-      ? { backend: "file", dataDir: config.storage.dataDir, logger }
+      ? { backend: "file", dataDir: config.storage.dataDir, logger, strictRecovery: config.strictRecovery }
       : config.storage.backend === "postgres"
         ? { backend: "postgres", databaseUrl: config.storage.databaseUrl, logger }
         : { backend: "memory" },
