@@ -10,8 +10,15 @@ export class EventHub<T> {
     };
   }
 
+  /** Delivers to every listener; one that throws never keeps the event from the others. */
   publish(event: T): void {
-    for (const listener of this.listeners) listener(event);
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's own failure is its concern; the publisher has already committed the event.
+      }
+    }
   }
 
   get size(): number {

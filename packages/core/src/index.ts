@@ -35,4 +35,4 @@ export type {
   PolicyRegistryPort,
   ModeRegistryPort,
 } from "./kernel.js";
-export { SessionFeed } from "./session-feed.js";
+export { SessionFeed, FeedLagError } from "./session-feed.js";

@@ -1,4 +1,11 @@
 import { MacpError } from "@macp/protocol";
+
+/** The consumer of a feed fell too far behind (ends a stream with RESOURCE_EXHAUSTED). */
+export class FeedLagError extends MacpError {
+  constructor(readonly behind: number) {
+    super("RateLimited", `StreamSession receiver fell behind by ${behind} envelopes`);
+  }
+}
 import type { AcceptedEnvelope, Kernel } from "./kernel.js";
 
 /**
@@ -9,6 +16,11 @@ import type { AcceptedEnvelope, Kernel } from "./kernel.js";
 export class SessionFeed implements AsyncIterable<AcceptedEnvelope> {
   private closed = false;
   private wake: (() => void) | undefined;
+  private signalClosed!: () => void;
+  /** Settles when the feed is closed: lets a consumer stop waiting (e.g. for a slow reader). */
+  readonly whenClosed: Promise<void> = new Promise<void>((resolve) => {
+    this.signalClosed = resolve;
+  });
 
   constructor(
     private readonly kernel: Kernel,
@@ -21,6 +33,7 @@ export class SessionFeed implements AsyncIterable<AcceptedEnvelope> {
   /** Ends the feed; a pending iteration finishes. */
   close(): void {
     this.closed = true;
+    this.signalClosed();
     this.wake?.();
   }
 
@@ -42,9 +55,7 @@ export class SessionFeed implements AsyncIterable<AcceptedEnvelope> {
         }
       }
       while (!this.closed) {
-        if (overflow > 0) {
-          throw new MacpError("RateLimited", `StreamSession receiver fell behind by ${overflow} envelopes`);
-        }
+        if (overflow > 0) throw new FeedLagError(overflow);
         const event = pending.shift();
         if (event) {
           if (event.seq > last) {

@@ -154,8 +154,17 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     metricsUrl = `http://${host.includes(":") ? `[${host}]` : host}:${boundPort}/metrics`;
   }
 
+  let sweeping = false;
   const sweep = setInterval(() => {
-    kernel.sweep().catch((error: unknown) => logger.warn({ err: error }, "sweep failed"));
+    // A sweep held up by a slow session must not pile up behind the next one.
+    if (sweeping) return;
+    sweeping = true;
+    kernel
+      .sweep()
+      .catch((error: unknown) => logger.warn({ err: error }, "sweep failed"))
+      .finally(() => {
+        sweeping = false;
+      });
   }, config.cleanupIntervalSecs * 1000);
   sweep.unref();
 

@@ -2,7 +2,7 @@ import { status } from "@grpc/grpc-js";
 import type { ServerDuplexStream, ServiceError } from "@grpc/grpc-js";
 import { CoreMessageType, MACPError, MacpError, grpcStatusForCode } from "@macp/protocol";
 import type { Envelope, StreamSessionRequest, StreamSessionResponse } from "@macp/protocol";
-import { SessionFeed } from "@macp/core";
+import { FeedLagError, SessionFeed } from "@macp/core";
 import { canReadSession, metadataReader } from "./auth/index.js";
 import type { Identity } from "./auth/index.js";
 import { isRefusal } from "./envelope-pipeline.js";
@@ -121,11 +121,17 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
             return;
           }
           if (!writable) {
-            await Promise.race([new Promise<void>((resolve) => call.once("drain", () => resolve())), ended]);
+            // A replaced or closed feed must stop waiting for a reader that may never drain.
+            await Promise.race([new Promise<void>((resolve) => call.once("drain", () => resolve())), ended, current.whenClosed]);
           }
         }
       } catch (error) {
-        finish(error instanceof MacpError ? statusError(status.RESOURCE_EXHAUSTED, error.message) : statusError(status.INTERNAL, "internal error"));
+        if (error instanceof FeedLagError) {
+          finish(statusError(status.RESOURCE_EXHAUSTED, error.message));
+        } else {
+          ctx.logger.error({ err: error, session_id: sessionId }, "StreamSession history or delivery failed");
+          finish(statusError(status.INTERNAL, "internal error"));
+        }
       }
     })();
   };

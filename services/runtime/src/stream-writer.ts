@@ -19,6 +19,8 @@ export class StreamWriter<T> {
     call.on("cancelled", close);
     call.on("close", close);
     call.on("error", close);
+    // A call cancelled before this writer existed (e.g. during authentication) fired its events already.
+    if (call.cancelled || call.destroyed) this.close();
   }
 
   /** Runs `cleanup` when the stream ends. */
