@@ -26,25 +26,24 @@ function isJsonObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Decodes a `Contribute` payload (README decision 6). JSON is tried first: a JSON object is the
- * JSON form and must carry a string `value` (extra keys ignored; `""` is a contribution, as in the
- * reference runtime). Anything that is not a JSON object is decoded as protobuf
+ * Decodes a `Contribute` payload (README decision 6). JSON is tried first: a JSON object with a
+ * string `value` is the JSON form (extra keys ignored; `""` is a contribution, as in the reference
+ * runtime). Anything else is decoded as protobuf
  * `ContributePayload`, whose `value` must be non-empty: proto3 cannot tell an empty value from a
  * missing one, and stray bytes that merely skip as unknown fields must not count as a
  * contribution. Failures are `MacpError("InvalidPayload")`.
  */
 export function decodeContribute(bytes: Uint8Array): ContributeValue {
   const json = parseJson(bytes);
-  if (isJsonObject(json)) {
-    const value = Object.hasOwn(json, "value") ? json["value"] : undefined;
-    if (typeof value !== "string") {
-      throw new MacpError("InvalidPayload", "Contribute JSON payload needs a string \"value\"");
-    }
-    if (!isWellFormedText(value)) {
+  const jsonValue = isJsonObject(json) && Object.hasOwn(json, "value") ? json["value"] : undefined;
+  if (typeof jsonValue === "string") {
+    if (!isWellFormedText(jsonValue)) {
       throw new MacpError("InvalidPayload", "Contribute value is not valid Unicode");
     }
-    return { value };
+    return { value: jsonValue };
   }
+  // Decision 6: only a JSON object with a string `value` is the JSON form; anything else (even
+  // other JSON) is judged as protobuf, which rejects ordinary JSON text as malformed.
   const decoded = decodeStrict(ContributePayload, schema, bytes, "InvalidPayload");
   if (decoded.value === "") {
     throw new MacpError("InvalidPayload", "Contribute payload is neither JSON with a string \"value\" nor a ContributePayload with a value");

@@ -66,6 +66,14 @@ describe("decodeContribute (README decision 6: JSON first, then protobuf)", () =
     expectMacpError(() => decodePayload(ModeId.MultiRound, "Contribute", bytes), "InvalidPayload");
   });
 
+  it("decodes as protobuf a payload that is also a JSON object, but one without a string value", () => {
+    // 0x0A 0x7B = field 1, length 123, which reads as "\n{" in JSON; the 123 bytes complete an object.
+    const inner = `"k":"${"v".repeat(116)}"}`;
+    const bytes = new Uint8Array([0x0a, inner.length, ...new TextEncoder().encode(inner)]);
+    expect(JSON.parse(new TextDecoder().decode(bytes))).toEqual({ k: "v".repeat(116) });
+    expect(decodeContribute(bytes)).toEqual({ value: inner });
+  });
+
   it("decodes whatever both encoders produce", () => {
     fc.assert(
       fc.property(fc.string({ unit: "grapheme", minLength: 1 }), (value) => {
