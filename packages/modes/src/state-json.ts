@@ -98,14 +98,22 @@ export function bytesJson(bytes: Uint8Array): JsonValue {
 
 /** Byte-wise (UTF-8) ascending order, which is code-point order rather than UTF-16 order. */
 export function compareBytewise(left: string, right: string): number {
-  const a = Array.from(left, (char) => char.codePointAt(0) ?? 0);
-  const b = Array.from(right, (char) => char.codePointAt(0) ?? 0);
-  const length = Math.min(a.length, b.length);
+  const length = Math.min(left.length, right.length);
   for (let index = 0; index < length; index += 1) {
-    const difference = (a[index] ?? 0) - (b[index] ?? 0);
-    if (difference !== 0) return difference;
+    const a = left.charCodeAt(index);
+    const b = right.charCodeAt(index);
+    if (a !== b) return codePointRank(a) - codePointRank(b);
   }
-  return a.length - b.length;
+  return left.length - right.length;
+}
+
+/**
+ * UTF-16 code-unit order equals code-point order except that surrogates (U+D800–U+DFFF, which
+ * encode code points above U+FFFF) must sort after U+E000–U+FFFF; this rank fixes exactly that.
+ */
+function codePointRank(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit <= 0xdfff ? unit + 0x2000 : unit - 0x800;
 }
 
 /**
