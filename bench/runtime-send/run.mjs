@@ -149,9 +149,39 @@ async function measureRuntimeFanout(address) {
   await Promise.all(inflight);
   const finished = Math.max(...(await Promise.all(done)));
   for (const stream of streams) stream.end();
-  client.close();
   const ms = finished - began;
-  return { subscribers: SUBSCRIBERS, messages: FANOUT_MESSAGES, ms: Math.round(ms), deliveries_per_sec: Math.round(((FANOUT_MESSAGES * SUBSCRIBERS) / ms) * 1000) };
+  const replay = await measureHistoryReplay(client, sessionId, sender, target);
+  client.close();
+  return {
+    subscribers: SUBSCRIBERS,
+    messages: FANOUT_MESSAGES,
+    ms: Math.round(ms),
+    deliveries_per_sec: Math.round(((FANOUT_MESSAGES * SUBSCRIBERS) / ms) * 1000),
+    history_replay: replay,
+  };
+}
+
+/** Delivery alone: 10 late passive subscribers replaying the stored history from sequence 0. */
+async function measureHistoryReplay(client, sessionId, sender, target) {
+  const began = performance.now();
+  const finished = await Promise.all(
+    Array.from({ length: SUBSCRIBERS }, () => {
+      const stream = client.streamSession(bearer(sender));
+      return new Promise((resolve, reject) => {
+        let received = 0;
+        stream.on("data", () => {
+          if (++received === target) {
+            resolve(performance.now());
+            stream.end();
+          }
+        });
+        stream.on("error", reject);
+        stream.write({ envelope: undefined, subscribeSessionId: sessionId, afterSequence: 0 });
+      });
+    }),
+  );
+  const ms = Math.max(...finished) - began;
+  return { subscribers: SUBSCRIBERS, envelopes: target, ms: Math.round(ms), deliveries_per_sec: Math.round(((target * SUBSCRIBERS) / ms) * 1000) };
 }
 
 /** The same fan-out over a raw grpc-js server: each frame written on one stream is copied to every watcher. */
