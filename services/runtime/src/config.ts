@@ -31,7 +31,7 @@ export type StorageConfig =
   | { readonly backend: "memory" }
   | { readonly backend: "file"; readonly dataDir: string }
   /** `databaseUrl` may carry a password: log {@link describeConfig} output, never this. */
-  | { readonly backend: "postgres"; readonly databaseUrl: string };
+  | { readonly backend: "postgres"; readonly databaseUrl: string; readonly databaseSchema: string };
 
 /** pino log levels accepted by `MACP_LOG_LEVEL`. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -79,6 +79,7 @@ export const CONFIG_VARIABLES = [
   "MACP_DATA_DIR",
   "MACP_STORAGE_BACKEND",
   "MACP_DATABASE_URL",
+  "MACP_DATABASE_SCHEMA",
   "MACP_STRICT_RECOVERY",
   "MACP_CHECKPOINT_INTERVAL",
   "MACP_CLEANUP_INTERVAL_SECS",
@@ -185,10 +186,18 @@ function readStorage(vars: EnvReader): StorageConfig {
       if (databaseUrl === undefined) {
         throw new ConfigError("MACP_DATABASE_URL is required when MACP_STORAGE_BACKEND=postgres");
       }
-      return { backend: "postgres", databaseUrl };
+      return { backend: "postgres", databaseUrl, databaseSchema: readDatabaseSchema(vars) };
     default:
       return { backend: "file", dataDir };
   }
+}
+
+function readDatabaseSchema(vars: EnvReader): string {
+  const schema = vars.get("MACP_DATABASE_SCHEMA") ?? "macp";
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+    throw new ConfigError(`MACP_DATABASE_SCHEMA must be a plain SQL identifier (letters, digits, _), got "${schema}"`);
+  }
+  return schema;
 }
 
 function isPostgresUrl(text: string): boolean {
@@ -372,7 +381,9 @@ export function describeConfig(config: RuntimeConfig): Record<string, unknown> {
     bindAddress: config.bindAddress.address,
     tls: config.tls,
     storage:
-      storage.backend === "postgres" ? { backend: "postgres", databaseUrl: redactPassword(storage.databaseUrl) } : storage,
+      storage.backend === "postgres"
+        ? { backend: "postgres", databaseUrl: redactPassword(storage.databaseUrl), databaseSchema: storage.databaseSchema }
+        : storage,
     strictRecovery: config.strictRecovery,
     checkpointInterval: config.checkpointInterval,
     cleanupIntervalSecs: config.cleanupIntervalSecs,

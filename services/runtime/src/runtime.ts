@@ -55,7 +55,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     config.storage.backend === "file"
       ? { backend: "file", dataDir: config.storage.dataDir, logger, strictRecovery: config.strictRecovery }
       : config.storage.backend === "postgres"
-        ? { backend: "postgres", databaseUrl: config.storage.databaseUrl, logger }
+        ? { backend: "postgres", databaseUrl: config.storage.databaseUrl, databaseSchema: config.storage.databaseSchema, logger }
         : { backend: "memory" },
   );
   const modes = new ModeRegistry();

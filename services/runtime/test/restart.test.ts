@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildEnvelope, buildSessionStart, createMacpClient } from "@macp/client";
 import type { MacpClient } from "@macp/client";
@@ -27,10 +28,28 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function dataDir(): Promise<string> {
+/** Where a daemon keeps its data: the MACP_* variables that select one storage location. */
+type Storage = Readonly<Record<string, string>>;
+
+const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/** A fresh file data directory. */
+async function fileStorage(): Promise<Storage> {
   const path = await mkdtemp(join(tmpdir(), "macp-restart-"));
   cleanups.push(() => rm(path, { recursive: true, force: true }));
-  return path;
+  return { MACP_DATA_DIR: path };
+}
+
+/** A fresh schema on the real Postgres server, dropped afterwards. */
+async function postgresStorage(): Promise<Storage> {
+  const schema = `restart_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  cleanups.push(async () => {
+    const client = new pg.Client({ connectionString: DATABASE_URL });
+    await client.connect();
+    await client.query(`drop schema if exists ${schema} cascade`);
+    await client.end();
+  });
+  return { MACP_STORAGE_BACKEND: "postgres", MACP_DATABASE_URL: DATABASE_URL, MACP_DATABASE_SCHEMA: schema };
 }
 
 /** A runtime on `dir` whose clock reads `now`, with clients closed before it stops. */
@@ -40,11 +59,11 @@ class Daemon {
 
   private constructor(readonly handle: RuntimeHandle) {}
 
-  static async start(dir: string, now: number): Promise<Daemon> {
+  static async start(storage: Storage, now: number): Promise<Daemon> {
     const config = loadConfig({
+      ...storage,
       MACP_ALLOW_INSECURE: "1",
       MACP_BIND_ADDR: "127.0.0.1:0",
-      MACP_DATA_DIR: dir,
       MACP_METRICS_ADDR: "off",
       MACP_LOG_LEVEL: "silent",
     });
@@ -130,7 +149,10 @@ const EXT_MODE: ModeDescriptor = {
   schemaUris: {},
 };
 
-describe("daemon restart on the same data directory", () => {
+describe.each([
+  ["file", fileStorage],
+  ["postgres", postgresStorage],
+])("daemon restart on the same %s storage", (_backend, dataDir) => {
   it("lists policies and extension modes registered before the restart, and serves their sessions", async () => {
     const dir = await dataDir();
     const before = await Daemon.start(dir, T0);
