@@ -14,8 +14,7 @@ import {
   sendAck,
   sessionStart,
   startTestRuntime,
-  type TestRuntime,
-} from "./support/runtime-harness.js";
+  type TestRuntime, commitment } from "./support/runtime-harness.js";
 
 const ALICE = "agent://alice";
 const BOB = "agent://bob";
@@ -101,12 +100,7 @@ describe("CancelSession, SuspendSession, ResumeSession", () => {
     const sessionId = await openDecisionSession(alice, [ALICE, BOB]);
     expect(ackCode(await sendAck(alice, proposal(sessionId, "m1")))).toBe("ok");
     expect(ackCode(await sendAck(bob, message({ sessionId, messageType: "Vote", messageId: "m2", json: { proposal_id: "p1", vote: "APPROVE" } })))).toBe("ok");
-    const commit = message({
-      sessionId,
-      messageType: "Commitment",
-      messageId: "m3",
-      json: { commitment_id: "c1", action: "decision.selected", authority_scope: "t", reason: "r", mode_version: "1.0.0", configuration_version: "cfg-1", outcome_positive: true },
-    });
+    const commit = commitment(sessionId, "m3");
     expect(ackCode(await sendAck(alice, commit))).toBe("ok");
     expect(summary(await control(alice, "cancel", sessionId))).toBe("ok SESSION_STATE_RESOLVED");
   });

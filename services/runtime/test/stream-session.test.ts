@@ -16,8 +16,7 @@ import {
   sendAck,
   sessionStart,
   startTestRuntime,
-  type TestRuntime,
-} from "./support/runtime-harness.js";
+  type TestRuntime, commitment } from "./support/runtime-harness.js";
 
 const ALICE = "agent://alice";
 const BOB = "agent://bob";
@@ -196,24 +195,10 @@ describe("passive subscribe with after_sequence", () => {
 
   it("a finished session's full history streams to a passive subscriber, even right before half-close", async () => {
     const sessionId = await openDecisionSession(alice, [ALICE, BOB]);
-    const commitment = message({
-      sessionId,
-      messageType: "Commitment",
-      messageId: "m3",
-      json: {
-        commitment_id: "c1",
-        action: "decision.selected",
-        authority_scope: "test",
-        reason: "done",
-        mode_version: "1.0.0",
-        configuration_version: "cfg-1",
-        policy_version: "policy.default",
-        outcome_positive: true,
-      },
-    });
+    const commit = commitment(sessionId, "m3");
     await acceptAll(alice, [proposal(sessionId, "m1", "p1")]);
     await acceptAll(bob, [message({ sessionId, messageType: "Vote", messageId: "m2", json: { proposal_id: "p1", vote: "APPROVE" } })]);
-    const resolved = await sendAck(alice, commitment);
+    const resolved = await sendAck(alice, commit);
     expect(ackCode(resolved)).toBe("ok");
 
     for (const [who, client] of [
@@ -433,20 +418,7 @@ describe("terminal errors end the stream with a status", () => {
       expect((await alice.cancelSession({ sessionId, reason: "done" })).ack?.ok).toBe(true);
     } else {
       await acceptAll(alice, [proposal(sessionId, "m1", "p1")]);
-      const commit = message({
-        sessionId,
-        messageType: "Commitment",
-        messageId: "m2",
-        json: {
-          commitment_id: "c1",
-          action: "decision.selected",
-          authority_scope: "test",
-          reason: "done",
-          mode_version: "1.0.0",
-          configuration_version: "cfg-1",
-          outcome_positive: true,
-        },
-      });
+      const commit = commitment(sessionId, "m2");
       expect(ackCode(await sendAck(alice, commit))).toBe("ok");
     }
     const { stream, reader } = open(alice, "stream to a finished session");

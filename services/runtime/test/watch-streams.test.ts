@@ -20,8 +20,7 @@ import {
   sessionStart,
   startTestRuntime,
   type TestRuntime,
-  waitUntilWatching,
-} from "./support/runtime-harness.js";
+  waitUntilWatching, commitment } from "./support/runtime-harness.js";
 
 const ALICE = "agent://alice";
 const BOB = "agent://bob";
@@ -166,20 +165,7 @@ describe("WatchSessions", () => {
         run: async () => {
           expect(ackCode(await sendAck(alice, proposal(s1, "m1")))).toBe("ok");
           expect(ackCode(await sendAck(bob, message({ sessionId: s1, messageType: "Vote", messageId: "m2", json: { proposal_id: "p1", vote: "APPROVE" } })))).toBe("ok");
-          const commit = message({
-            sessionId: s1,
-            messageType: "Commitment",
-            messageId: "m3",
-            json: {
-              commitment_id: "c1",
-              action: "decision.selected",
-              authority_scope: "test",
-              reason: "done",
-              mode_version: "1.0.0",
-              configuration_version: "cfg-1",
-              outcome_positive: true,
-            },
-          });
+          const commit = commitment(s1, "m3");
           expect(ackCode(await sendAck(alice, commit))).toBe("ok");
         },
         expected: { type: "EVENT_TYPE_RESOLVED", sessionId: s1, state: "SESSION_STATE_RESOLVED" },

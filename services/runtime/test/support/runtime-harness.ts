@@ -114,6 +114,25 @@ export function proposal(sessionId: string, messageId: string, proposalId = "p1"
   });
 }
 
+/** A decision-mode Commitment that the session's initiator may send once a proposal exists. */
+export function commitment(sessionId: string, messageId: string): Envelope {
+  return message({
+    sessionId,
+    messageType: "Commitment",
+    messageId,
+    json: {
+      commitment_id: "c1",
+      action: "decision.selected",
+      authority_scope: "test",
+      reason: "done",
+      mode_version: "1.0.0",
+      configuration_version: "cfg-1",
+      policy_version: "policy.default",
+      outcome_positive: true,
+    },
+  });
+}
+
 /** Sends and returns the Ack (a missing Ack fails the test). */
 export async function sendAck(client: MacpClient, envelope: Envelope): Promise<Ack> {
   const { ack } = await client.send({ envelope });
