@@ -2,7 +2,7 @@
  * @macp/replay: rebuilding sessions from durable storage (crash recovery), checking that replay
  * is deterministic, and exporting accepted histories.
  */
-export { recoverSessions, rebuildSession } from "./recover-sessions.js";
+export { recoverSessions, rebuildSession, loadStoredSession } from "./recover-sessions.js";
 export type { RecoveryFailure, RecoveryOptions, RecoveryReport } from "./recover-sessions.js";
 export type { SnapshotCheck } from "./snapshot-check.js";
 export { hashSessionState } from "./state-hash.js";

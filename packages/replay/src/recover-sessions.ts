@@ -1,5 +1,5 @@
 import { replayLog } from "@macp/core";
-import type { ModeLookup, SessionState, SessionStore } from "@macp/core";
+import type { LogEntry, ModeLookup, SessionState, SessionStore } from "@macp/core";
 import { MacpError } from "@macp/protocol";
 import { checkSnapshot } from "./snapshot-check.js";
 
@@ -30,7 +30,24 @@ export interface RecoveryOptions {
  * snapshot happened to exist never decides if a session comes back.
  */
 export async function rebuildSession(store: SessionStore, modes: ModeLookup, sessionId: string): Promise<{ state: SessionState; fromSnapshot: boolean }> {
+  return rebuildFromLog(store, modes, sessionId, await store.loadLog(sessionId));
+}
+
+/**
+ * A stored session rebuilt on demand (e.g. after eviction from memory), or undefined when the
+ * store holds no log for the id. Reads the log once.
+ */
+export async function loadStoredSession(store: SessionStore, modes: ModeLookup, sessionId: string): Promise<SessionState | undefined> {
   const log = await store.loadLog(sessionId);
+  return log.length === 0 ? undefined : (await rebuildFromLog(store, modes, sessionId, log)).state;
+}
+
+async function rebuildFromLog(
+  store: SessionStore,
+  modes: ModeLookup,
+  sessionId: string,
+  log: LogEntry[],
+): Promise<{ state: SessionState; fromSnapshot: boolean }> {
   const snapshot = await checkSnapshot(store, sessionId, log);
   let rebuilt: { state: SessionState; fromSnapshot: boolean } | undefined;
   if (snapshot?.usable) {

@@ -9,7 +9,7 @@ import type { Clock } from "@macp/core";
 import { ModeRegistry } from "@macp/modes";
 import { PolicyRegistry } from "@macp/policy";
 import { MACPRuntimeServiceService } from "@macp/protocol";
-import { rebuildSession, recoverSessions } from "@macp/replay";
+import { loadStoredSession, recoverSessions } from "@macp/replay";
 import { createStore } from "@macp/storage";
 import { createAuthenticator } from "./auth/index.js";
 import type { RuntimeConfig } from "./config.js";
@@ -69,10 +69,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     onBackgroundError: (error, sessionId) => logger.warn({ err: error, session_id: sessionId }, "background snapshot failed"),
     retainFinishedMs: config.sessionRetentionSecs * 1000,
     // Sessions evicted from memory stay reachable: they are rebuilt from storage on demand.
-    loadSession: async (sessionId) => {
-      if ((await store.loadLog(sessionId)).length === 0) return undefined;
-      return (await rebuildSession(store, modes, sessionId)).state;
-    },
+    loadSession: (sessionId) => loadStoredSession(store, modes, sessionId),
   });
   await kernel.restoreRegistries();
   const started = Date.now();
