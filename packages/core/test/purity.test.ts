@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
-const PURE_PACKAGES = ["protocol", "modes", "policy", "core"];
+const PURE_PACKAGES = ["protocol", "modes", "policy", "core", "events"];
 const FORBIDDEN: [string, RegExp][] = [
   ["node:fs", /from\s+["'](node:)?fs(\/promises)?["']/],
   ["node:net", /from\s+["'](node:)?(net|http|http2|dgram|tls)["']/],

@@ -1,0 +1,74 @@
+/** A JSON value: what an event's `data` may hold once it has been normalized. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** A JSON object (the shape of every event's `data`). */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Whether `value` is a plain (non-array, non-null) object. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Standard base64 of `bytes` without relying on Node's Buffer (the package also runs in browsers). */
+export function toBase64(bytes: Uint8Array): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 3) {
+    const b0 = bytes[i] ?? 0;
+    const b1 = bytes[i + 1] ?? 0;
+    const b2 = bytes[i + 2] ?? 0;
+    const triple = (b0 << 16) | (b1 << 8) | b2;
+    out += alphabet[(triple >> 18) & 63]! + alphabet[(triple >> 12) & 63]!;
+    out += i + 1 < bytes.length ? alphabet[(triple >> 6) & 63]! : "=";
+    out += i + 2 < bytes.length ? alphabet[triple & 63]! : "=";
+  }
+  return out;
+}
+
+/** Bytes of a standard base64 string; `undefined` when it is not valid base64. */
+export function fromBase64(text: string): Uint8Array | undefined {
+  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(text)) return undefined;
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
+  const out = new Uint8Array((text.length / 4) * 3 - padding);
+  let o = 0;
+  for (let i = 0; i < text.length; i += 4) {
+    const n = [0, 1, 2, 3].map((k) => {
+      const c = text[i + k]!;
+      return c === "=" ? 0 : alphabet.indexOf(c);
+    });
+    const triple = (n[0]! << 18) | (n[1]! << 12) | (n[2]! << 6) | n[3]!;
+    for (const byte of [(triple >> 16) & 255, (triple >> 8) & 255, triple & 255]) {
+      if (o < out.length) out[o++] = byte;
+    }
+  }
+  return out;
+}
+
+/**
+ * A JSON-safe copy of a decoded protobuf value: `Uint8Array` becomes base64 text, `bigint` a
+ * number when it is a safe integer (else its decimal text), non-finite numbers their text,
+ * `undefined` members are dropped. Generated messages only hold these kinds of values.
+ */
+export function toJsonValue(value: unknown): JsonValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number") return Number.isFinite(value) ? value : String(value);
+  if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (value instanceof Uint8Array) return toBase64(value);
+  if (Array.isArray(value)) return value.map(toJsonValue);
+  if (typeof value === "object") {
+    const out: JsonObject = {};
+    for (const [key, member] of Object.entries(value)) {
+      if (member !== undefined) out[key] = toJsonValue(member);
+    }
+    return out;
+  }
+  return String(value);
+}
+
+/** A number from an int64 field that may arrive as `number` or `bigint`. */
+export function int64ToNumber(value: number | bigint | undefined): number {
+  if (value === undefined) return 0;
+  return typeof value === "bigint" ? Number(value) : value;
+}
