@@ -13,5 +13,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Resolves the Postgres and NATS servers once per run (tests/support/README.md).
+    globalSetup: ["tests/support/src/global-setup.ts"],
   },
 });

@@ -1,11 +1,10 @@
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import { InMemorySessionStore, Kernel, ManualClock } from "@macp/core";
 import type { SessionStore } from "@macp/core";
 import { ModeRegistry } from "@macp/modes";
 import { PolicyRegistry } from "@macp/policy";
 import { CommitmentPayload, PROTOCOL_VERSION, SessionStartPayload, encodePayloadJson } from "@macp/protocol";
 import type { Envelope } from "@macp/protocol";
+import { conformanceVectorFiles, readConformanceVector } from "@macp/test-support";
 
 export const T0 = 1_800_000_000_000;
 
@@ -96,8 +95,6 @@ export function jsonPayload(mode: string, messageType: string, json: Record<stri
   return encodePayloadJson(mode, messageType, json);
 }
 
-export const CONFORMANCE_DIR = join(import.meta.dirname, "../../../../shared/conformance");
-
 export interface ConformanceMessage {
   sender: string;
   message_type: string;
@@ -122,12 +119,9 @@ export interface ConformanceCase {
   expected_mode_state?: unknown;
 }
 
-/** Every conformance vector, read from the shared folder at run time. */
+/** Every conformance vector, from the repository's copy of the canonical set. */
 export function loadConformanceCases(): [string, ConformanceCase][] {
-  return readdirSync(CONFORMANCE_DIR)
-    .filter((name) => name.endsWith(".json"))
-    .sort()
-    .map((name) => [name, JSON.parse(readFileSync(join(CONFORMANCE_DIR, name), "utf8")) as ConformanceCase]);
+  return conformanceVectorFiles().map((name) => [name, readConformanceVector<ConformanceCase>(name)]);
 }
 
 /** "actual contains expected": every expected key exists and matches recursively. */

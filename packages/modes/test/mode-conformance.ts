@@ -1,12 +1,9 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { CommitmentPayload, DEFAULT_POLICY_ID, encodePayloadJson } from "@macp/protocol";
 import { DEFAULT_POLICY, type JsonValue } from "@macp/policy";
+import { readConformanceVector } from "@macp/test-support";
 import { expect } from "vitest";
 import type { ModeHandler, SessionView } from "../src/index.js";
 import { envelope, startPayload } from "./mode-test-kit.js";
-
-const CONFORMANCE_DIR = join(import.meta.dirname, "../../../../shared/conformance");
 
 interface VectorMessage {
   readonly sender: string;
@@ -16,7 +13,7 @@ interface VectorMessage {
   readonly expected_error_code?: string;
 }
 
-/** A conformance vector (shared/conformance/README.md). */
+/** A conformance vector (spec/conformance/README.md). */
 export interface Vector {
   readonly mode: string;
   readonly initiator: string;
@@ -33,9 +30,9 @@ export interface Vector {
   readonly expect_resolution_present?: boolean;
 }
 
-/** Reads a vector from the shared folder at run time (never copied, never edited). */
+/** Reads a vector from the repository's copy of the canonical set (never edited). */
 export function loadVector(name: string): Vector {
-  return JSON.parse(readFileSync(join(CONFORMANCE_DIR, name), "utf8")) as Vector;
+  return readConformanceVector<Vector>(name);
 }
 
 /**

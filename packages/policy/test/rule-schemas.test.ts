@@ -1,10 +1,8 @@
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { validatePolicyDefinition, type JsonValue } from "@macp/policy";
+import { readSpecJsonSchema, specJsonSchemaFiles } from "@macp/test-support";
 
 /** The spec's per-mode rule schemas (RFC-MACP-0012), read as they are shipped. */
-const SCHEMA_DIR = "/work/shared/spec/json/policy";
 
 const MODE_OF_SCHEMA: Readonly<Record<string, string>> = {
   "decision-rules.schema.json": "macp.mode.decision.v1",
@@ -64,7 +62,7 @@ function validValue(node: SchemaNode): JsonValue {
   }
 }
 
-const schemaFiles = readdirSync(SCHEMA_DIR).filter((name) => name.endsWith(".schema.json"));
+const schemaFiles = specJsonSchemaFiles("policy");
 
 describe("every field of the spec's policy rule schemas is known to the parser", () => {
   it("covers all five standard modes", () => {
@@ -73,7 +71,7 @@ describe("every field of the spec's policy rule schemas is known to the parser",
 
   describe.each(schemaFiles)("%s", (file) => {
     const mode = MODE_OF_SCHEMA[file] ?? "";
-    const schema = JSON.parse(readFileSync(join(SCHEMA_DIR, file), "utf8")) as SchemaNode;
+    const schema = readSpecJsonSchema<SchemaNode>(`policy/${file}`);
     const fields = fieldsOf(schema);
 
     it.each(fields)("type-checks $path", ({ keys, path, node }) => {

@@ -1,9 +1,7 @@
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { conformanceVectorFiles, readConformanceVector } from "@macp/test-support";
 import { describe, expect, it } from "vitest";
 import { decodePayload, encodePayloadJson, ModeId, payloadTypeName } from "../src/index.js";
 import { expectMacpError } from "./support/macp-error-assertions.js";
-import { CONFORMANCE_DIR } from "./support/shared-paths.js";
 
 const utf8 = new TextEncoder();
 
@@ -150,10 +148,7 @@ interface ConformanceFile {
   readonly messages: ConformanceMessage[];
 }
 
-const conformance = readdirSync(CONFORMANCE_DIR)
-  .filter((name) => name.endsWith(".json"))
-  .sort()
-  .map((name) => [name, JSON.parse(readFileSync(join(CONFORMANCE_DIR, name), "utf8")) as ConformanceFile] as const);
+const conformance = conformanceVectorFiles().map((name) => [name, readConformanceVector<ConformanceFile>(name)] as const);
 
 function expectedTypeName(payloadType: string): string {
   const dot = payloadType.indexOf(".");

@@ -4,7 +4,7 @@ import { decodeEnvelope, Envelope, encodeEnvelope } from "../src/index.js";
 import { expectMacpError } from "./support/macp-error-assertions.js";
 import { MessageModel } from "./support/message-model.js";
 import { parseProtoTree } from "./support/proto-text.js";
-import { PROTO_DIR } from "./support/shared-paths.js";
+import { PROTO_DIR } from "@macp/test-support";
 
 const model = new MessageModel(parseProtoTree(PROTO_DIR));
 const envelopes = model.typedArbitrary<Envelope>("macp.v1.Envelope");

@@ -16,7 +16,7 @@ import { expectNothingButInvalidEnvelope } from "./support/macp-error-assertions
 import { MessageModel } from "./support/message-model.js";
 import { payloadPairs } from "./support/payload-pairs.js";
 import { parseProtoTree } from "./support/proto-text.js";
-import { PROTO_DIR } from "./support/shared-paths.js";
+import { PROTO_DIR } from "@macp/test-support";
 
 const model = new MessageModel(parseProtoTree(PROTO_DIR));
 // Core payloads decode the same in every mode, so each distinct binding is fuzzed once.

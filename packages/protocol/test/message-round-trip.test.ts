@@ -5,7 +5,7 @@ import { codecsOf, generatedMessages } from "./support/generated-codecs.js";
 import type { AnyCodec } from "./support/generated-codecs.js";
 import { camelCase, isDefaultValue, MessageModel } from "./support/message-model.js";
 import { parseProtoTree } from "./support/proto-text.js";
-import { PROTO_DIR } from "./support/shared-paths.js";
+import { PROTO_DIR } from "@macp/test-support";
 
 const files = parseProtoTree(PROTO_DIR);
 const model = new MessageModel(files);

@@ -14,7 +14,7 @@ import { messageFromJson } from "../src/message-from-json.js";
 import { generatedMessages } from "./support/generated-codecs.js";
 import { MessageModel } from "./support/message-model.js";
 import { parseProtoTree } from "./support/proto-text.js";
-import { PROTO_DIR } from "./support/shared-paths.js";
+import { PROTO_DIR } from "@macp/test-support";
 
 const files = parseProtoTree(PROTO_DIR);
 const model = new MessageModel(files);

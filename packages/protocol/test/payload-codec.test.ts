@@ -17,7 +17,7 @@ import { expectMacpError } from "./support/macp-error-assertions.js";
 import { MessageModel } from "./support/message-model.js";
 import { payloadPairs } from "./support/payload-pairs.js";
 import { parseProtoTree } from "./support/proto-text.js";
-import { PROTO_DIR } from "./support/shared-paths.js";
+import { PROTO_DIR } from "@macp/test-support";
 
 const files = parseProtoTree(PROTO_DIR);
 const model = new MessageModel(files);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseProtoTree } from "./support/proto-text.js";
 import type { ProtoFile } from "./support/proto-text.js";
-import { PROTO_DIR } from "./support/shared-paths.js";
+import { PROTO_DIR } from "@macp/test-support";
 import { specContributePayload, specFiles, specRpcs, specTotals } from "./support/wire-spec.js";
 
 const proto = parseProtoTree(PROTO_DIR);

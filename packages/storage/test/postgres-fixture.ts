@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { databaseUrl } from "@macp/test-support";
 import pg from "pg";
 
-/** The server integration tests use: `DATABASE_URL`, or the local trust-auth test database. */
-export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+/** The Postgres server of this test run (`@macp/test-support` resolves it). */
+export const DATABASE_URL = databaseUrl();
 
 /**
  * Hands out schema names unique to this test file (and process) and drops them all at the end,

@@ -1,8 +1,7 @@
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import { buildEnvelope } from "@macp/client";
 import type { MacpClient, SessionStream } from "@macp/client";
 import { PROTOCOL_VERSION, SessionState, encodePayloadJson } from "@macp/protocol";
+import { conformanceVectorFiles, readConformanceVector } from "@macp/test-support";
 import type { Envelope, StreamSessionResponse } from "@macp/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -15,8 +14,6 @@ import {
   type TestRuntime,
 } from "./support/runtime-harness.js";
 
-/** The canonical vectors, read from the shared folder at run time (never copied, never edited). */
-const CONFORMANCE_DIR = join(import.meta.dirname, "../../../../shared/conformance");
 
 interface VectorMessage {
   readonly sender: string;
@@ -39,12 +36,11 @@ interface Vector {
   readonly expected_final_state: "Open" | "Resolved" | "Expired" | "Cancelled";
 }
 
-const FILES = readdirSync(CONFORMANCE_DIR)
-  .filter((name) => name.endsWith(".json"))
-  .sort();
+/** The canonical vectors, from the repository's copy (never edited). */
+const FILES = conformanceVectorFiles();
 
 function load(file: string): Vector {
-  return JSON.parse(readFileSync(join(CONFORMANCE_DIR, file), "utf8")) as Vector;
+  return readConformanceVector<Vector>(file);
 }
 
 /**

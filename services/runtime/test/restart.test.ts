@@ -9,6 +9,7 @@ import type { MacpClient } from "@macp/client";
 import { ManualClock } from "@macp/core";
 import { ModeId, SessionState, encodePayloadJson } from "@macp/protocol";
 import type { Envelope, ModeDescriptor, PolicyDescriptor } from "@macp/protocol";
+import { databaseUrl } from "@macp/test-support";
 import { createLogger, loadConfig, startRuntime } from "../src/index.js";
 import type { RuntimeHandle } from "../src/index.js";
 
@@ -31,7 +32,7 @@ afterEach(async () => {
 /** Where a daemon keeps its data: the MACP_* variables that select one storage location. */
 type Storage = Readonly<Record<string, string>>;
 
-const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const DATABASE_URL = databaseUrl();
 
 /** A fresh file data directory. */
 async function fileStorage(): Promise<Storage> {

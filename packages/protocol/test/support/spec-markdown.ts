@@ -1,10 +1,8 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { SPEC_DIR } from "./shared-paths.js";
+import { readSpecDigest } from "@macp/test-support";
 
-/** Reads one spec digest from the shared spec folder. */
+/** Reads one spec digest from the repository's copy (`spec/digests/`). */
 export function readSpec(name: string): string {
-  return readFileSync(join(SPEC_DIR, name), "utf8");
+  return readSpecDigest(name);
 }
 
 /**
