@@ -59,3 +59,24 @@ export type {
 } from "./run-state.js";
 export { emptyMetricsSummary } from "./metrics-summary.js";
 export type { MetricsSummary } from "./metrics-summary.js";
+export { normalizeRawEvent, participantsSeenIn, sessionStateName, toPercentage } from "./normalize.js";
+export type { NormalizeContext } from "./normalize.js";
+export { redactText } from "./llm-usage.js";
+export {
+  artifactCreatedEvent,
+  controlPlaneEvent,
+  messageSendFailedEvent,
+  messageSentEvent,
+  participantSeenEvent,
+  runCancelledEvent,
+  runCompletedEvent,
+  runCreatedEvent,
+  runFailedEvent,
+  runResumedEvent,
+  runStartedEvent,
+  runSuspendedEvent,
+  sessionBoundEvent,
+  sessionStateChangedEvent,
+  sessionStreamOpenedEvent,
+} from "./control-plane-events.js";
+export type { ControlPlaneEventBase, RunTransitionFields, SendAck } from "./control-plane-events.js";
