@@ -3,6 +3,8 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 const serviceNames = ["@macp/runtime", "@macp/control-plane", "@macp/projection-worker"];
+// Subpath exports declared in a package.json "exports" map (negated: they are entry points).
+const publicSubpaths = ["!@macp/protocol/grpc"];
 
 export default tseslint.config(
   { ignores: ["**/dist/**", "**/node_modules/**", "**/src/gen/**", "**/.turbo/**", ".macp-data/**"] },
@@ -18,7 +20,7 @@ export default tseslint.config(
         "error",
         {
           patterns: [
-            { group: ["@macp/*/*"], message: "Import a package only through its entry point (no deep imports)." },
+            { group: ["@macp/*/*", ...publicSubpaths], message: "Import a package only through its entry points (no deep imports)." },
             { group: ["**/packages/*/src/**", "**/services/*/src/**"], message: "Reach other packages through @macp/<name>, never by path." },
           ],
         },
@@ -27,18 +29,31 @@ export default tseslint.config(
   },
   {
     files: ["packages/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", packageRestrictions([])] },
+  },
+  {
+    // The pure packages never load gRPC: only the client, the CLI and the services do.
+    files: ["packages/{protocol,modes,policy,core,storage,replay}/src/**/*.ts"],
+    ignores: ["packages/protocol/src/grpc.ts"],
     rules: {
       "no-restricted-imports": [
         "error",
-        {
-          paths: serviceNames.map((name) => ({ name, message: "A package never imports a service." })),
-          patterns: [
-            { group: ["@macp/*/*"], message: "Import a package only through its entry point (no deep imports)." },
-            { group: ["**/services/**"], message: "A package never imports a service." },
-            { group: ["**/packages/*/src/**"], message: "Reach other packages through @macp/<name>, never by path." },
-          ],
-        },
+        packageRestrictions([
+          { group: ["@grpc/*", "@macp/protocol/grpc"], message: "A pure package never loads gRPC (only the client and the services do)." },
+        ]),
       ],
     },
   },
 );
+
+function packageRestrictions(extraPatterns) {
+  return {
+    paths: serviceNames.map((name) => ({ name, message: "A package never imports a service." })),
+    patterns: [
+      { group: ["@macp/*/*", ...publicSubpaths], message: "Import a package only through its entry points (no deep imports)." },
+      { group: ["**/services/**"], message: "A package never imports a service." },
+      { group: ["**/packages/*/src/**"], message: "Reach other packages through @macp/<name>, never by path." },
+      ...extraPatterns,
+    ],
+  };
+}

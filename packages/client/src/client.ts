@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { credentials, status, type ChannelCredentials, type ChannelOptions } from "@grpc/grpc-js";
+import { MACPRuntimeServiceClient, MACPRuntimeServiceService } from "@macp/protocol/grpc";
 import {
-  MACPRuntimeServiceClient,
-  MACPRuntimeServiceService,
   PROTOCOL_VERSION,
   type CancelSessionResponse,
   type GetManifestResponse,
@@ -125,7 +124,7 @@ export interface MacpClient {
   /** Cancels every call in flight (unary calls fail with CANCELLED, streams end) and closes the channel. */
   close(): void;
   /** The underlying generated grpc-js client, for anything this wrapper does not cover. */
-  readonly grpcClient: InstanceType<typeof MACPRuntimeServiceClient>;
+  readonly grpcClient: MACPRuntimeServiceClient;
 }
 
 /** Fresh UUIDv4 message ids and wall-clock timestamps: the context for envelopes built at the edge. */

@@ -7,12 +7,11 @@ import {
   type ServerWritableStream,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { MACPRuntimeServiceService, type MACPRuntimeServiceServer } from "@macp/protocol/grpc";
 import {
-  MACPRuntimeServiceService,
   SessionLifecycleEvent_EventType,
   SessionState,
   type Envelope,
-  type MACPRuntimeServiceServer,
   type StreamSessionRequest,
   type StreamSessionResponse,
   type WatchSessionsRequest,

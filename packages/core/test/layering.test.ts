@@ -15,6 +15,8 @@ describe("package layering is enforced by lint", () => {
     ["a package importing a service", "packages/core/src/zz.ts", 'import { startRuntime } from "@macp/runtime";\nexport { startRuntime };\n', "never imports a service"],
     ["a deep import into another package", "packages/core/src/zz.ts", 'import { x } from "@macp/protocol/src/errors";\nexport { x };\n', "no deep imports"],
     ["a path reaching into another package's sources", "services/runtime/src/zz.ts", 'import { Kernel } from "../../../packages/core/src/kernel.js";\nexport { Kernel };\n', "never by path"],
+    ["a pure package loading the gRPC binding", "packages/core/src/zz.ts", 'import { MACPRuntimeServiceService } from "@macp/protocol/grpc";\nexport { MACPRuntimeServiceService };\n', "never loads gRPC"],
+    ["a pure package loading grpc-js", "packages/replay/src/zz.ts", 'import { status } from "@grpc/grpc-js";\nexport { status };\n', "never loads gRPC"],
   ])("rejects %s", async (_label, path, code, expected) => {
     const messages = await lintAs(path, code);
     expect(messages.join("\n")).toContain(expected);
@@ -22,5 +24,9 @@ describe("package layering is enforced by lint", () => {
 
   it("accepts imports through a package's entry point", async () => {
     expect(await lintAs("services/runtime/src/zz.ts", 'import { Kernel } from "@macp/core";\nexport { Kernel };\n')).toEqual([]);
+  });
+
+  it.each(["packages/client/src/zz.ts", "services/runtime/src/zz.ts"])("accepts the @macp/protocol/grpc entry point in %s", async (path) => {
+    expect(await lintAs(path, 'import { MACPRuntimeServiceService } from "@macp/protocol/grpc";\nexport { MACPRuntimeServiceService };\n')).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 /**
- * The curated surface of the generated wire code: every `macp.v1` message and enum, the gRPC
- * service definition, and the mode payload messages under per-mode namespaces (names collide
- * across mode packages, e.g. `ProposalPayload`).
+ * The curated surface of the generated wire code: every `macp.v1` message and enum, and the mode
+ * payload messages under per-mode namespaces (names collide across mode packages, e.g.
+ * `ProposalPayload`). The gRPC service binding lives in the `@macp/protocol/grpc` entry point.
  */
 export {
   Envelope,
@@ -90,10 +90,7 @@ export {
   SessionLifecycleEvent,
   SessionLifecycleEvent_EventType,
   WatchSessionsResponse,
-  MACPRuntimeServiceService,
-  MACPRuntimeServiceClient,
 } from "./gen/macp/v1/core.js";
-export type { MACPRuntimeServiceServer } from "./gen/macp/v1/core.js";
 export * as decision from "./gen/macp/modes/decision/v1/decision.js";
 export * as proposal from "./gen/macp/modes/proposal/v1/proposal.js";
 export * as task from "./gen/macp/modes/task/v1/task.js";

@@ -8,7 +8,6 @@ import {
 import type {
   AgentManifest,
   InitializeResponse,
-  MACPRuntimeServiceServer,
   PolicyDescriptor,
   WatchModeRegistryResponse,
   WatchPoliciesResponse,
@@ -16,6 +15,7 @@ import type {
   WatchSessionsResponse,
   WatchSignalsResponse,
 } from "@macp/protocol";
+import type { MACPRuntimeServiceServer } from "@macp/protocol/grpc";
 import type { LifecycleEvent } from "@macp/core";
 import { policyToDescriptor } from "@macp/policy";
 import { authorizeRegistryManagement, canReadSession, metadataReader } from "./auth/index.js";

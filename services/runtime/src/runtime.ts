@@ -8,7 +8,7 @@ import { Kernel } from "@macp/core";
 import type { Clock } from "@macp/core";
 import { ModeRegistry } from "@macp/modes";
 import { PolicyRegistry } from "@macp/policy";
-import { MACPRuntimeServiceService } from "@macp/protocol";
+import { MACPRuntimeServiceService } from "@macp/protocol/grpc";
 import { loadStoredSession, recoverSessions } from "@macp/replay";
 import { createStore } from "@macp/storage";
 import { createAuthenticator } from "./auth/index.js";
