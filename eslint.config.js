@@ -33,7 +33,7 @@ export default tseslint.config(
   },
   {
     // The pure packages never load gRPC: only the client, the CLI and the services do.
-    files: ["packages/{protocol,modes,policy,core,storage,replay}/src/**/*.ts"],
+    files: ["packages/{protocol,modes,policy,core,storage,replay,events}/src/**/*.ts"],
     ignores: ["packages/protocol/src/grpc.ts"],
     rules: {
       "no-restricted-imports": [
