@@ -1,0 +1,10 @@
+import type { Migration } from "kysely";
+import { init } from "./0001-init.js";
+
+/**
+ * Every migration, by name; applied in name order. Add a file per change and one line here
+ * (migrations are code, not files read at run time, so the built service needs no extra assets).
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  "0001-init": init,
+};

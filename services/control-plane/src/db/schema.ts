@@ -1,0 +1,131 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+
+/** A JSON column: written as a JSON string or value, read back parsed. */
+export type Json<T> = ColumnType<T, T | string, T | string>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+/** Run statuses (control-plane.md §1.6, with [B]'s `suspended`). */
+export const RUN_STATUSES = ["queued", "starting", "binding_session", "running", "suspended", "completed", "failed", "cancelled"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly RunStatus[] = ["completed", "failed", "cancelled"];
+
+export interface RunsTable {
+  id: string;
+  status: RunStatus;
+  mode: string;
+  runtime_kind: string;
+  runtime_version: string | null;
+  runtime_session_id: string | null;
+  trace_id: string | null;
+  /** The authenticated principal that created the run: idempotency scope and owner. */
+  principal: string;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  last_event_seq: Generated<number>;
+  source_kind: string | null;
+  source_ref: string | null;
+  tags: Json<string[]>;
+  metadata: Json<Record<string, unknown>>;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: Timestamp;
+  started_at: NullableTimestamp;
+  ended_at: NullableTimestamp;
+  updated_at: Timestamp;
+  archived_at: NullableTimestamp;
+}
+
+export interface RuntimeSessionsTable {
+  run_id: string;
+  runtime_session_id: string;
+  mode_name: string;
+  mode_version: string | null;
+  configuration_version: string | null;
+  policy_version: string | null;
+  initiator_participant_id: string | null;
+  session_state: string;
+  participants: Json<string[]>;
+  /** Runtime acceptance sequence of the last envelope persisted: the passive-subscribe cursor. */
+  last_runtime_seq: Generated<number>;
+  stream_connected_at: NullableTimestamp;
+  stream_disconnected_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface RunEventsRawTable {
+  id: string;
+  run_id: string;
+  seq: number;
+  runtime_seq: number | null;
+  message_id: string | null;
+  ts: Timestamp;
+  kind: string;
+  source_name: string;
+  payload: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+}
+
+export interface RunEventsCanonicalTable {
+  id: string;
+  run_id: string;
+  seq: number;
+  ts: Timestamp;
+  type: string;
+  subject_kind: string | null;
+  subject_id: string | null;
+  source_kind: string;
+  source_name: string;
+  raw_type: string | null;
+  trace_id: string | null;
+  span_id: string | null;
+  parent_span_id: string | null;
+  data: Json<Record<string, unknown>>;
+  schema_version: number;
+  created_at: Timestamp;
+}
+
+export interface RunProjectionsTable {
+  run_id: string;
+  /** Seq of the last event folded in. */
+  version: number;
+  schema_version: number;
+  state: Json<Record<string, unknown>>;
+  updated_at: Timestamp;
+}
+
+export interface RunMetricsTable {
+  run_id: string;
+  version: number;
+  summary: Json<Record<string, unknown>>;
+  updated_at: Timestamp;
+}
+
+export interface RunArtifactsTable {
+  id: string;
+  run_id: string;
+  kind: string;
+  label: string;
+  uri: string | null;
+  inline: Json<unknown> | null;
+  created_at: Timestamp;
+}
+
+/** Every table of the control plane's database. */
+export interface Database {
+  runs: RunsTable;
+  runtime_sessions: RuntimeSessionsTable;
+  run_events_raw: RunEventsRawTable;
+  run_events_canonical: RunEventsCanonicalTable;
+  run_projections: RunProjectionsTable;
+  run_metrics: RunMetricsTable;
+  run_artifacts: RunArtifactsTable;
+}
+
+export type RunRow = Selectable<RunsTable>;
+export type NewRun = Insertable<RunsTable>;
+export type RunUpdate = Updateable<RunsTable>;
+export type RuntimeSessionRow = Selectable<RuntimeSessionsTable>;
+export type CanonicalRow = Selectable<RunEventsCanonicalTable>;
+export type ArtifactRow = Selectable<RunArtifactsTable>;

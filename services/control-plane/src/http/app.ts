@@ -1,0 +1,79 @@
+import { randomUUID } from "node:crypto";
+import cors from "@fastify/cors";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify from "fastify";
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import type { ControlPlaneContext } from "../context.js";
+import { healthRoutes } from "../routes/health.js";
+import { runRoutes } from "../routes/runs.js";
+import { createAuthenticator, hasScope } from "./auth.js";
+import { HttpError, errorHandler } from "./errors.js";
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The Fastify application with every route area registered; not yet listening. */
+export async function buildApp(ctx: ControlPlaneContext): Promise<FastifyInstance> {
+  const { config, metrics } = ctx;
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // Unknown keys are refused (additionalProperties: false), never silently stripped.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: true } },
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorateRequest("principal", undefined);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => errorHandler(new HttpError(404, "ROUTE_NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`), request, reply));
+
+  await app.register(cors, { origin: config.corsOrigin.split(",").map((origin) => origin.trim()), credentials: true, exposedHeaders: ["x-request-id", "idempotent-replayed"] });
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: { title: "MACP Control Plane", version: "0.1.0", description: "Runs, canonical events, projections and metrics of MACP sessions." },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  app.get("/docs-json", { schema: { hide: true }, config: { public: true } }, () => app.swagger());
+
+  const authenticator = createAuthenticator(config);
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+    const route = request.routeOptions;
+    if (route.url === undefined || route.config.public === true || route.url.startsWith("/docs")) return;
+    request.principal = await authenticator.authenticate(request);
+  });
+  await app.register(rateLimit, {
+    hook: "preHandler",
+    max: (request) => request.principal?.rateLimit ?? config.auth.rateLimit,
+    timeWindow: config.auth.rateWindowMs,
+    keyGenerator: (request) => request.principal?.id ?? request.ip,
+    allowList: (request) => request.routeOptions.config.public === true || (request.routeOptions.url ?? "").startsWith("/docs"),
+    errorResponseBuilder: (_request, context) => new HttpError(429, "RATE_LIMITED", `rate limit of ${context.max} requests per ${context.after} exceeded`),
+  });
+  app.addHook("preHandler", async (request) => {
+    const scope = request.routeOptions.config.scope;
+    if (scope !== undefined && request.principal !== undefined && !hasScope(request.principal, scope)) {
+      throw new HttpError(403, "FORBIDDEN", `this call needs the ${scope} scope`);
+    }
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const labels = { method: request.method, path: request.routeOptions.url ?? "unmatched", status_code: String(reply.statusCode) };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  await app.register(healthRoutes, { ctx });
+  await app.register(runRoutes, { ctx });
+  return app;
+}

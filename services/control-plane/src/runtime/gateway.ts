@@ -1,0 +1,96 @@
+import { createMacpClient, MacpClientError } from "@macp/client";
+import type { CallOptions, ClientAuth, MacpClient, SessionStream } from "@macp/client";
+import type { RuntimeConfig } from "../config/config.js";
+import { HttpError } from "../http/errors.js";
+import type { ControlPlaneMetrics } from "../observability/metrics.js";
+
+/** The runtime as the control plane uses it: one channel, the right credential per call. */
+export interface RuntimeGateway {
+  readonly client: MacpClient;
+  readonly config: RuntimeConfig;
+  /** Credential to read `participants`' session with (observer token, or in dev auth a declared participant). */
+  readerAuth(participants: readonly string[]): ClientAuth;
+  /** Credential to speak as `sender`, or `undefined` when none is configured (never a spoof). */
+  senderAuth(sender: string): ClientAuth | undefined;
+  /** Times a unary call into the metrics; failures stay {@link MacpClientError}s. */
+  call<T>(method: string, run: (options: CallOptions) => Promise<T>, auth?: ClientAuth): Promise<T>;
+  /** Opens a StreamSession call with `auth`. */
+  openStream(auth: ClientAuth): SessionStream;
+  /** Reachability for /readyz; cached briefly so probes do not load the runtime. */
+  probe(): Promise<RuntimeProbe>;
+  close(): void;
+}
+
+/** What /readyz reports about the runtime. */
+export interface RuntimeProbe {
+  readonly ok: boolean;
+  readonly runtimeKind: string;
+  readonly detail: string;
+  readonly manifest?: { agentId: string; supportedModes: string[] };
+}
+
+const PROBE_TTL_MS = 2_000;
+const PROBE_DEADLINE_MS = 2_000;
+
+/** Connects (lazily) to the configured runtime. */
+export function createRuntimeGateway(config: RuntimeConfig, metrics: ControlPlaneMetrics): RuntimeGateway {
+  const client = createMacpClient({ address: config.address, tls: config.tls, defaultDeadlineMs: config.requestTimeoutMs });
+  let cached: { at: number; probe: Promise<RuntimeProbe> } | undefined;
+  const observer = (): ClientAuth | undefined => (config.bearerToken !== undefined ? { bearer: config.bearerToken } : undefined);
+
+  const gateway: RuntimeGateway = {
+    client,
+    config,
+    readerAuth(participants) {
+      const token = observer();
+      if (token) return token;
+      const reader = participants[0];
+      if (config.devAuth && reader !== undefined) return { bearer: reader };
+      throw new HttpError(400, "NO_RUNTIME_CREDENTIAL", "no runtime credential can read this session: set RUNTIME_BEARER_TOKEN to an observer token");
+    },
+    senderAuth(sender) {
+      const token = config.senderTokens.get(sender);
+      if (token !== undefined) return { bearer: token };
+      return config.devAuth && sender !== "" ? { bearer: sender } : undefined;
+    },
+    async call(method, run, auth) {
+      const started = process.hrtime.bigint();
+      let status = "OK";
+      try {
+        return await run(auth ? { auth } : {});
+      } catch (error) {
+        status = error instanceof MacpClientError ? String(error.grpcCode) : "ERROR";
+        throw error;
+      } finally {
+        metrics.grpcDuration.observe({ method, status }, Number(process.hrtime.bigint() - started) / 1e9);
+      }
+    },
+    openStream(auth) {
+      return client.streamSession({ auth });
+    },
+    probe() {
+      const now = Date.now();
+      if (cached && now - cached.at < PROBE_TTL_MS) return cached.probe;
+      const auth = observer() ?? (config.devAuth ? { bearer: "macp-control-plane" } : undefined);
+      const probe = client.getManifest({}, { deadlineMs: PROBE_DEADLINE_MS, ...(auth ? { auth } : {}) }).then(
+        (response): RuntimeProbe => ({
+          ok: true,
+          runtimeKind: config.kinds[0] ?? "rust",
+          detail: "reachable",
+          manifest: { agentId: response.manifest?.agentId ?? "", supportedModes: response.manifest?.supportedModes ?? [] },
+        }),
+        (error: unknown): RuntimeProbe => {
+          // Any answer from the runtime (even UNAUTHENTICATED) proves it is up; only transport failures do not.
+          const reached = error instanceof MacpClientError && error.grpcCode !== 14 && error.grpcCode !== 4;
+          return { ok: reached, runtimeKind: config.kinds[0] ?? "rust", detail: error instanceof Error ? error.message : String(error) };
+        },
+      );
+      cached = { at: now, probe };
+      return probe;
+    },
+    close() {
+      client.close();
+    },
+  };
+  return gateway;
+}

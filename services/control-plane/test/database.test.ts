@@ -1,0 +1,108 @@
+import { randomUUID } from "node:crypto";
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { migrateToLatest, openDatabase } from "../src/db/database.js";
+import type { DatabaseHandle } from "../src/db/database.js";
+import type { Database, NewRun } from "../src/db/schema.js";
+import { runRepository } from "../src/runs/run-repository.js";
+import { DATABASE_KINDS, dropSchema, freshSchema, testDatabaseUrl } from "./support/harness.js";
+import type { DatabaseKind } from "./support/harness.js";
+
+async function open(kind: DatabaseKind, schema: string): Promise<DatabaseHandle> {
+  const handle = await openDatabase(
+    kind === "pglite"
+      ? { kind: "pglite", dataDir: undefined }
+      : { kind: "postgres", url: testDatabaseUrl(), schema, poolMax: 4, idleTimeoutMs: 1000, connectionTimeoutMs: 5000 },
+  );
+  await migrateToLatest(handle.db);
+  return handle;
+}
+
+function newRun(overrides: Partial<NewRun> = {}): NewRun {
+  return {
+    id: randomUUID(),
+    status: "queued",
+    mode: "live",
+    runtime_kind: "rust",
+    principal: "p1",
+    tags: JSON.stringify(["a"]),
+    metadata: JSON.stringify({ environment: "staging", scenarioRef: "fraud/100%_match" }),
+    ...overrides,
+  };
+}
+
+describe.each(DATABASE_KINDS)("run repository on %s", (kind) => {
+  const schema = freshSchema();
+  let handle: DatabaseHandle;
+  afterAll(async () => {
+    await handle?.close();
+    if (kind === "postgres") await dropSchema(schema);
+  });
+
+  it("migrates, and migrating again applies nothing", async () => {
+    handle = await open(kind, schema);
+    expect(await migrateToLatest(handle.db)).toEqual([]);
+  });
+
+  it("keeps one run per (principal, idempotency key) and tells which call created it", async () => {
+    const first = await runRepository.insertOrGet(handle.db, newRun({ idempotency_key: "k1", request_hash: "h1" }));
+    const again = await runRepository.insertOrGet(handle.db, newRun({ idempotency_key: "k1", request_hash: "h2" }));
+    const otherPrincipal = await runRepository.insertOrGet(handle.db, newRun({ idempotency_key: "k1", principal: "p2" }));
+    expect(first.created).toBe(true);
+    expect(again).toEqual({ row: first.row, created: false });
+    expect(otherPrincipal.created).toBe(true);
+    const racing = await Promise.all(Array.from({ length: 8 }, () => runRepository.insertOrGet(handle.db, newRun({ idempotency_key: "race" }))));
+    expect(racing.filter((result) => result.created)).toHaveLength(1);
+    expect(new Set(racing.map((result) => result.row.id)).size).toBe(1);
+  });
+
+  it("moves runs only along allowed transitions", async () => {
+    const { row } = await runRepository.insertOrGet(handle.db, newRun());
+    expect(await runRepository.transition(handle.db, row.id, "running")).toBeUndefined();
+    expect((await runRepository.transition(handle.db, row.id, "starting"))?.status).toBe("starting");
+    expect((await runRepository.transition(handle.db, row.id, "cancelled"))?.status).toBe("cancelled");
+    expect(await runRepository.transition(handle.db, row.id, "completed")).toBeUndefined();
+  });
+
+  it("filters, searches with literal wildcards, sorts and pages", async () => {
+    const base = { limit: 50, offset: 0, sortBy: "createdAt", sortOrder: "desc", includeArchived: false, includeSandbox: false } as const;
+    await runRepository.insertOrGet(handle.db, newRun({ principal: "lister", tags: JSON.stringify(["x", "y"]), metadata: JSON.stringify({ environment: "prod", scenarioRef: "a_b" }) }));
+    await runRepository.insertOrGet(handle.db, newRun({ principal: "lister", mode: "sandbox", metadata: JSON.stringify({ environment: "prod" }) }));
+    const all = await runRepository.list(handle.db, base);
+    const prod = await runRepository.list(handle.db, { ...base, environment: "prod" });
+    expect(prod.total).toBe(1);
+    expect(prod.rows[0]?.tags).toEqual(["x", "y"]);
+    expect((await runRepository.list(handle.db, { ...base, environment: "prod", includeSandbox: true })).total).toBe(2);
+    expect((await runRepository.list(handle.db, { ...base, tags: ["x", "y"] })).total).toBe(1);
+    expect((await runRepository.list(handle.db, { ...base, tags: ["x", "z"] })).total).toBe(0);
+    // "%" and "_" in the search text match themselves, not any character.
+    expect((await runRepository.list(handle.db, { ...base, search: "100%_m" })).total).toBeGreaterThan(0);
+    expect((await runRepository.list(handle.db, { ...base, search: "a%b" })).total).toBe(0);
+    const page = await runRepository.list(handle.db, { ...base, limit: 2, offset: 1, sortOrder: "asc" });
+    expect(page.rows).toHaveLength(2);
+    expect(page.total).toBe(all.total);
+    expect(page.rows[0]?.id).toBe((await runRepository.list(handle.db, { ...base, sortOrder: "asc" })).rows[1]?.id);
+  });
+});
+
+describe("migrations from replicas starting together", () => {
+  it("run once; every replica ends with the same schema", async () => {
+    const schema = freshSchema();
+    const bootstrap = new pg.Client({ connectionString: testDatabaseUrl() });
+    await bootstrap.connect();
+    await bootstrap.query(`create schema "${schema}"`);
+    await bootstrap.end();
+    const replicas = Array.from(
+      { length: 4 },
+      () => new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: testDatabaseUrl(), max: 2, options: `-c search_path="${schema}"` }) }) }),
+    );
+    try {
+      const applied = await Promise.all(replicas.map((db) => migrateToLatest(db)));
+      expect(applied.flat()).toEqual(["0001-init"]);
+    } finally {
+      await Promise.all(replicas.map((db) => db.destroy()));
+      await dropSchema(schema);
+    }
+  });
+});
