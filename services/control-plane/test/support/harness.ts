@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { databaseUrl, uniqueName } from "@macp/test-support";
 import pg from "pg";
 import { loadConfig, startControlPlane } from "../../src/index.js";
 import type { ControlPlaneHandle } from "../../src/index.js";
@@ -8,14 +8,14 @@ import { createLogger } from "../../src/observability/logger.js";
 export const DATABASE_KINDS = ["pglite", "postgres"] as const;
 export type DatabaseKind = (typeof DATABASE_KINDS)[number];
 
-/** The Postgres server the tests use (DATABASE_URL, default the local test database). */
+/** The Postgres server of this test run (resolved by @macp/test-support). */
 export function testDatabaseUrl(): string {
-  return process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+  return databaseUrl();
 }
 
 /** A fresh schema name, so test files can share one Postgres database in parallel. */
 export function freshSchema(): string {
-  return `cp_test_${randomBytes(6).toString("hex")}`;
+  return uniqueName("cp_test");
 }
 
 /** Drops a schema created by a test. */
