@@ -80,3 +80,7 @@ export {
   sessionStreamOpenedEvent,
 } from "./control-plane-events.js";
 export type { ControlPlaneEventBase, RunTransitionFields, SendAck } from "./control-plane-events.js";
+export { applyEvent, foldEvents } from "./run-state-fold.js";
+export { applyMetricsEvent, foldMetrics } from "./metrics-fold.js";
+export { DEFAULT_LLM_PRICE_USD_PER_MILLION, LLM_PRICES_USD_PER_MILLION, estimateLlmCostUsd } from "./llm-cost.js";
+export { ballotOf, commitmentOutcome } from "./fold-decision.js";

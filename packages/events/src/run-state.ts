@@ -158,13 +158,19 @@ export interface CommitmentEvaluation {
   readonly ts: string;
 }
 
-/** Ballots on one proposal/request (the reference calls the key `commitmentId`). */
+/**
+ * Ballots on one proposal/request (the reference calls the key `commitmentId`). `threshold` is
+ * `requiredApprovals` when the request states one, else ⌈required/2⌉, where `required` counts
+ * the participants with role `voter`, or all participants when none has that role.
+ */
 export interface VoteTally {
   readonly commitmentId: string;
   readonly allow: number;
   readonly deny: number;
   readonly threshold: number;
   readonly quorum: { readonly required: number; readonly cast: number };
+  /** The request's own approval requirement (quorum `ApprovalRequest.required_approvals`); it is then the threshold. */
+  readonly requiredApprovals?: number;
   /** Latest ballot per participant: a changed vote replaces the earlier one. */
   readonly ballots: Readonly<Record<string, Vote | "abstain">>;
 }
