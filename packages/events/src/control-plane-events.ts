@@ -1,5 +1,6 @@
 import { CANONICAL_EVENT_SCHEMA_VERSION, CONTROL_PLANE_SOURCE_NAME } from "./event-types.js";
 import type { CanonicalEventType, EventDraft, EventSubject, EventTrace } from "./event-types.js";
+import { toJsonValue } from "./json.js";
 import type { JsonObject, JsonValue } from "./json.js";
 
 /** What every control-plane event needs: its emission time (the caller reads the clock) and trace. */
@@ -9,10 +10,9 @@ export interface ControlPlaneEventBase {
   readonly trace?: EventTrace;
 }
 
+// toJsonValue drops undefined members and makes every text storable (see storableText).
 function compact(data: Record<string, JsonValue | undefined>): JsonObject {
-  const out: JsonObject = {};
-  for (const [key, value] of Object.entries(data)) if (value !== undefined) out[key] = value;
-  return out;
+  return toJsonValue(data) as JsonObject;
 }
 
 /** A control-plane event draft of any type (the typed builders below cover the catalogue). */

@@ -59,7 +59,7 @@ export type {
 } from "./run-state.js";
 export { emptyMetricsSummary } from "./metrics-summary.js";
 export type { MetricsSummary } from "./metrics-summary.js";
-export { normalizeRawEvent, participantsSeenIn, sessionStateName, toPercentage } from "./normalize.js";
+export { normalizeContextFor, normalizeRawEvent, participantsSeenIn, sessionStateName, toPercentage } from "./normalize.js";
 export type { NormalizeContext } from "./normalize.js";
 export { redactText } from "./llm-usage.js";
 export {

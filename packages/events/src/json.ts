@@ -45,14 +45,25 @@ export function fromBase64(text: string): Uint8Array | undefined {
   return out;
 }
 
+// U+0000 and unpaired surrogates are valid in JS strings (and U+0000 in protobuf strings) but are
+// refused by PostgreSQL jsonb, so one such payload would make a run's events unstorable.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** `text` with U+0000 and unpaired surrogates replaced by U+FFFD, so any JSON store accepts it. */
+export function storableText(text: string): string {
+  return text.replace(LONE_SURROGATE, "\uFFFD").replaceAll("\0", "\uFFFD");
+}
+
 /**
  * A JSON-safe copy of a decoded protobuf value: `Uint8Array` becomes base64 text, `bigint` a
  * number when it is a safe integer (else its decimal text), non-finite numbers their text,
- * `undefined` members are dropped. Generated messages only hold these kinds of values.
+ * `undefined` members are dropped, and text goes through {@link storableText}. Generated
+ * messages only hold these kinds of values.
  */
 export function toJsonValue(value: unknown): JsonValue {
   if (value === null || value === undefined) return null;
-  if (typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "string") return storableText(value);
+  if (typeof value === "boolean") return value;
   if (typeof value === "number") return Number.isFinite(value) ? value : String(value);
   if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   if (value instanceof Uint8Array) return toBase64(value);
@@ -60,7 +71,7 @@ export function toJsonValue(value: unknown): JsonValue {
   if (typeof value === "object") {
     const out: JsonObject = {};
     for (const [key, member] of Object.entries(value)) {
-      if (member !== undefined) out[key] = toJsonValue(member);
+      if (member !== undefined) out[storableText(key)] = toJsonValue(member);
     }
     return out;
   }

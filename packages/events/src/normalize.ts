@@ -4,11 +4,12 @@ import { createsProposal, derivedEventOf, firstStringField } from "./derived-eve
 import { CANONICAL_EVENT_SCHEMA_VERSION, RUNTIME_SOURCE_NAME } from "./event-types.js";
 import type { CanonicalEventType, EventDraft, EventSubject, EventTrace } from "./event-types.js";
 import { inlineErrorCode, policyDenyReasons } from "./inline-error.js";
-import { fromBase64, int64ToNumber, isRecord, toJsonValue } from "./json.js";
+import { fromBase64, int64ToNumber, isRecord, storableText, toJsonValue } from "./json.js";
 import type { JsonObject, JsonValue } from "./json.js";
 import { llmUsageOf } from "./llm-usage.js";
 import { payloadToJson } from "./payload-json.js";
 import type { RawRuntimeEvent, RawSessionSnapshot, RawStreamEnvelope, RawStreamInlineError, RawStreamStatus } from "./raw-event.js";
+import type { RunStateProjection } from "./run-state.js";
 
 /** What the normalizer knows about the run besides the raw event itself. */
 export interface NormalizeContext {
@@ -41,14 +42,15 @@ function draft(
   data: JsonObject,
   context: NormalizeContext,
 ): EventDraft {
+  // Every text that came from the runtime passes through toJsonValue/storableText once here.
   return {
     ts,
     type,
     schemaVersion: CANONICAL_EVENT_SCHEMA_VERSION,
-    ...(subject === undefined ? {} : { subject }),
-    source: { kind: "runtime", name: RUNTIME_SOURCE_NAME, rawType },
+    ...(subject === undefined ? {} : { subject: { kind: subject.kind, id: storableText(subject.id) } }),
+    source: { kind: "runtime", name: RUNTIME_SOURCE_NAME, rawType: storableText(rawType) },
     trace: context.trace ?? {},
-    data,
+    data: toJsonValue(data) as JsonObject,
   };
 }
 
@@ -252,4 +254,25 @@ export function normalizeRawEvent(raw: RawRuntimeEvent, context: NormalizeContex
 /** The sender ids that `drafts` announce with `participant.seen` (to extend `knownParticipants`). */
 export function participantsSeenIn(drafts: readonly EventDraft[]): string[] {
   return drafts.flatMap((d) => (d.type === "participant.seen" && isRecord(d.data) && typeof d.data["participantId"] === "string" ? [d.data["participantId"]] : []));
+}
+
+/**
+ * The normalizer context a consumer holding the run's projection should use: participants known
+ * to the projection, its mode, session id and last session state, and its trace id.
+ */
+export function normalizeContextFor(
+  state: RunStateProjection,
+  options: { readonly redactPatterns?: readonly RegExp[]; readonly trace?: EventTrace } = {},
+): NormalizeContext {
+  const ids = state.participants.map((p) => p.participantId);
+  const trace = options.trace ?? (state.trace.traceId === undefined ? undefined : { traceId: state.trace.traceId });
+  return {
+    knownParticipants: new Set(ids),
+    declaredParticipants: ids,
+    ...(state.run.modeName === undefined ? {} : { modeName: state.run.modeName }),
+    ...(state.run.runtimeSessionId === undefined ? {} : { sessionId: state.run.runtimeSessionId }),
+    ...(state.run.sessionState === undefined ? {} : { sessionState: state.run.sessionState }),
+    ...(options.redactPatterns === undefined ? {} : { redactPatterns: options.redactPatterns }),
+    ...(trace === undefined ? {} : { trace }),
+  };
 }

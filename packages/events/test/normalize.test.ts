@@ -1,6 +1,16 @@
 import { ModeId, SessionState, encodePayload } from "@macp/protocol";
 import { describe, expect, it } from "vitest";
-import { normalizeRawEvent, participantsSeenIn } from "../src/index.js";
+import {
+  emptyRunState,
+  foldEvents,
+  normalizeContextFor,
+  normalizeRawEvent,
+  participantSeenEvent,
+  participantsSeenIn,
+  runCreatedEvent,
+  sequenceEvents,
+  sessionBoundEvent,
+} from "../src/index.js";
 import type { EventDraft, NormalizeContext, RawRuntimeEvent, RawStreamEnvelope } from "../src/index.js";
 import {
   decisionScript,
@@ -267,5 +277,39 @@ describe("normalizeRawEvent: inline errors, stream status, session snapshots", (
   it("stamps the context's trace on every draft", () => {
     const drafts = normalizeRawEvent({ kind: "stream-status", status: "opened", receivedAt: receivedAt(0) }, { ...ctx, trace: { traceId: "t-1", spanId: "s-1" } });
     expect(drafts[0]!.trace).toEqual({ traceId: "t-1", spanId: "s-1" });
+  });
+});
+
+describe("normalizeRawEvent: storable text", () => {
+  it("replaces U+0000 and unpaired surrogates (refused by PostgreSQL jsonb) in payloads and fields", () => {
+    const vote = encodePayload(ModeId.Decision, "Vote", { proposalId: "p1", vote: "APPROVE", reason: "nul\u0000here" });
+    const drafts = normalizeRawEvent(envelopeRaw(ModeId.Decision, "Vote", vote), ctx);
+    expect(drafts[1]!.data["decodedPayload"]).toMatchObject({ reason: "nul\uFFFDhere" });
+    const json = new TextEncoder().encode('{"text":"lone \\ud800 and pair \\ud83d\\ude00","k\\u0000":1}');
+    const ext = normalizeRawEvent(envelopeRaw("ext.x.v1", "Note", json), ctx);
+    expect(ext[0]!.data["payload"]).toEqual({ text: "lone \uFFFD and pair \u{1F600}", "k\uFFFD": 1 });
+    const error = normalizeRawEvent({ kind: "stream-inline-error", error: { code: "Forbidden", message: "bad\u0000", sessionId: "s", messageId: "" }, receivedAt: receivedAt(1) }, ctx);
+    expect(error[0]!.data["errorMessage"]).toBe("bad\uFFFD");
+  });
+});
+
+describe("normalizeContextFor", () => {
+  it("takes known participants, mode, session, state and trace from the projection", () => {
+    const ts = receivedAt(0);
+    const runId = "0b6a5a3e-3a53-4b38-9d7c-6d2f0d3c6f01";
+    const { events } = sequenceEvents({
+      runId,
+      rawKey: "start",
+      firstSeq: 1,
+      drafts: [
+        runCreatedEvent({ ts, runId, modeName: ModeId.Task, runtimeKind: "macp", trace: { traceId: "t-9" } }),
+        sessionBoundEvent({ ts, sessionId: "s-1", state: "SESSION_STATE_OPEN", modeName: ModeId.Task, participants: ["agent://a", "agent://b"] }),
+        participantSeenEvent({ ts, participantId: "agent://a" }),
+      ],
+    });
+    const context = normalizeContextFor(foldEvents(emptyRunState(runId), events), { redactPatterns: [/x/] });
+    expect([...(context.knownParticipants as Set<string>)]).toEqual(["agent://a", "agent://b"]);
+    expect(context).toMatchObject({ modeName: ModeId.Task, sessionId: "s-1", trace: { traceId: "t-9" }, redactPatterns: [/x/] });
+    expect(context.sessionState).toBeUndefined();
   });
 });

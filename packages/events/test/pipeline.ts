@@ -3,6 +3,7 @@
 import {
   applyEvent,
   emptyRunState,
+  normalizeContextFor,
   normalizeRawEvent,
   participantSeenEvent,
   rawEventKey,
@@ -37,13 +38,7 @@ export class Pipeline {
   }
 
   ingest(raw: RawRuntimeEvent): CanonicalEvent[] {
-    const drafts = normalizeRawEvent(raw, {
-      knownParticipants: this.state.participants.map((p) => p.participantId),
-      modeName: this.script.mode,
-      sessionId: this.script.sessionId,
-      declaredParticipants: this.script.participants,
-      ...(this.state.run.sessionState === undefined ? {} : { sessionState: this.state.run.sessionState }),
-    });
+    const drafts = normalizeRawEvent(raw, normalizeContextFor(this.state));
     return this.emit(rawEventKey(raw), drafts);
   }
 
