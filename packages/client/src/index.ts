@@ -4,7 +4,7 @@
 export { createMacpClient, systemEnvelopeContext } from "./client.js";
 export type { CallOptions, MacpClient, MacpClientOptions, RequestInput } from "./client.js";
 export type { ClientAuth } from "./call-metadata.js";
-export { ERROR_DETAILS_TRAILER, MacpClientError } from "./client-error.js";
+export { MacpClientError } from "./client-error.js";
 export { buildEnvelope, buildSessionStart, buildSignal } from "./envelope-builders.js";
 export type { EnvelopeContext, EnvelopeFields, SessionStartFields, SignalFields } from "./envelope-builders.js";
 export type { ResponseStream } from "./response-stream.js";

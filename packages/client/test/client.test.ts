@@ -9,6 +9,8 @@ import {
 } from "@grpc/grpc-js";
 import { MACPRuntimeServiceService, type MACPRuntimeServiceServer } from "@macp/protocol/grpc";
 import {
+  MacpError,
+  encodeErrorTrailers,
   SessionLifecycleEvent_EventType,
   SessionState,
   type Envelope,
@@ -37,8 +39,11 @@ const seen = {
   registryWatches: new EventEmitter(),
 };
 
-function fail(code: status, details: string, trailers?: Metadata) {
-  return { code, details, metadata: trailers ?? new Metadata() };
+/** A status as the runtime sends it: the error's message plus the protocol's error trailers. */
+function fail(code: status, error: MacpError) {
+  const metadata = new Metadata();
+  for (const { key, value } of encodeErrorTrailers(error)) metadata.set(key, typeof value === "string" ? value : Buffer.from(value));
+  return { code, details: error.message, metadata };
 }
 
 const envelope = (messageId: string): Envelope =>
@@ -58,7 +63,7 @@ const fakeRuntime: Partial<MACPRuntimeServiceServer> = {
   },
   send(call, callback) {
     if (call.metadata.get("authorization")[0] !== "Bearer alice") {
-      callback(fail(status.UNAUTHENTICATED, "Unauthenticated"));
+      callback(fail(status.UNAUTHENTICATED, new MacpError("Unauthenticated")));
       return;
     }
     const request = call.request.envelope;
@@ -75,12 +80,13 @@ const fakeRuntime: Partial<MACPRuntimeServiceServer> = {
     });
   },
   getSession(call, callback) {
-    callback(fail(status.PERMISSION_DENIED, "FORBIDDEN: session access denied"));
+    callback(fail(status.PERMISSION_DENIED, new MacpError("Forbidden", "FORBIDDEN: session access denied")));
   },
   cancelSession(call, callback) {
+    // As the reference runtime answers: only the details trailer, no code trailer.
     const trailers = new Metadata();
     trailers.set("macp-error-details-bin", Buffer.from(JSON.stringify({ reasons: ["r1", "r2"] })));
-    callback(fail(status.FAILED_PRECONDITION, "PolicyDenied: r1; r2", trailers));
+    callback({ code: status.FAILED_PRECONDITION, details: "PolicyDenied: r1; r2", metadata: trailers });
   },
   listModes() {
     // Never answers: exercises deadlines and cancellation.
@@ -106,7 +112,7 @@ const fakeRuntime: Partial<MACPRuntimeServiceServer> = {
   },
   watchRoots(call) {
     call.write({ change: { observedAtUnixMs: 7 } });
-    call.emit("error", fail(status.RESOURCE_EXHAUSTED, "RateLimited"));
+    call.emit("error", fail(status.RESOURCE_EXHAUSTED, new MacpError("RateLimited")));
   },
   watchPolicies(call) {
     for (let i = 0; i < 500; i += 1) call.write({ descriptors: [], observedAtUnixMs: i });
@@ -204,9 +210,9 @@ describe("unary calls", () => {
   });
 
   it.each<[string, () => Promise<unknown>, Partial<MacpClientError>]>([
-    ["a variant message", () => client.send({ envelope: envelope("m") }, { auth: { bearer: "mallory" } }), { grpcCode: status.UNAUTHENTICATED, details: "Unauthenticated", macpCode: "UNAUTHENTICATED" }],
-    ["a code-prefixed message", () => client.getSession({ sessionId: "s" }), { grpcCode: status.PERMISSION_DENIED, details: "FORBIDDEN: session access denied", macpCode: "FORBIDDEN" }],
-    ["the details trailer", () => client.cancelSession({ sessionId: "s" }), { grpcCode: status.FAILED_PRECONDITION, macpCode: "POLICY_DENIED", reasons: ["r1", "r2"] }],
+    ["the code trailer", () => client.send({ envelope: envelope("m") }, { auth: { bearer: "mallory" } }), { grpcCode: status.UNAUTHENTICATED, details: "Unauthenticated", macpCode: "UNAUTHENTICATED" }],
+    ["the code trailer with a prose message", () => client.getSession({ sessionId: "s" }), { grpcCode: status.PERMISSION_DENIED, details: "FORBIDDEN: session access denied", macpCode: "FORBIDDEN" }],
+    ["the details trailer alone", () => client.cancelSession({ sessionId: "s" }), { grpcCode: status.FAILED_PRECONDITION, macpCode: "POLICY_DENIED", reasons: ["r1", "r2"] }],
     ["an unimplemented method", () => client.promoteMode({ mode: "m" }), { grpcCode: status.UNIMPLEMENTED, macpCode: undefined }],
   ])("surfaces a failure carried by %s as MacpClientError", async (_case, call, expected) => {
     expect(await rejection(call())).toMatchObject(expected);

@@ -1,9 +1,11 @@
-import { CoreMessageType, MacpError, PROTOCOL_VERSION } from "@macp/protocol";
+import { CoreMessageType, MacpError, PROTOCOL_VERSION, identifierLengthError } from "@macp/protocol";
 import type { Envelope } from "@macp/protocol";
 
 /**
  * Envelope shape validation (protocol.md §1.1 step 2). Runs before authentication, so it judges
- * only the envelope's own fields. Returns the first failure, or undefined.
+ * only the envelope's own fields, then the identifier length limits (`IDENTIFIER_LIMITS`: an
+ * over-long session id is `INVALID_SESSION_ID`, any other identifier `INVALID_ENVELOPE`). Returns
+ * the first failure, or undefined.
  */
 export function checkEnvelopeShape(envelope: Envelope, maxPayloadBytes: number): MacpError | undefined {
   if (envelope.macpVersion !== PROTOCOL_VERSION) {
@@ -24,6 +26,12 @@ export function checkEnvelopeShape(envelope: Envelope, maxPayloadBytes: number):
     if (envelope.sessionId === "") return new MacpError("InvalidEnvelope", "session_id must not be empty");
     if (modeBlank) return new MacpError("InvalidEnvelope", "mode must not be empty");
   }
+  const tooLong = identifierLengthError("sessionId", "session_id", envelope.sessionId, "InvalidSessionId") ??
+    identifierLengthError("messageId", "message_id", envelope.messageId, "InvalidEnvelope") ??
+    identifierLengthError("messageType", "message_type", envelope.messageType, "InvalidEnvelope") ??
+    identifierLengthError("mode", "mode", envelope.mode, "InvalidEnvelope") ??
+    identifierLengthError("agentId", "sender", envelope.sender, "InvalidEnvelope");
+  if (tooLong) return tooLong;
   if (envelope.payload.length > maxPayloadBytes) {
     return new MacpError("PayloadTooLarge", `payload exceeds ${maxPayloadBytes} bytes`);
   }

@@ -9,6 +9,7 @@ import {
   SessionSuspendPayload,
   decodeProgress,
   decodeSignal,
+  identifierLengthError,
   isValidSessionId,
 } from "@macp/protocol";
 import type { Envelope, ModeDescriptor, PolicyDescriptor } from "@macp/protocol";
@@ -280,6 +281,8 @@ export class Kernel {
       if (envelope.messageType === CoreMessageType.Signal) {
         const signal = decodeSignal(envelope.payload);
         if (signal.signalType.trim() === "") throw new MacpError("InvalidPayload", "signal_type must not be blank");
+        const tooLong = identifierLengthError("signalType", "signal_type", signal.signalType, "InvalidPayload");
+        if (tooLong) throw tooLong;
       } else {
         decodeProgress(envelope.payload);
       }

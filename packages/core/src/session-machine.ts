@@ -6,6 +6,7 @@ import {
   MacpError,
   SessionResumePayload,
   decodeSessionStart,
+  identifierLengthError,
 } from "@macp/protocol";
 import type { SessionStartPayload } from "@macp/protocol";
 import type { PolicyDefinition } from "@macp/policy";
@@ -57,12 +58,28 @@ export function validateSessionStart(entry: ModeEntryView, payloadBytes: Uint8Ar
       seen.add(trimmed);
     }
   }
+  const tooLong = sessionStartLimitError(payload);
+  if (tooLong) throw tooLong;
   const boundVersion = entry.descriptor.modeVersion;
   if (boundVersion !== "" && payload.modeVersion !== "" && payload.modeVersion !== boundVersion) {
     throw new MacpError("InvalidEnvelope", `mode_version must be '${boundVersion}'`);
   }
   checkTtl(payload.ttlMs);
   return payload;
+}
+
+/** The first client-chosen identifier of a SessionStart payload over its limit, strict mode or not. */
+function sessionStartLimitError(payload: SessionStartPayload): MacpError | undefined {
+  for (const participant of payload.participants) {
+    const error = identifierLengthError("agentId", "participant", participant, "InvalidPayload");
+    if (error) return error;
+  }
+  return (
+    identifierLengthError("policyId", "policy_version", payload.policyVersion, "InvalidPayload") ??
+    identifierLengthError("version", "mode_version", payload.modeVersion, "InvalidPayload") ??
+    identifierLengthError("version", "configuration_version", payload.configurationVersion, "InvalidPayload") ??
+    identifierLengthError("contextId", "context_id", payload.contextId, "InvalidPayload")
+  );
 }
 
 function checkTtl(ttlMs: number): void {

@@ -50,7 +50,25 @@ export type MacpErrorVariant =
   | "InvalidSessionId"
   | "UnknownPolicyVersion"
   | "PolicyDenied"
-  | "InvalidPolicyDefinition";
+  | "InvalidPolicyDefinition"
+  | EdgeErrorVariant;
+
+/**
+ * Error kinds that only RPC edges raise, never the kernel and never an Ack: the "direct statuses"
+ * the reference runtime answers outside its error enum (wire.md §5.6), each with the registry code
+ * nearest to its meaning so clients can still switch on a code.
+ */
+export type EdgeErrorVariant =
+  /** A malformed RPC request (INVALID_ARGUMENT), e.g. `INVALID_REQUEST: …` or a StreamSession frame that breaks the stream's rules. */
+  | "InvalidRequest"
+  /** GetSession, Cancel/Suspend/ResumeSession or a subscribe frame naming no session (NOT_FOUND). */
+  | "SessionNotFound"
+  /** GetPolicy naming no registered policy (NOT_FOUND). */
+  | "PolicyNotFound"
+  /** GetManifest naming an agent this runtime is not (NOT_FOUND). */
+  | "AgentNotFound"
+  /** A StreamSession subscriber that fell behind the live buffer (RESOURCE_EXHAUSTED). */
+  | "StreamLagged";
 
 const VARIANT_CODE: Record<MacpErrorVariant, MacpErrorCode> = {
   InvalidMacpVersion: "UNSUPPORTED_PROTOCOL_VERSION",
@@ -73,6 +91,11 @@ const VARIANT_CODE: Record<MacpErrorVariant, MacpErrorCode> = {
   UnknownPolicyVersion: "UNKNOWN_POLICY_VERSION",
   PolicyDenied: "POLICY_DENIED",
   InvalidPolicyDefinition: "INVALID_POLICY_DEFINITION",
+  InvalidRequest: "INVALID_ENVELOPE",
+  SessionNotFound: "SESSION_NOT_FOUND",
+  PolicyNotFound: "UNKNOWN_POLICY_VERSION",
+  AgentNotFound: "INVALID_ENVELOPE",
+  StreamLagged: "RATE_LIMITED",
 };
 
 const DEFAULT_VARIANT: Record<MacpErrorCode, MacpErrorVariant> = {
@@ -103,16 +126,17 @@ export interface MacpErrorDetails {
 
 /**
  * The one error class of macp-ts. `code` is a spec registry code, `variant` the runtime error
- * kind (what the reference runtime reports in `MACPError.message`), `message` human text.
- * Each edge (gRPC, HTTP, NATS) maps it exactly once.
+ * kind (what the reference runtime reports in `MACPError.message`), `message` human text and
+ * `cause` (ES2022) the underlying failure, never sent to clients. Each edge (gRPC, HTTP, NATS)
+ * maps it exactly once.
  */
 export class MacpError extends Error {
   readonly code: MacpErrorCode;
   readonly variant: MacpErrorVariant;
   readonly details: MacpErrorDetails | undefined;
 
-  constructor(variant: MacpErrorVariant, message?: string, details?: MacpErrorDetails) {
-    super(message ?? variant);
+  constructor(variant: MacpErrorVariant, message?: string, details?: MacpErrorDetails, options?: ErrorOptions) {
+    super(message ?? variant, options);
     this.name = "MacpError";
     this.variant = variant;
     this.code = VARIANT_CODE[variant];
@@ -120,8 +144,8 @@ export class MacpError extends Error {
   }
 
   /** Builds an error from a registry code, using that code's canonical variant. */
-  static fromCode(code: MacpErrorCode, message?: string, details?: MacpErrorDetails): MacpError {
-    return new MacpError(DEFAULT_VARIANT[code], message, details);
+  static fromCode(code: MacpErrorCode, message?: string, details?: MacpErrorDetails, options?: ErrorOptions): MacpError {
+    return new MacpError(DEFAULT_VARIANT[code], message, details, options);
   }
 
   /** `POLICY_DENIED` with the evaluator's reasons, in order. */
@@ -181,4 +205,20 @@ const CODE_STATUS: Record<MacpErrorCode, GrpcStatusCode> = {
 /** The gRPC status a MACP error code maps to when it surfaces as a status (protocol.md §3.2). */
 export function grpcStatusForCode(code: MacpErrorCode): GrpcStatusCode {
   return CODE_STATUS[code];
+}
+
+/** Edge variants whose status differs from their code's (protocol.md §3.3, §4.3, §4.7, §4.11). */
+const EDGE_STATUS: Readonly<Record<EdgeErrorVariant, GrpcStatusCode>> = {
+  InvalidRequest: GrpcStatus.INVALID_ARGUMENT,
+  SessionNotFound: GrpcStatus.NOT_FOUND,
+  PolicyNotFound: GrpcStatus.NOT_FOUND,
+  AgentNotFound: GrpcStatus.NOT_FOUND,
+  StreamLagged: GrpcStatus.RESOURCE_EXHAUSTED,
+};
+
+/** The gRPC status an error surfaces as: its edge variant's status, else its code's. */
+export function grpcStatusOf(error: MacpError): GrpcStatusCode {
+  return Object.hasOwn(EDGE_STATUS, error.variant)
+    ? EDGE_STATUS[error.variant as EdgeErrorVariant]
+    : grpcStatusForCode(error.code);
 }

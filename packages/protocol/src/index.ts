@@ -4,10 +4,12 @@ export {
   isMacpErrorCode,
   GrpcStatus,
   grpcStatusForCode,
+  grpcStatusOf,
 } from "./errors.js";
 export type {
   MacpErrorCode,
   MacpErrorVariant,
+  EdgeErrorVariant,
   MacpErrorDetails,
   GrpcStatusCode,
 } from "./errors.js";
@@ -29,6 +31,11 @@ export {
   GRPC_TRANSPORT_ID,
 } from "./constants.js";
 export { isValidSessionId } from "./session-id.js";
+export { IDENTIFIER_LIMITS, identifierLengthError } from "./identifier-limits.js";
+export type { IdentifierKind } from "./identifier-limits.js";
+export { MAX_ERROR_MESSAGE_BYTES, MAX_ECHOED_ID_BYTES, boundText } from "./bounded-text.js";
+export { ERROR_CODE_TRAILER, ERROR_DETAILS_TRAILER, encodeErrorTrailers, decodeErrorTrailers } from "./error-trailers.js";
+export type { ErrorTrailer, TrailerSource, DecodedErrorTrailers } from "./error-trailers.js";
 export * from "./wire-types.js";
 export {
   payloadTypeName,

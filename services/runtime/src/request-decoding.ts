@@ -1,6 +1,7 @@
-import { status } from "@grpc/grpc-js";
 import type { ServiceDefinition, UntypedServiceImplementation } from "@grpc/grpc-js";
-import { statusError } from "./grpc-status.js";
+import { MacpError } from "@macp/protocol";
+import { toStatusError } from "./error-edge.js";
+import { requestLimitError } from "./request-limits.js";
 
 const UNDECODABLE = Symbol("undecodable");
 
@@ -38,18 +39,19 @@ export function tolerantDefinition<T extends ServiceDefinition>(definition: T): 
   return tolerant as T;
 }
 
-/** The status every undecodable request gets. */
-export function undecodableError(reason: string): ReturnType<typeof statusError> {
-  return statusError(status.INVALID_ARGUMENT, `INVALID_REQUEST: request could not be decoded: ${reason}`);
+/** The error every undecodable request gets. */
+export function undecodableError(reason: string): MacpError {
+  return new MacpError("InvalidRequest", `INVALID_REQUEST: request could not be decoded: ${reason}`);
 }
 
 type AnyHandler = (call: { request?: unknown; emit(event: "error", error: unknown): boolean }, callback?: (error: unknown) => void) => void;
 
 /**
- * Wraps the handlers of single-request methods so an undecodable request is answered with
- * INVALID_ARGUMENT before the handler runs. Client-streaming methods check each frame themselves.
+ * Wraps the handlers of single-request methods so an undecodable request, or one carrying an
+ * identifier over its limit, is answered with INVALID_ARGUMENT before the handler runs.
+ * Client-streaming methods check each frame themselves.
  */
-export function rejectUndecodable<I extends UntypedServiceImplementation>(definition: ServiceDefinition, implementation: I): I {
+export function guardRequests<I extends UntypedServiceImplementation>(definition: ServiceDefinition, implementation: I): I {
   const guarded: Record<string, unknown> = {};
   for (const [name, handler] of Object.entries(implementation)) {
     if (definition[name]?.requestStream) {
@@ -59,8 +61,9 @@ export function rejectUndecodable<I extends UntypedServiceImplementation>(defini
     const original = handler as unknown as AnyHandler;
     const wrapped: AnyHandler = (call, callback) => {
       const reason = undecodableReason(call.request);
-      if (reason === undefined) return original(call, callback);
-      const error = undecodableError(reason);
+      const refused = reason === undefined ? requestLimitError(name, call.request) : undecodableError(reason);
+      if (refused === undefined) return original(call, callback);
+      const error = toStatusError(refused);
       if (callback) callback(error);
       else call.emit("error", error);
     };

@@ -1,4 +1,3 @@
-import { status } from "@grpc/grpc-js";
 import type { Metadata, ServerUnaryCall, ServerWritableStream, sendUnaryData } from "@grpc/grpc-js";
 import {
   MacpError,
@@ -22,7 +21,7 @@ import { authorizeRegistryManagement, canReadSession, metadataReader } from "./a
 import type { Identity } from "./auth/index.js";
 import { isRefusal } from "./envelope-pipeline.js";
 import { envelopeLabels } from "./metrics.js";
-import { statusError, toStatusError } from "./grpc-status.js";
+import { asMacpError, toStatusError } from "./error-edge.js";
 import type { RuntimeContext } from "./runtime-context.js";
 import { StreamWriter } from "./stream-writer.js";
 import { handleStreamSession } from "./stream-session.js";
@@ -33,6 +32,15 @@ export const RUNTIME_AGENT_ID = "macp-runtime";
 const RUNTIME_TITLE = "macp-ts Runtime";
 const RUNTIME_DESCRIPTION = "macp-ts: a TypeScript implementation of the Multi-Agent Coordination Protocol";
 const RUNTIME_VERSION = "0.1.0";
+
+/** NOT_FOUND of the session lookups (protocol.md §3.3), distinct from the kernel's UnknownSession. */
+function sessionNotFound(sessionId: string, cause?: unknown): MacpError {
+  return new MacpError("SessionNotFound", `Session '${sessionId}' not found`, undefined, { cause });
+}
+
+function descriptorRequired(): MacpError {
+  return new MacpError("InvalidRequest", "descriptor required");
+}
 
 type UnaryHandler<Req, Res> = (request: Req, metadata: Metadata) => Promise<Res>;
 
@@ -52,18 +60,19 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
     try {
       return await ctx.authenticator.authenticate(metadataReader(metadata));
     } catch (error) {
-      if (error instanceof MacpError) throw statusError(status.UNAUTHENTICATED, "Unauthenticated");
+      if (error instanceof MacpError) throw new MacpError("Unauthenticated", undefined, undefined, { cause: error });
       throw error;
     }
   };
   const authenticateManager = async (metadata: Metadata): Promise<Identity> => {
     const identity = await authenticate(metadata);
-    if (authorizeRegistryManagement(identity)) throw statusError(status.PERMISSION_DENIED, "Forbidden");
+    const forbidden = authorizeRegistryManagement(identity);
+    if (forbidden) throw forbidden;
     return identity;
   };
   const sessionOr404 = async (sessionId: string) => {
     const info = await ctx.kernel.getSession(sessionId);
-    if (!info) throw statusError(status.NOT_FOUND, `Session '${sessionId}' not found`);
+    if (!info) throw sessionNotFound(sessionId);
     return info;
   };
   const supportedModes = (): string[] => ctx.modes.allModeNames();
@@ -77,9 +86,7 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
         ctx.logger.info({ session_id: request.sessionId, caller: identity.sender, ok: outcome.ok }, `session ${verb}`);
         return { ack: ackOf(outcome, request.sessionId, "") };
       } catch (error) {
-        if (error instanceof MacpError && error.code === "SESSION_NOT_FOUND") {
-          throw statusError(status.NOT_FOUND, `Session '${request.sessionId}' not found`);
-        }
+        if (error instanceof MacpError && error.code === "SESSION_NOT_FOUND") throw sessionNotFound(request.sessionId, error);
         throw error;
       }
     };
@@ -95,13 +102,10 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
   return {
     initialize: unary(async (request) => {
       if (request.supportedProtocolVersions.length === 0) {
-        throw statusError(status.INVALID_ARGUMENT, "INVALID_REQUEST: supported_protocol_versions must not be empty");
+        throw new MacpError("InvalidRequest", "INVALID_REQUEST: supported_protocol_versions must not be empty");
       }
       if (!request.supportedProtocolVersions.includes(PROTOCOL_VERSION)) {
-        throw statusError(
-          status.FAILED_PRECONDITION,
-          "UNSUPPORTED_PROTOCOL_VERSION: no mutually supported protocol version",
-        );
+        throw new MacpError("InvalidMacpVersion", "UNSUPPORTED_PROTOCOL_VERSION: no mutually supported protocol version");
       }
       const response: InitializeResponse = {
         selectedProtocolVersion: PROTOCOL_VERSION,
@@ -140,7 +144,7 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
       const started = process.hrtime.bigint();
       const envelope = call.request.envelope;
       if (!envelope) {
-        callback(statusError(status.INVALID_ARGUMENT, "SendRequest must contain an envelope"));
+        callback(toStatusError(new MacpError("InvalidRequest", "SendRequest must contain an envelope")));
         return;
       }
       const finish = (ack: ReturnType<typeof ackOf>): void => {
@@ -182,10 +186,7 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
           const outcome = await ctx.pipeline.dispatch(bound, identity);
           return ackOf(outcome, envelope.sessionId, envelope.messageId);
         })
-        .then(finish, (error: unknown) => {
-          const macpError = error instanceof MacpError ? error : new MacpError("StorageFailed", "internal error");
-          finish(rejectionAck(macpError, envelope, ctx.clock.now()));
-        });
+        .then(finish, (error: unknown) => finish(rejectionAck(asMacpError(error), envelope, ctx.clock.now())));
     },
 
     streamSession: (call) => handleStreamSession(ctx, call),
@@ -194,7 +195,7 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
       const identity = await authenticate(metadata);
       const info = await sessionOr404(request.sessionId);
       if (!canReadSession(identity, info.record)) {
-        throw statusError(status.PERMISSION_DENIED, "FORBIDDEN: session access denied");
+        throw new MacpError("Forbidden", "FORBIDDEN: session access denied");
       }
       return { metadata: sessionMetadata(info) };
     }),
@@ -205,7 +206,7 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
 
     getManifest: unary(async (request) => {
       if (request.agentId !== "" && request.agentId !== RUNTIME_AGENT_ID) {
-        throw statusError(status.NOT_FOUND, `Agent '${request.agentId}' not found`);
+        throw new MacpError("AgentNotFound", `Agent '${request.agentId}' not found`);
       }
       const manifest: AgentManifest = {
         agentId: RUNTIME_AGENT_ID,
@@ -239,7 +240,7 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
 
     registerExtMode: unary(async (request, metadata) => {
       await authenticateManager(metadata);
-      if (!request.modeDescriptor) throw statusError(status.INVALID_ARGUMENT, "descriptor required");
+      if (!request.modeDescriptor) throw descriptorRequired();
       return ctx.kernel.registerMode(request.modeDescriptor);
     }),
 
@@ -295,7 +296,7 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
 
     registerPolicy: unary(async (request, metadata) => {
       await authenticateManager(metadata);
-      if (!request.policyDescriptor) throw statusError(status.INVALID_ARGUMENT, "descriptor required");
+      if (!request.policyDescriptor) throw descriptorRequired();
       return ctx.kernel.registerPolicy(request.policyDescriptor);
     }),
 
@@ -307,7 +308,7 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
     getPolicy: unary(async (request, metadata) => {
       await authenticate(metadata);
       const policy = ctx.policies.get(request.policyId);
-      if (!policy) throw statusError(status.NOT_FOUND, `Policy '${request.policyId}' not found`);
+      if (!policy) throw new MacpError("PolicyNotFound", `Policy '${request.policyId}' not found`);
       return { policyDescriptor: policyToDescriptor(policy) };
     }),
 

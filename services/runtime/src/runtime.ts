@@ -18,7 +18,7 @@ import { RuntimeMetrics } from "./metrics.js";
 import { OpenStreams } from "./open-streams.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { createRuntimeService } from "./runtime-service.js";
-import { rejectUndecodable, tolerantDefinition } from "./request-decoding.js";
+import { guardRequests, tolerantDefinition } from "./request-decoding.js";
 
 const SERVICE_NAME = "macp.v1.MACPRuntimeService";
 
@@ -101,7 +101,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
   const definition = tolerantDefinition(MACPRuntimeServiceService);
   server.addService(
     definition,
-    rejectUndecodable(definition, createRuntimeService({
+    guardRequests(definition, createRuntimeService({
       kernel,
       modes,
       policies,

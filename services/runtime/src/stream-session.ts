@@ -1,6 +1,6 @@
-import { status } from "@grpc/grpc-js";
-import type { ServerDuplexStream, ServiceError } from "@grpc/grpc-js";
-import { CoreMessageType, MACPError, MacpError, grpcStatusForCode } from "@macp/protocol";
+import type { ServerDuplexStream } from "@grpc/grpc-js";
+import { CoreMessageType, GrpcStatus, MacpError, grpcStatusOf } from "@macp/protocol";
+import type { GrpcStatusCode } from "@macp/protocol";
 import type { Envelope, StreamSessionRequest, StreamSessionResponse } from "@macp/protocol";
 import { FeedLagError, SessionFeed } from "@macp/core";
 import { canReadSession, metadataReader } from "./auth/index.js";
@@ -8,25 +8,39 @@ import type { Identity } from "./auth/index.js";
 import { isRefusal } from "./envelope-pipeline.js";
 import { undecodableError, undecodableReason } from "./request-decoding.js";
 import { envelopeLabels } from "./metrics.js";
-import { macpStatusError, statusError } from "./grpc-status.js";
+import { asMacpError, inlineError, statusOf } from "./error-edge.js";
+import { subscribeLimitError } from "./request-limits.js";
 import type { RuntimeContext } from "./runtime-context.js";
 
 type Call = ServerDuplexStream<StreamSessionRequest, StreamSessionResponse>;
 
 /** gRPC statuses that end a StreamSession; any other error is reported inline (protocol.md §4.3). */
-const TERMINAL_STATUSES = new Set<number>([
-  status.UNAUTHENTICATED,
-  status.INTERNAL,
-  status.RESOURCE_EXHAUSTED,
-  status.INVALID_ARGUMENT,
-  status.NOT_FOUND,
-  status.ALREADY_EXISTS,
+const TERMINAL_STATUSES = new Set<GrpcStatusCode>([
+  GrpcStatus.UNAUTHENTICATED,
+  GrpcStatus.INTERNAL,
+  GrpcStatus.RESOURCE_EXHAUSTED,
+  GrpcStatus.INVALID_ARGUMENT,
+  GrpcStatus.NOT_FOUND,
+  GrpcStatus.ALREADY_EXISTS,
 ]);
 
+const ONE_SESSION = "StreamSession may only carry envelopes for one session_id";
+
+/** The status of a failed authentication or a spoofed sender: exactly `Unauthenticated`. */
+function unauthenticated(cause: unknown): MacpError {
+  return new MacpError("Unauthenticated", undefined, undefined, { cause });
+}
+
+/** An error that ends the stream with its status. */
 class TerminalError extends Error {
-  constructor(readonly status: ServiceError) {
-    super(status.details);
+  constructor(readonly error: MacpError) {
+    super(error.message, { cause: error });
   }
+}
+
+/** A stream-rule violation: terminal INVALID_ARGUMENT (protocol.md §4.3). */
+function invalidFrame(message: string): TerminalError {
+  return new TerminalError(new MacpError("InvalidRequest", message));
 }
 
 /**
@@ -49,13 +63,13 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
   /** Settles when the stream ends either way, so a writer waiting for "drain" never hangs. */
   const ended = new Promise<void>((resolve) => (stopped = resolve));
 
-  const finish = (error?: ServiceError): void => {
+  const finish = (error?: MacpError): void => {
     if (finished) return;
     finished = true;
     stopped();
     ctx.openStreams.delete(shutdown);
     feed?.close();
-    if (error) call.emit("error", error);
+    if (error) call.emit("error", statusOf(error));
     else call.end();
   };
   const shutdown = (): void => finish();
@@ -69,19 +83,12 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
 
   const inline = (error: MacpError): void => {
     if (finished) return;
-    const frame = MACPError.fromPartial({
-      code: error.code,
-      message: error.message === error.variant ? error.variant : `${error.variant}: ${error.message}`,
-      sessionId: bound ?? "",
-      messageId: "",
-      details: error.detailsBytes(),
-    });
-    call.write({ response: { $case: "error", value: frame } });
+    call.write({ response: { $case: "error", value: inlineError(error, bound ?? "") } });
   };
 
   /** Errors of the kernel or pipeline: terminal or inline by their gRPC status. */
   const report = (error: MacpError): void => {
-    if (TERMINAL_STATUSES.has(grpcStatusForCode(error.code))) throw new TerminalError(macpStatusError(error));
+    if (TERMINAL_STATUSES.has(grpcStatusOf(error))) throw new TerminalError(error);
     inline(error);
   };
 
@@ -127,10 +134,10 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
         }
       } catch (error) {
         if (error instanceof FeedLagError) {
-          finish(statusError(status.RESOURCE_EXHAUSTED, error.message));
+          finish(new MacpError("StreamLagged", error.message, undefined, { cause: error }));
         } else {
           ctx.logger.error({ err: error, session_id: sessionId }, "StreamSession history or delivery failed");
-          finish(statusError(status.INTERNAL, "internal error"));
+          finish(asMacpError(error));
         }
       }
     })();
@@ -139,15 +146,13 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
   const subscribe = async (frame: StreamSessionRequest): Promise<void> => {
     const sessionId = frame.subscribeSessionId;
     if (frame.envelope) {
-      throw new TerminalError(
-        statusError(status.INVALID_ARGUMENT, "StreamSessionRequest must not contain both envelope and subscribe_session_id"),
-      );
+      throw invalidFrame("StreamSessionRequest must not contain both envelope and subscribe_session_id");
     }
-    if (bound !== undefined && bound !== sessionId) {
-      throw new TerminalError(statusError(status.INVALID_ARGUMENT, "StreamSession may only carry envelopes for one session_id"));
-    }
+    if (bound !== undefined && bound !== sessionId) throw invalidFrame(ONE_SESSION);
+    const tooLong = subscribeLimitError(sessionId);
+    if (tooLong) throw new TerminalError(tooLong);
     const info = await ctx.kernel.getSession(sessionId);
-    if (!info) throw new TerminalError(statusError(status.NOT_FOUND, `Session '${sessionId}' not found`));
+    if (!info) throw new TerminalError(new MacpError("SessionNotFound", `Session '${sessionId}' not found`));
     if (!identity || !canReadSession(identity, info.record)) {
       inline(new MacpError("Forbidden", "caller is not a declared participant or observer for this session"));
       return;
@@ -163,36 +168,29 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
     if (!identity) return;
     const refused = ctx.pipeline.checkShape(envelope);
     if (refused) {
-      if (refused.error.code === "PAYLOAD_TOO_LARGE") throw new TerminalError(macpStatusError(refused.error));
-      inline(refused.error);
+      report(refused.error);
       return;
     }
     // Envelopes that pass the Send shape check without a session (ambient Signals/Progress, blank ids) cannot ride a stream.
     if (envelope.sessionId.trim() === "") {
-      throw new TerminalError(statusError(status.INVALID_ARGUMENT, "StreamSession requires a non-empty session_id"));
+      throw invalidFrame("StreamSession requires a non-empty session_id");
     }
-    if (envelope.mode.trim() === "") {
-      throw new TerminalError(statusError(status.INVALID_ARGUMENT, "StreamSession requires a non-empty mode"));
-    }
-    if (bound !== undefined && bound !== envelope.sessionId) {
-      throw new TerminalError(statusError(status.INVALID_ARGUMENT, "StreamSession may only carry envelopes for one session_id"));
-    }
+    if (envelope.mode.trim() === "") throw invalidFrame("StreamSession requires a non-empty mode");
+    if (bound !== undefined && bound !== envelope.sessionId) throw invalidFrame(ONE_SESSION);
     const withSender = ctx.pipeline.bindSender(envelope, identity);
-    if (isRefusal(withSender)) throw new TerminalError(statusError(status.UNAUTHENTICATED, "Unauthenticated"));
+    if (isRefusal(withSender)) throw new TerminalError(unauthenticated(withSender.error));
     if (envelope.messageType !== CoreMessageType.SessionStart) {
       const info = await ctx.kernel.getSession(envelope.sessionId);
       if (info && info.record.mode !== envelope.mode) {
-        throw new TerminalError(
-          statusError(status.INVALID_ARGUMENT, "INVALID_ENVELOPE: envelope mode does not match the bound session mode"),
-        );
+        throw invalidFrame("INVALID_ENVELOPE: envelope mode does not match the bound session mode");
       }
-      if (info && info.record.status !== "Open") {
-        throw new TerminalError(statusError(status.INVALID_ARGUMENT, "SESSION_NOT_OPEN"));
-      }
+      // Terminal as in the reference, but with the status of SESSION_NOT_OPEN in the error table
+      // (FAILED_PRECONDITION) where the reference answers INVALID_ARGUMENT.
+      if (info && info.record.status !== "Open") throw new TerminalError(new MacpError("SessionNotOpen", "SESSION_NOT_OPEN"));
     }
     const denied = ctx.pipeline.admit(withSender, identity);
     if (denied) {
-      if (denied.stage === "rate") throw new TerminalError(macpStatusError(denied.error));
+      if (denied.stage === "rate") throw new TerminalError(denied.error);
       inline(denied.error);
       return;
     }
@@ -218,15 +216,13 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
       if (frame.subscribeSessionId !== "") await subscribe(frame);
       else if (frame.envelope) await send(frame.envelope);
       else {
-        throw new TerminalError(
-          statusError(status.INVALID_ARGUMENT, "StreamSessionRequest must contain an envelope or subscribe_session_id"),
-        );
+        throw invalidFrame("StreamSessionRequest must contain an envelope or subscribe_session_id");
       }
     } catch (error) {
-      if (error instanceof TerminalError) finish(error.status);
+      if (error instanceof TerminalError) finish(error.error);
       else {
         ctx.logger.error({ err: error, session_id: bound }, "StreamSession frame failed");
-        finish(statusError(status.INTERNAL, "internal error"));
+        finish(asMacpError(error));
       }
     }
   };
@@ -235,7 +231,7 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
     (resolved) => {
       identity = resolved;
     },
-    () => finish(statusError(status.UNAUTHENTICATED, "Unauthenticated")),
+    (error: unknown) => finish(unauthenticated(error)),
   );
   queue = opened;
 

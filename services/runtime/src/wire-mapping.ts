@@ -1,10 +1,7 @@
-import {
-  MACPError,
-  SessionLifecycleEvent_EventType,
-  SessionState,
-} from "@macp/protocol";
+import { SessionLifecycleEvent_EventType, SessionState } from "@macp/protocol";
 import type { Ack, Envelope, MacpError, SessionLifecycleEvent, SessionMetadata } from "@macp/protocol";
 import type { KernelOutcome, LifecycleEventType, SessionInfo, SessionStatus } from "@macp/core";
+import { ackError, echoId } from "./error-edge.js";
 
 const STATE: Record<SessionStatus, SessionState> = {
   Open: SessionState.SESSION_STATE_OPEN,
@@ -28,27 +25,16 @@ export function wireState(status: SessionStatus): SessionState {
   return STATE[status];
 }
 
-/** The wire error object of an Ack: registry code, runtime variant name, echoed ids. */
-export function wireError(error: MacpError, sessionId: string, messageId: string): MACPError {
-  return MACPError.fromPartial({
-    code: error.code,
-    message: error.variant,
-    sessionId,
-    messageId,
-    details: error.detailsBytes(),
-  });
-}
-
 /** The Ack of a kernel outcome for the envelope (or control call) that caused it. */
 export function ackOf(outcome: KernelOutcome, sessionId: string, messageId: string): Ack {
   return {
     ok: outcome.ok,
     duplicate: outcome.duplicate,
-    messageId,
-    sessionId,
+    messageId: echoId(messageId),
+    sessionId: echoId(sessionId),
     acceptedAtUnixMs: outcome.atUnixMs,
     sessionState: outcome.ok && outcome.status ? wireState(outcome.status) : SessionState.SESSION_STATE_UNSPECIFIED,
-    error: outcome.error ? wireError(outcome.error, sessionId, messageId) : undefined,
+    error: outcome.error ? ackError(outcome.error, sessionId, messageId) : undefined,
   };
 }
 

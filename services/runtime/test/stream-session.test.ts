@@ -412,7 +412,7 @@ describe("terminal errors end the stream with a status", () => {
   it.each([
     { name: "resolved", finish: "commit" },
     { name: "cancelled", finish: "cancel" },
-  ])("an envelope for a $name session ends the stream with INVALID_ARGUMENT SESSION_NOT_OPEN", async ({ finish }) => {
+  ])("an envelope for a $name session ends the stream with FAILED_PRECONDITION SESSION_NOT_OPEN", async ({ finish }) => {
     const sessionId = await openDecisionSession(alice, [ALICE, BOB]);
     if (finish === "cancel") {
       expect((await alice.cancelSession({ sessionId, reason: "done" })).ack?.ok).toBe(true);
@@ -423,7 +423,8 @@ describe("terminal errors end the stream with a status", () => {
     }
     const { stream, reader } = open(alice, "stream to a finished session");
     stream.send(proposal(sessionId, "late", "p9"));
-    expect(await reader.end()).toEqual({ status: "INVALID_ARGUMENT", details: "SESSION_NOT_OPEN" });
+    // The status of SESSION_NOT_OPEN in the error table (the reference answers INVALID_ARGUMENT here).
+    expect(await reader.end()).toEqual({ status: "FAILED_PRECONDITION", details: "SESSION_NOT_OPEN" });
   });
 
   it("a stream without credentials fails UNAUTHENTICATED", async () => {
