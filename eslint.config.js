@@ -44,6 +44,33 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Tests find their servers and spec data through @macp/test-support (tests/support/README.md).
+    files: ["packages/*/test/**/*.ts", "services/*/test/**/*.ts", "tests/*/test/**/*.ts"],
+    // The drift test is the one reader of ../shared; lint-rules.test.ts quotes what the rule rejects.
+    ignores: ["tests/support/test/shared-drift.test.ts", "tests/support/test/lint-rules.test.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "MemberExpression[object.object.name='process'][object.property.name='env'][property.name=/^(DATABASE_URL|NATS_URL)$/]",
+          message: "Use databaseUrl() / natsUrl() from @macp/test-support: it resolves the server once per run (env, local, container).",
+        },
+        {
+          selector: "MemberExpression[object.object.name='process'][object.property.name='env'][property.value=/^(DATABASE_URL|NATS_URL)$/]",
+          message: "Use databaseUrl() / natsUrl() from @macp/test-support: it resolves the server once per run (env, local, container).",
+        },
+        {
+          selector: "Literal[value=/(^|\\/)shared\\/(spec|conformance)\\b/]",
+          message: "A clone has no ../shared: read spec data from spec/ through @macp/test-support.",
+        },
+        {
+          selector: "TemplateElement[value.raw=/(^|\\/)shared\\/(spec|conformance)\\b/]",
+          message: "A clone has no ../shared: read spec data from spec/ through @macp/test-support.",
+        },
+      ],
+    },
+  },
 );
 
 function packageRestrictions(extraPatterns) {
