@@ -1,4 +1,5 @@
 import type { SessionStore } from "@macp/core";
+import type { MacpError } from "@macp/protocol";
 import { FileStore } from "./file-store.js";
 import { MemoryStore } from "./memory-store.js";
 import { PostgresStore } from "./postgres-store.js";
@@ -21,6 +22,12 @@ export interface StoreConfig {
   readonly logger?: StorageLogger;
   /** File backend: refuse to open on damage before the log's tail (`MACP_STRICT_RECOVERY=1`). */
   readonly strictRecovery?: boolean;
+  /**
+   * Called once when a durable backend stops accepting writes until a restart: its writer lock
+   * was lost or taken over (the Postgres schema lock, the file `LOCK`), or its log can no longer
+   * be trusted. Every write fails from then on; the caller should stop serving.
+   */
+  readonly onFatal?: (error: MacpError) => void;
 }
 
 /** Default file backend root, as in the reference runtime. */
@@ -37,6 +44,7 @@ export async function createStore(config: StoreConfig): Promise<SessionStore> {
         ...(config.syncMode === undefined ? {} : { syncMode: config.syncMode }),
         ...(config.logger === undefined ? {} : { logger: config.logger }),
         ...(config.strictRecovery === undefined ? {} : { strictRecovery: config.strictRecovery }),
+        ...(config.onFatal === undefined ? {} : { onFatal: config.onFatal }),
       });
     case "postgres":
       if (config.databaseUrl === undefined || config.databaseUrl === "") {
@@ -46,6 +54,7 @@ export async function createStore(config: StoreConfig): Promise<SessionStore> {
         connectionString: config.databaseUrl,
         ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema }),
         ...(config.logger === undefined ? {} : { logger: config.logger }),
+        ...(config.onFatal === undefined ? {} : { onFatal: config.onFatal }),
       });
     default:
       throw storageFailed(`unknown storage backend: ${String((config as { backend: unknown }).backend)}`);

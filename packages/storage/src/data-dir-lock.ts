@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { link, open, readFile, rename, unlink } from "node:fs/promises";
+import { link, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { storageFailed } from "./storage-error.js";
 
@@ -13,6 +13,25 @@ interface LockOwner {
   readonly token: string;
 }
 
+/** Which file a lock is: a lock file removed, replaced or rewritten is no longer the same one. */
+interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+  readonly mtimeMs: number;
+}
+
+/** A data directory lock held by this process. */
+export interface DataDirLock {
+  /**
+   * Resolves while the directory's lock file is still the one this process created; rejects
+   * with `StorageFailed` once it was removed or replaced (by hand, or by a process that judged
+   * it stale), because another writer may then own the directory.
+   */
+  verify(): Promise<void>;
+  /** Removes the lock file if it is still this process's. */
+  release(): Promise<void>;
+}
+
 /** Directories this process holds, by path, with the token written into their lock file. */
 const heldHere = new Map<string, string>();
 
@@ -20,20 +39,23 @@ const heldHere = new Map<string, string>();
  * Claims a data directory for this process, so two daemons (or a daemon and the CLI) can never
  * write one log. The lock file names the holder's host, pid and a random token. A lock left by a
  * process of this host that no longer runs (a crash, SIGKILL, or an earlier container that had
- * the same pid) is taken over; a lock from another host is never guessed stale. Returns the
- * release function.
+ * the same pid) is taken over; a lock from another host is never guessed stale.
  */
-export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
+export async function lockDataDir(dir: string): Promise<DataDirLock> {
   if (heldHere.has(dir)) throw storageFailed(`data directory ${dir} is already open in this process`);
   const path = join(dir, LOCK_FILE);
   const me: LockOwner = { pid: process.pid, host: hostname(), token: randomUUID() };
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (await createLock(path, me)) {
+    const created = await createLock(path, me);
+    if (created !== undefined) {
       heldHere.set(dir, me.token);
-      return async () => {
-        heldHere.delete(dir);
-        const current = await readOwner(path);
-        if (current?.token === me.token) await unlink(path).catch(() => undefined);
+      return {
+        verify: () => verifyLock(path, created),
+        async release() {
+          heldHere.delete(dir);
+          const current = await readOwner(path);
+          if (current?.token === me.token) await unlink(path).catch(() => undefined);
+        },
       };
     }
     const owner = await readOwner(path);
@@ -47,20 +69,40 @@ export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
   throw storageFailed(`cannot lock data directory ${dir}`);
 }
 
-async function createLock(path: string, me: LockOwner): Promise<boolean> {
+/** Creates the lock file; undefined when one exists already. */
+async function createLock(path: string, me: LockOwner): Promise<FileIdentity | undefined> {
   try {
     const handle = await open(path, "wx");
     try {
       await handle.writeFile(`${JSON.stringify(me)}\n`);
       await handle.sync();
+      return identity(await handle.stat());
     } finally {
       await handle.close();
     }
-    return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return undefined;
     throw error;
   }
+}
+
+/** One `stat`: cheap enough to run before every group commit. */
+async function verifyLock(path: string, created: FileIdentity): Promise<void> {
+  let current: FileIdentity;
+  try {
+    current = identity(await stat(path));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw storageFailed(`data directory lock ${path} was removed`);
+    throw storageFailed(`cannot check data directory lock ${path}`, error);
+  }
+  if (current.dev !== created.dev || current.ino !== created.ino || current.mtimeMs !== created.mtimeMs) {
+    const owner = await readOwner(path);
+    throw storageFailed(`data directory lock ${path} was replaced${owner ? ` (now held by process ${owner.pid} on ${owner.host})` : ""}`);
+  }
+}
+
+function identity(stats: { dev: number; ino: number; mtimeMs: number }): FileIdentity {
+  return { dev: stats.dev, ino: stats.ino, mtimeMs: stats.mtimeMs };
 }
 
 /**

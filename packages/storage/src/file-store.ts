@@ -1,6 +1,7 @@
 import { mkdir, readFile, readdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { LogEntry, RegistryKind, SessionStore, StoredSnapshot } from "@macp/core";
+import type { MacpError } from "@macp/protocol";
 import { removeStrayTempFiles, writeFileAtomically } from "./atomic-file.js";
 import { CoalescedSync } from "./coalesced-sync.js";
 import { defaultSync, syncDirectory, type SyncFunction } from "./durable-io.js";
@@ -26,7 +27,7 @@ import {
   kindCode,
 } from "./record-codec.js";
 import { recoverLog } from "./recover-log.js";
-import { lockDataDir } from "./data-dir-lock.js";
+import { lockDataDir, type DataDirLock } from "./data-dir-lock.js";
 import { SegmentFiles } from "./segment-files.js";
 import { LogIndex, type EntryLocation } from "./log-index.js";
 import { storageFailed, withStorageErrors } from "./storage-error.js";
@@ -51,6 +52,12 @@ export interface FileStoreOptions {
    * warning and keep every later record). A torn tail is always cut back, strict or not.
    */
   readonly strictRecovery?: boolean;
+  /**
+   * Called once when the store stops accepting writes until a restart: its `LOCK` file was
+   * removed or replaced, or the log or its index can no longer be trusted. The owner of the
+   * store should stop serving.
+   */
+  readonly onFatal?: (error: MacpError) => void;
 }
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -81,7 +88,7 @@ export class FileStore implements SessionStore {
     private readonly index: LogIndex,
     private readonly salts: Map<number, number>,
     private readonly wal: WalWriter,
-    private readonly releaseLock: () => Promise<void>,
+    private readonly lock: DataDirLock,
     private readonly logger: StorageLogger,
   ) {
     this.snapshotDirSync = new CoalescedSync(() => syncDirectory(this.snapshotDir, sync));
@@ -102,14 +109,15 @@ export class FileStore implements SessionStore {
     const dir = resolve(options.dir);
     const sync = options.sync ?? defaultSync;
     const logger = options.logger ?? consoleLogger;
-    let release: (() => Promise<void>) | undefined;
+    let lock: DataDirLock | undefined;
     try {
       const started = performance.now();
       // A directory created now is durable only once its parent's entry is synced too.
       const created = await mkdir(dir, { recursive: true });
       if (created !== undefined) await syncDirectory(dirname(created), sync);
       for (const sub of [WAL_DIR, SNAPSHOT_DIR, REGISTRY_DIR]) await mkdir(join(dir, sub), { recursive: true });
-      release = await lockDataDir(dir);
+      lock = await lockDataDir(dir);
+      const held = lock;
       await syncDirectory(dir, sync);
       let strays = 0;
       for (const sub of [SNAPSHOT_DIR, REGISTRY_DIR]) strays += await removeStrayTempFiles(join(dir, sub));
@@ -125,6 +133,11 @@ export class FileStore implements SessionStore {
           segmentBytes,
           logger,
           onSegment: (segment, salt) => log.salts.set(segment, salt),
+          verifyLock: () => held.verify(),
+          onFatal: (error) => {
+            logger.warn(error.message);
+            options.onFatal?.(error);
+          },
         },
         log.last,
       );
@@ -132,9 +145,9 @@ export class FileStore implements SessionStore {
       logger.info(
         `opened file store ${dir}: ${log.index.size} sessions, ${log.entries} log entries, ${log.segments} segments (${elapsed} ms)`,
       );
-      return new FileStore(dir, sync, log.index, log.salts, wal, release ?? (async () => undefined), logger);
+      return new FileStore(dir, sync, log.index, log.salts, wal, held, logger);
     } catch (error) {
-      await release?.();
+      await lock?.release();
       throw storageFailed(`cannot open file store at ${dir}`, error);
     }
   }
@@ -187,9 +200,10 @@ export class FileStore implements SessionStore {
     const frame = encodeSnapshotFrame(sessionId, snapshot);
     sealFrame(frame, FILE_SALT);
     await this.writes.run(`snapshot:${sessionId}`, () =>
-      withStorageErrors(`snapshot of session ${sessionId} not written`, () =>
-        writeFileAtomically(this.snapshotDir, snapshotFileName(sessionId), frame, this.sync, this.snapshotDirSync),
-      ),
+      withStorageErrors(`snapshot of session ${sessionId} not written`, async () => {
+        await this.verifyLock();
+        await writeFileAtomically(this.snapshotDir, snapshotFileName(sessionId), frame, this.sync, this.snapshotDirSync);
+      }),
     );
   }
 
@@ -204,9 +218,10 @@ export class FileStore implements SessionStore {
     const frame = encodeRegistryFrame(kind, document);
     sealFrame(frame, FILE_SALT);
     await this.writes.run(`registry:${kind}`, () =>
-      withStorageErrors(`registry ${kind} not saved`, () =>
-        writeFileAtomically(this.registryDir, registryFileName(kind), frame, this.sync, this.registryDirSync),
-      ),
+      withStorageErrors(`registry ${kind} not saved`, async () => {
+        await this.verifyLock();
+        await writeFileAtomically(this.registryDir, registryFileName(kind), frame, this.sync, this.registryDirSync);
+      }),
     );
   }
 
@@ -222,7 +237,16 @@ export class FileStore implements SessionStore {
     await this.wal.close();
     await this.writes.idle();
     await this.files.close();
-    await this.releaseLock();
+    await this.lock.release();
+  }
+
+  /** Snapshots and registries too are written only while the directory is still ours. */
+  private async verifyLock(): Promise<void> {
+    try {
+      await this.lock.verify();
+    } catch (error) {
+      throw this.wal.halt(storageFailed("write refused", error));
+    }
   }
 
   private async readEntries(sessionId: string, locations: readonly EntryLocation[]): Promise<LogEntry[]> {

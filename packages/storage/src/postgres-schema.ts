@@ -19,6 +19,7 @@ export interface StorageDatabase {
   };
   snapshots: { session_id: string; log_length: number; state: string };
   registries: { kind: string; document: string };
+  writer_fence: { id: number; epoch: number; owner: string };
 }
 
 /**
@@ -70,6 +71,38 @@ export function storageMigrations(schema: string): Record<string, Migration> {
           .createTable("registries")
           .addColumn("kind", "text", (c) => c.primaryKey())
           .addColumn("document", "text", (c) => c.notNull())
+          .execute();
+      },
+    },
+    "0002_writer_fence": {
+      async up(db: Kysely<unknown>): Promise<void> {
+        const ddl = db.schema.withSchema(schema);
+        // One row whose epoch each new writer bumps as it takes the schema; every write checks
+        // it in the same statement (postgres-store.ts), so a writer that lost its lock cannot
+        // commit after a successor started.
+        await ddl
+          .createTable("writer_fence")
+          .addColumn("id", "integer", (c) => c.primaryKey().check(sql`id = 1`))
+          .addColumn("epoch", "bigint", (c) => c.notNull())
+          .addColumn("owner", "text", (c) => c.notNull())
+          .execute();
+        // Two accepted messages at one sequence number are a forked history; the database refuses
+        // them whatever a writer believes. A log forked before this version must be repaired first.
+        const forked = await sql<{ session_id: string; seq: string }>`
+          select session_id, seq::text from ${sql.id(schema, "log_entries")}
+          where kind = 'incoming' group by session_id, seq having count(*) > 1 limit 5
+        `.execute(db);
+        if (forked.rows.length > 0) {
+          const where = forked.rows.map((row) => `session ${row.session_id} seq ${row.seq}`).join(", ");
+          throw new Error(`log_entries holds two accepted messages at one sequence number (${where}); keep one of each pair, then restart`);
+        }
+        await ddl.dropIndex("log_entries_incoming_seq").execute();
+        await ddl
+          .createIndex("log_entries_incoming_seq")
+          .unique()
+          .on("log_entries")
+          .columns(["session_id", "seq"])
+          .where(sql.ref("kind"), "=", "incoming")
           .execute();
       },
     },

@@ -1,4 +1,7 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import pg from "pg";
+import type { MacpError } from "@macp/protocol";
 import { Kysely, Migrator, PostgresDialect, sql, type RawBuilder } from "kysely";
 import type { LogEntry, LogEntryKind, RegistryKind, SessionStore, StoredSnapshot } from "@macp/core";
 import { KeyedQueue } from "./keyed-queue.js";
@@ -23,10 +26,17 @@ export interface PostgresStoreOptions {
    * conflicting histories. Only tests of raw appends turn it off.
    */
   readonly exclusive?: boolean;
+  /**
+   * Called once when an exclusive store loses its writer lock or finds another writer has taken
+   * the schema. From then on every write fails; the owner of the store should stop serving.
+   */
+  readonly onFatal?: (error: MacpError) => void;
 }
 
 const INT8_OID = 20;
 const DEFAULT_SCHEMA = "macp";
+/** Shown in `pg_stat_activity`, so an operator can tell which connection holds the writer lock. */
+const LOCK_APPLICATION_NAME = "macp-ts writer lock";
 
 type EntryRow = StorageDatabase["log_entries"];
 
@@ -36,6 +46,12 @@ type EntryRow = StorageDatabase["log_entries"];
  * row's lock and inserts the entries at the positions that frees, so appends from several
  * processes interleave without gaps. It resolves when the commit returns, which with the
  * default `synchronous_commit` means the WAL record is flushed.
+ *
+ * An exclusive store is fenced: opening it bumps the schema's writer epoch, and every write
+ * share-locks the fence row and commits only while the epoch is still its own. A successor's
+ * bump waits for writes already holding that lock and makes every later one find nothing to
+ * write, so a writer that lost its lock (a killed connection, a partition) can never commit
+ * after a successor started, whatever it has or has not noticed yet.
  */
 export class PostgresStore implements SessionStore {
   private readonly db: Kysely<StorageDatabase>;
@@ -43,7 +59,12 @@ export class PostgresStore implements SessionStore {
   private readonly logger: StorageLogger;
   private readonly writes = new KeyedQueue();
   private readonly connectionString: string;
+  private readonly onFatal: (error: MacpError) => void;
   private lockHolder: pg.Client | undefined;
+  /** This store's writer epoch; undefined for a non-exclusive store, which is not fenced. */
+  private epoch: number | undefined;
+  /** Why writes are refused since the writer lock was lost. */
+  private lost: MacpError | undefined;
   private closed = false;
 
   /** Creates the pool; no I/O happens until the first call. Call `migrate()` before use. */
@@ -51,6 +72,7 @@ export class PostgresStore implements SessionStore {
     this.schema = options.schema ?? DEFAULT_SCHEMA;
     this.logger = options.logger ?? consoleLogger;
     this.connectionString = options.connectionString;
+    this.onFatal = options.onFatal ?? (() => undefined);
     const pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.maxConnections ?? 10,
@@ -71,8 +93,10 @@ export class PostgresStore implements SessionStore {
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const store = new PostgresStore(options);
     try {
-      if (options.exclusive ?? true) await store.lockSchema();
+      const exclusive = options.exclusive ?? true;
+      if (exclusive) await store.lockSchema();
       await store.migrate();
+      if (exclusive) await store.claimEpoch();
     } catch (error) {
       await store.close();
       throw error;
@@ -98,16 +122,16 @@ export class PostgresStore implements SessionStore {
   }
 
   async append(sessionId: string, entries: readonly LogEntry[]): Promise<void> {
-    this.assertOpen();
+    this.assertWritable();
     validateEntries(sessionId, entries);
     if (entries.length === 0) return;
     const column = <T>(pick: (entry: LogEntry) => T): T[] => entries.map(pick);
     await this.writes.run(`log:${sessionId}`, () =>
-      withStorageErrors(`durable append to session ${sessionId} failed`, () =>
+      this.fencedWrite(`durable append to session ${sessionId} failed`, () =>
         sql`
-          with bumped as (
+          with ${this.fence()}, bumped as (
             insert into ${this.table("sessions")} as s (session_id, log_length)
-            values (${sessionId}, ${entries.length})
+            select ${sessionId}, ${entries.length} from fence
             on conflict (session_id) do update set log_length = s.log_length + excluded.log_length
             returning log_length
           )
@@ -162,17 +186,17 @@ export class PostgresStore implements SessionStore {
   }
 
   async writeSnapshot(sessionId: string, snapshot: StoredSnapshot): Promise<void> {
-    this.assertOpen();
+    this.assertWritable();
     validateSnapshot(snapshot);
     await this.writes.run(`snapshot:${sessionId}`, () =>
-      withStorageErrors(`snapshot of session ${sessionId} not written`, () =>
+      this.fencedWrite(`snapshot of session ${sessionId} not written`, () =>
         sql`
-          with registered as (
-            insert into ${this.table("sessions")} (session_id) values (${sessionId})
+          with ${this.fence()}, registered as (
+            insert into ${this.table("sessions")} (session_id) select ${sessionId} from fence
             on conflict (session_id) do nothing
           )
           insert into ${this.table("snapshots")} (session_id, log_length, state)
-          values (${sessionId}, ${snapshot.logLength}, ${snapshot.state})
+          select ${sessionId}, ${snapshot.logLength}, ${snapshot.state} from fence
           on conflict (session_id) do update set log_length = excluded.log_length, state = excluded.state
         `.execute(this.db),
       ),
@@ -193,15 +217,14 @@ export class PostgresStore implements SessionStore {
   }
 
   async saveRegistry(kind: RegistryKind, document: string): Promise<void> {
-    this.assertOpen();
+    this.assertWritable();
     await this.writes.run(`registry:${kind}`, () =>
-      withStorageErrors(`registry ${kind} not saved`, () =>
-        this.db
-          .withSchema(this.schema)
-          .insertInto("registries")
-          .values({ kind, document })
-          .onConflict((conflict) => conflict.column("kind").doUpdateSet({ document }))
-          .execute(),
+      this.fencedWrite(`registry ${kind} not saved`, () =>
+        sql`
+          with ${this.fence()}
+          insert into ${this.table("registries")} (kind, document) select ${kind}, ${document} from fence
+          on conflict (kind) do update set document = excluded.document
+        `.execute(this.db),
       ),
     );
   }
@@ -225,11 +248,18 @@ export class PostgresStore implements SessionStore {
 
   /**
    * Takes the schema's writer lock: a session-level advisory lock held on a dedicated connection
-   * for the store's life, so it disappears with the process if that dies.
+   * for the store's life, so it disappears with the process if that dies. Losing that connection
+   * loses the lock, so the store stops writing at once.
    */
   private async lockSchema(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.connectionString, keepAlive: true });
-    client.on("error", (error) => this.logger.warn(`postgres writer-lock connection lost: ${error.message}`));
+    const client = new pg.Client({ connectionString: this.connectionString, keepAlive: true, application_name: LOCK_APPLICATION_NAME });
+    // Before the lock is taken a failure surfaces from connect() or the query below instead.
+    client.on("error", (error) => {
+      if (this.lockHolder === client) this.lose(storageFailed("postgres writer-lock connection lost", error));
+    });
+    client.on("end", () => {
+      if (this.lockHolder === client) this.lose(storageFailed("postgres writer-lock connection lost: connection ended"));
+    });
     await withStorageErrors("cannot connect to postgres", () => client.connect());
     const result = await withStorageErrors("cannot take the schema writer lock", () =>
       client.query<{ locked: boolean }>("select pg_try_advisory_lock(hashtext($1)) as locked", [`macp-ts:${this.schema}`]),
@@ -241,12 +271,69 @@ export class PostgresStore implements SessionStore {
     this.lockHolder = client;
   }
 
+  /**
+   * Becomes the schema's current writer: bumps the fence epoch. The update waits for writes of a
+   * previous writer that already hold the fence row, so everything it committed is visible to
+   * this store's reads, and nothing it sends later can commit.
+   */
+  private async claimEpoch(): Promise<void> {
+    const owner = `${hostname()} pid ${process.pid} ${randomUUID().slice(0, 8)}`;
+    const result = await withStorageErrors(`cannot claim the writer epoch of schema "${this.schema}"`, () =>
+      sql<{ epoch: number }>`
+        insert into ${this.table("writer_fence")} as f (id, epoch, owner) values (1, 1, ${owner})
+        on conflict (id) do update set epoch = f.epoch + 1, owner = excluded.owner
+        returning epoch
+      `.execute(this.db),
+    );
+    this.epoch = result.rows[0]?.epoch;
+  }
+
+  /** The `fence` CTE: one row while this store's epoch is current (always one when not exclusive). */
+  private fence(): RawBuilder<unknown> {
+    if (this.epoch === undefined) return sql`fence as (select 1)`;
+    return sql`fence as (select 1 from ${this.table("writer_fence")} where id = 1 and epoch = ${this.epoch} for share)`;
+  }
+
+  /** Runs a statement built on `fence()`; no row written means a successor holds the schema. */
+  private async fencedWrite(message: string, statement: () => Promise<{ numAffectedRows?: bigint }>): Promise<void> {
+    // A write queued behind others may only start now: the lock can have gone meanwhile.
+    if (this.lost !== undefined) throw this.lost;
+    const result = await withStorageErrors(message, statement);
+    if (this.epoch !== undefined && result.numAffectedRows === 0n) {
+      const current = await this.db
+        .withSchema(this.schema)
+        .selectFrom("writer_fence")
+        .select(["epoch", "owner"])
+        .executeTakeFirst()
+        .catch(() => undefined);
+      const successor = current === undefined ? "another writer" : `${current.owner} (epoch ${current.epoch})`;
+      const fenced = storageFailed(
+        `${message}: postgres schema "${this.schema}" was taken over by ${successor}; this writer (epoch ${this.epoch}) is fenced off`,
+      );
+      this.lose(fenced);
+      throw fenced;
+    }
+  }
+
+  /** Refuses every later write and tells the owner, once. */
+  private lose(error: MacpError): void {
+    if (this.closed || this.lost !== undefined) return;
+    this.lost = error;
+    this.logger.warn(error.message);
+    this.onFatal(error);
+  }
+
   private table(name: keyof StorageDatabase): RawBuilder<unknown> {
     return sql.id(this.schema, name);
   }
 
   private assertOpen(): void {
     if (this.closed) throw storageFailed("postgres store is closed");
+  }
+
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.lost !== undefined) throw this.lost;
   }
 }
 

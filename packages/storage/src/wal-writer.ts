@@ -20,6 +20,13 @@ export interface WalWriterOptions {
   readonly logger: StorageLogger;
   /** Called when a new segment becomes the write target, before any frame is written to it. */
   readonly onSegment: (segment: number, salt: number) => void;
+  /**
+   * Runs before each group is written and rejects when this process may no longer write the
+   * log (its data directory lock is gone); the group is then refused and the writer halts.
+   */
+  readonly verifyLock: () => Promise<void>;
+  /** Called once when the writer halts: every later write fails until the process restarts. */
+  readonly onFatal: (error: MacpError) => void;
 }
 
 /** The segment appends continue in. */
@@ -99,9 +106,32 @@ export class WalWriter {
     await this.handle.close();
   }
 
+  /**
+   * Refuses every later write with `error` and reports it once. Used when the log on disk or the
+   * index over it can no longer be trusted, or another process may own the directory.
+   */
+  halt(error: MacpError): MacpError {
+    if (this.failure !== undefined) return this.failure;
+    this.failure = error;
+    try {
+      this.options.onFatal(error);
+    } catch (thrown) {
+      this.options.logger.warn(`the storage failure handler threw: ${String(thrown)}`);
+    }
+    return error;
+  }
+
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
-      await this.commit(this.takeGroup());
+      const group = this.takeGroup();
+      try {
+        await this.commit(group);
+      } catch (error) {
+        // Nothing may escape the drain loop: the callers would wait forever, and the rejection
+        // would go unhandled. Callers already settled keep their outcome.
+        const failure = this.halt(storageFailed("log writer failed; restart required", error));
+        for (const write of group) write.reject(failure);
+      }
     }
     this.draining = false;
   }
@@ -120,6 +150,13 @@ export class WalWriter {
   private async commit(group: PendingWrite[]): Promise<void> {
     if (this.failure !== undefined) {
       for (const write of group) write.reject(this.failure);
+      return;
+    }
+    try {
+      await this.options.verifyLock();
+    } catch (error) {
+      const failure = this.halt(storageFailed("durable append refused", error));
+      for (const write of group) write.reject(failure);
       return;
     }
     const { segment, salt, size: start } = this.active;
@@ -143,8 +180,20 @@ export class WalWriter {
       return;
     }
     this.active = { segment, salt, size: end };
-    group.forEach((write, i) => write.onDurable(segment, offsets[i] ?? 0));
-    for (const write of group) write.resolve();
+    for (const [i, write] of group.entries()) {
+      try {
+        write.onDurable(segment, offsets[i] ?? 0);
+      } catch (error) {
+        // The record is durable but the index does not know it: a reload would miss it and a
+        // later append could reuse its sequence number. Only a restart (which rebuilds the
+        // index from the log) is safe, so this and every later write fail.
+        const failure = this.halt(storageFailed("log index update failed after a durable append; restart required", error));
+        for (const unindexed of group.slice(i)) unindexed.reject(failure);
+        return;
+      }
+      // Settles on a later microtask, after the whole group is indexed, as before.
+      write.resolve();
+    }
     if (end >= this.options.segmentBytes) await this.roll();
   }
 
@@ -158,7 +207,7 @@ export class WalWriter {
       await this.handle.truncate(start);
       await this.options.sync({ handle: this.handle, path, kind: "wal" });
     } catch (error) {
-      this.failure = storageFailed(`log segment ${path} could not be restored after a failed append; restart required`, error);
+      this.halt(storageFailed(`log segment ${path} could not be restored after a failed append; restart required`, error));
     }
   }
 
@@ -173,7 +222,7 @@ export class WalWriter {
       // The current segment stays usable; rolling is retried after the next group.
       this.options.logger.warn(`could not start a new log segment: ${String(error)}`);
       if (this.active.size > MAX_SEGMENT_END) {
-        this.failure = storageFailed("log segment reached its size limit and no new segment could be created", error);
+        this.halt(storageFailed("log segment reached its size limit and no new segment could be created", error));
       }
     }
   }

@@ -46,7 +46,9 @@ describe("PostgresStore", () => {
     const writes: Promise<void>[] = [];
     for (let i = 1; i <= 25; i++) {
       writes.push(a.append("shared", [logEntry("shared", i, { sender: "a" })]));
-      writes.push(b.append("shared", [logEntry("shared", i, { sender: "b" }), logEntry("shared", i, { sender: "b", kind: "internal" })]));
+      // Distinct sequence numbers: the schema refuses two accepted messages at one.
+      const seq = 100 + i;
+      writes.push(b.append("shared", [logEntry("shared", seq, { sender: "b" }), logEntry("shared", seq, { sender: "b", kind: "internal" })]));
     }
     await Promise.all(writes);
     const log = await a.loadLog("shared");
@@ -55,7 +57,7 @@ describe("PostgresStore", () => {
     expect(log.filter((entry) => entry.sender === "a").map((entry) => entry.seq)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
     const fromB = log.filter((entry) => entry.sender === "b");
     expect(fromB.map((entry) => `${entry.seq}:${entry.kind}`)).toEqual(
-      Array.from({ length: 25 }, (_, i) => [`${i + 1}:incoming`, `${i + 1}:internal`]).flat(),
+      Array.from({ length: 25 }, (_, i) => [`${101 + i}:incoming`, `${101 + i}:internal`]).flat(),
     );
     const client = new pg.Client({ connectionString: DATABASE_URL });
     await client.connect();
