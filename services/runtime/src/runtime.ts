@@ -33,12 +33,31 @@ export interface RuntimeHandle {
   readonly kernel: Kernel;
   /** Graceful shutdown: stop accepting, let in-flight calls finish, end streams, flush storage. */
   close(): Promise<void>;
+  /**
+   * Stops serving because of an unrecoverable fault: logs it at `fatal` with its context, marks
+   * the health service NOT_SERVING at once, then shuts down as `close()` does. The storage
+   * backend triggers it when it loses its writer lock or its log can no longer be trusted;
+   * `main.ts` also routes uncaught exceptions and unhandled rejections here. Only the first
+   * fault counts; later ones are logged and wait for the same stop.
+   */
+  fail(error: unknown, context: string): Promise<void>;
+  /** Resolves with the first fault once the runtime has stopped because of it (never otherwise). */
+  readonly failed: Promise<RuntimeFault>;
+}
+
+/** An unrecoverable fault that stopped a runtime. */
+export interface RuntimeFault {
+  readonly error: unknown;
+  /** Where it was raised: `storage`, `uncaughtException`, `unhandledRejection`. */
+  readonly context: string;
 }
 
 /** Options beyond the environment configuration (tests inject a clock). */
 export interface RuntimeOptions {
   readonly logger: Logger;
   readonly clock?: Clock;
+  /** Called at once when the runtime starts stopping because of a fault (before it has stopped). */
+  readonly onFault?: (fault: RuntimeFault) => void;
 }
 
 /** Boots the runtime: storage, registries, crash recovery, the gRPC server and metrics. */
@@ -51,11 +70,44 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
   await authenticator.ready();
   for (const warning of config.warnings) logger.warn(warning);
 
+  const health = new HealthImplementation({ "": "SERVING", [SERVICE_NAME]: "SERVING" });
+  let serving = true;
+  const stopServing = (): void => {
+    // Once: health watchers see exactly one NOT_SERVING, however the stop began.
+    if (!serving) return;
+    serving = false;
+    health.setStatus("", "NOT_SERVING");
+    health.setStatus(SERVICE_NAME, "NOT_SERVING");
+  };
+  // One way to stop on an unrecoverable fault, usable from the first storage call on; the
+  // shutdown it runs is attached once the server exists.
+  let shutdown: (() => Promise<void>) | undefined;
+  let fault: RuntimeFault | undefined;
+  let stopping: Promise<void> = Promise.resolve();
+  let reportFailed: (fault: RuntimeFault) => void = () => undefined;
+  const failed = new Promise<RuntimeFault>((resolve) => (reportFailed = resolve));
+  const fail = (error: unknown, context: string): Promise<void> => {
+    if (fault !== undefined) {
+      logger.error({ err: error, context }, "further fault while stopping");
+      return stopping;
+    }
+    const first: RuntimeFault = { error, context };
+    fault = first;
+    logger.fatal({ err: error, context }, "unrecoverable fault: health NOT_SERVING, stopping");
+    stopServing();
+    options.onFault?.(first);
+    stopping = (shutdown?.() ?? Promise.resolve())
+      .catch((closeError: unknown) => logger.error({ err: closeError }, "shutdown after a fault failed"))
+      .then(() => reportFailed(first));
+    return stopping;
+  };
+
+  const storage = { logger, onFatal: (error: Error) => void fail(error, "storage") };
   const store = await createStore(
     config.storage.backend === "file"
-      ? { backend: "file", dataDir: config.storage.dataDir, logger, strictRecovery: config.strictRecovery }
+      ? { backend: "file", dataDir: config.storage.dataDir, strictRecovery: config.strictRecovery, ...storage }
       : config.storage.backend === "postgres"
-        ? { backend: "postgres", databaseUrl: config.storage.databaseUrl, databaseSchema: config.storage.databaseSchema, logger }
+        ? { backend: "postgres", databaseUrl: config.storage.databaseUrl, databaseSchema: config.storage.databaseSchema, ...storage }
         : { backend: "memory" },
   );
   const modes = new ModeRegistry();
@@ -115,7 +167,6 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
       openStreams,
     })),
   );
-  const health = new HealthImplementation({ "": "SERVING", [SERVICE_NAME]: "SERVING" });
   health.addToServer(server);
 
   const credentials = config.tls
@@ -169,8 +220,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
   const close = (): Promise<void> => {
     closing ??= (async () => {
       clearInterval(sweep);
-      health.setStatus("", "NOT_SERVING");
-      health.setStatus(SERVICE_NAME, "NOT_SERVING");
+      stopServing();
       openStreams.endAll();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
@@ -190,7 +240,13 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     })();
     return closing;
   };
+  shutdown = close;
+  if (fault !== undefined) {
+    // The store failed while the runtime was starting: it must not serve.
+    await close();
+    throw fault.error;
+  }
 
   logger.info({ address, metrics: metricsUrl, storage: config.storage.backend }, "MACP runtime listening");
-  return { port, address, metricsUrl, kernel, close };
+  return { port, address, metricsUrl, kernel, close, fail, failed };
 }
