@@ -68,14 +68,28 @@ async function appendThroughput(store) {
 
 /** Runs a throughput measurement REPEATS times and keeps the run with the median rate. */
 async function median(measure) {
-  const runs = [];
+  return (await interleavedMedians({ only: measure })).only;
+}
+
+/**
+ * Runs each measurement REPEATS times, taking turns (a b a b ...) so that a change in machine
+ * load affects all of them alike, and keeps each one's run with the median rate.
+ */
+async function interleavedMedians(measures) {
+  const runs = Object.fromEntries(Object.keys(measures).map((name) => [name, []]));
   for (let i = 0; i < REPEATS; i++) {
-    const run = await measure();
-    if (run.skipped !== undefined) return run;
-    runs.push(run);
+    for (const [name, measure] of Object.entries(measures)) {
+      const run = await measure();
+      if (run.skipped !== undefined) return Object.fromEntries(Object.keys(measures).map((key) => [key, run]));
+      runs[name].push(run);
+    }
   }
-  runs.sort((a, b) => a.appends_per_sec - b.appends_per_sec);
-  return { ...runs[Math.floor(REPEATS / 2)], all_runs_appends_per_sec: runs.map((run) => run.appends_per_sec) };
+  return Object.fromEntries(
+    Object.entries(runs).map(([name, list]) => {
+      list.sort((a, b) => a.appends_per_sec - b.appends_per_sec);
+      return [name, { ...list[Math.floor(REPEATS / 2)], all_runs_appends_per_sec: list.map((run) => run.appends_per_sec) }];
+    }),
+  );
 }
 
 async function withTempDir(run) {
@@ -101,11 +115,16 @@ async function fileThroughput(syncMode) {
   });
 }
 
-async function postgresThroughput() {
+/**
+ * `exclusive: true` is what the runtime uses: the schema writer lock, and every append checks the
+ * writer epoch under a share lock of the fence row. `false` drops both: the same-run baseline
+ * for the cost of fencing.
+ */
+async function postgresThroughput(exclusive) {
   const schema = `bench_storage_${process.pid}`;
   let store;
   try {
-    store = await PostgresStore.open({ connectionString: DATABASE_URL, schema, maxConnections: 16, logger: quiet });
+    store = await PostgresStore.open({ connectionString: DATABASE_URL, schema, maxConnections: 16, logger: quiet, exclusive });
   } catch (error) {
     return { skipped: `postgres unreachable: ${error.message}` };
   }
@@ -226,7 +245,10 @@ if (phase === "rss-file") {
       file_group_commit: await median(() => fileThroughput("group")),
       file_per_append_sync: await median(() => fileThroughput("per-append")),
       memory: await median(() => appendThroughput(new MemoryStore())),
-      postgres: await median(() => postgresThroughput()),
+      ...(await interleavedMedians({
+        postgres: () => postgresThroughput(true),
+        postgres_unfenced_baseline: () => postgresThroughput(false),
+      })),
     },
     restart_file: await restart(10_000, 10),
     resident_memory: await withTempDir(async (dir) => {

@@ -81,7 +81,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
   };
   // One way to stop on an unrecoverable fault, usable from the first storage call on; the
   // shutdown it runs is attached once the server exists.
-  let shutdown: (() => Promise<void>) | undefined;
+  let shutdown = async (): Promise<void> => undefined;
   let fault: RuntimeFault | undefined;
   let stopping: Promise<void> = Promise.resolve();
   let reportFailed: (fault: RuntimeFault) => void = () => undefined;
@@ -96,7 +96,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     logger.fatal({ err: error, context }, "unrecoverable fault: health NOT_SERVING, stopping");
     stopServing();
     options.onFault?.(first);
-    stopping = (shutdown?.() ?? Promise.resolve())
+    stopping = shutdown()
       .catch((closeError: unknown) => logger.error({ err: closeError }, "shutdown after a fault failed"))
       .then(() => reportFailed(first));
     return stopping;
