@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { MacpClient } from "@macp/client";
+import { databaseUrl, uniqueName } from "@macp/test-support";
 import { DAEMON_WAIT_MS, DaemonProcess, acceptedHistory } from "./support/daemon-process.js";
 import { proposal, sessionStart } from "./support/runtime-harness.js";
 
@@ -13,8 +14,8 @@ import { proposal, sessionStart } from "./support/runtime-harness.js";
  * Both daemons are built binaries on the real Postgres server, in a schema of this file's own.
  */
 
-const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const SCHEMA = `fence_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+const DATABASE_URL = databaseUrl();
+const SCHEMA = uniqueName("fence");
 const SERVICE = "macp.v1.MACPRuntimeService";
 const COORDINATOR = "agent://coordinator";
 const SENDERS = ["agent://s1", "agent://s2", "agent://s3"];
