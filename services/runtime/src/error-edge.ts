@@ -69,3 +69,11 @@ export function inlineError(error: MacpError, sessionId: string): MACPError {
     details: error.detailsBytes(),
   });
 }
+
+/**
+ * A registry mutator's response with its `error` text bounded like a status message: it may
+ * quote names and rule paths the client chose (protocol.md §4.8, §4.11).
+ */
+export function registryOutcome<T extends { readonly error: string }>(response: T): T {
+  return { ...response, error: boundText(response.error, MAX_ERROR_MESSAGE_BYTES) };
+}

@@ -21,7 +21,7 @@ import { authorizeRegistryManagement, canReadSession, metadataReader } from "./a
 import type { Identity } from "./auth/index.js";
 import { isRefusal } from "./envelope-pipeline.js";
 import { envelopeLabels } from "./metrics.js";
-import { asMacpError, toStatusError } from "./error-edge.js";
+import { asMacpError, registryOutcome, toStatusError } from "./error-edge.js";
 import type { RuntimeContext } from "./runtime-context.js";
 import { StreamWriter } from "./stream-writer.js";
 import { handleStreamSession } from "./stream-session.js";
@@ -241,17 +241,17 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
     registerExtMode: unary(async (request, metadata) => {
       await authenticateManager(metadata);
       if (!request.modeDescriptor) throw descriptorRequired();
-      return ctx.kernel.registerMode(request.modeDescriptor);
+      return registryOutcome(await ctx.kernel.registerMode(request.modeDescriptor));
     }),
 
     unregisterExtMode: unary(async (request, metadata) => {
       await authenticateManager(metadata);
-      return ctx.kernel.unregisterMode(request.mode);
+      return registryOutcome(await ctx.kernel.unregisterMode(request.mode));
     }),
 
     promoteMode: unary(async (request, metadata) => {
       await authenticateManager(metadata);
-      return ctx.kernel.promoteMode(request.mode, request.promotedModeName === "" ? undefined : request.promotedModeName);
+      return registryOutcome(await ctx.kernel.promoteMode(request.mode, request.promotedModeName === "" ? undefined : request.promotedModeName));
     }),
 
     watchSignals: (call) => {
@@ -297,12 +297,12 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
     registerPolicy: unary(async (request, metadata) => {
       await authenticateManager(metadata);
       if (!request.policyDescriptor) throw descriptorRequired();
-      return ctx.kernel.registerPolicy(request.policyDescriptor);
+      return registryOutcome(await ctx.kernel.registerPolicy(request.policyDescriptor));
     }),
 
     unregisterPolicy: unary(async (request, metadata) => {
       await authenticateManager(metadata);
-      return ctx.kernel.unregisterPolicy(request.policyId);
+      return registryOutcome(await ctx.kernel.unregisterPolicy(request.policyId));
     }),
 
     getPolicy: unary(async (request, metadata) => {

@@ -176,6 +176,17 @@ describe("identifiers of 1 MiB on every RPC, then the same connection keeps work
     await expectConnectionWorks();
   });
 
+  it("RegisterPolicy whose rules quote a 1 MiB value: ok=false with a bounded error text", async () => {
+    const rules = JSON.stringify({ voting: { weights: { [LONG]: "heavy" } } });
+    const response = await fuzzer.registerPolicy({
+      policyDescriptor: { policyId: "policy.long-rules", mode: "*", description: "", rules, schemaVersion: 1, registeredAtUnixMs: 0 },
+    });
+    expect(response.ok).toBe(false);
+    expect(response.error).toMatch(/^rules do not match schema for mode '\*': voting\.weights\["x+…\[truncated, \d+ bytes\]$/);
+    expect(utf8Bytes(response.error)).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_BYTES);
+    await expectConnectionWorks();
+  });
+
   it("Initialize offering a 1 MiB protocol version: FAILED_PRECONDITION UNSUPPORTED_PROTOCOL_VERSION", async () => {
     rpc("Initialize");
     expectBounded(
