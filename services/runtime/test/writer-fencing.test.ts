@@ -1,4 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { mkdtemp, rm, unlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { MacpClient } from "@macp/client";
@@ -12,6 +15,7 @@ import { proposal, sessionStart } from "./support/runtime-harness.js";
  * acknowledging; a second daemon takes the schema over; and the stored log never holds two
  * accepted messages at one sequence number, nor loses one that either daemon acknowledged.
  * Both daemons are built binaries on the real Postgres server, in a schema of this file's own.
+ * The file backend's counterpart: a daemon whose data directory LOCK disappears stops too.
  */
 
 const DATABASE_URL = databaseUrl();
@@ -159,5 +163,37 @@ describe("writer fencing on Postgres", () => {
     const reader = second.as(COORDINATOR);
     const histories = (await Promise.all(sessions.map((sessionId) => acceptedHistory(reader, sessionId)))).flat();
     expect(histories.sort()).toEqual([...stored].sort());
+  });
+});
+
+describe("writer fencing on the file backend", () => {
+  it("stops a daemon whose data directory LOCK was removed, before it writes another record", { timeout: 60_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), "macp-fence-"));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const daemon = await DaemonProcess.start({ env: { MACP_DATA_DIR: dir, MACP_SHUTDOWN_GRACE_MS: "2000" } });
+    cleanups.push(() => daemon.kill());
+    const health = daemon.watchHealth(SERVICE);
+    const client = daemon.as(COORDINATOR);
+    const sessionId = randomUUID();
+    const accepted = [sessionStart({ sessionId, participants: [COORDINATOR, ...SENDERS], messageId: randomUUID() }), proposal(sessionId, randomUUID())];
+    for (const envelope of accepted) expect((await client.send({ envelope })).ack?.ok).toBe(true);
+
+    await unlink(join(dir, "LOCK"));
+    const { ack } = await client.send({ envelope: proposal(sessionId, randomUUID(), "p2") });
+    expect(ack).toMatchObject({ ok: false, error: { code: "INTERNAL_ERROR" } });
+    expect(await daemon.waitForExit()).toEqual({ code: 1, signal: null });
+    expect(health.statuses).toEqual(["SERVING", "NOT_SERVING"]);
+    const fault = daemon
+      .output()
+      .split("\n")
+      .find((line) => line.includes('"level":60'));
+    expect(JSON.parse(fault ?? "{}")).toMatchObject({
+      context: "storage",
+      err: { message: expect.stringContaining(`data directory lock ${join(dir, "LOCK")} was removed`) },
+    });
+
+    const restarted = await DaemonProcess.start({ env: { MACP_DATA_DIR: dir } });
+    cleanups.push(() => restarted.kill());
+    expect(await acceptedHistory(restarted.as(COORDINATOR), sessionId)).toEqual(accepted.map((envelope) => envelope.messageId));
   });
 });
