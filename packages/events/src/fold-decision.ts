@@ -1,8 +1,7 @@
-import { booleanField, numberField, objectField, payloadOf, senderOf, textField } from "./event-data.js";
+import { appendCapped, booleanField, numberField, objectField, payloadOf, senderOf, textField } from "./event-data.js";
 import type { CanonicalEvent } from "./event-types.js";
 import { RUN_STATE_LIMITS } from "./run-state.js";
 import type { DecisionBlock, DecisionContribution, DecisionState, Vote } from "./run-state.js";
-import { appendCapped } from "./event-data.js";
 
 const POSITIVE_ACTIONS = ["approve", "approved", "accept", "accepted", "selected", "completed", "converged"];
 const NEGATIVE_ACTIONS = ["reject", "rejected", "decline", "declined", "failed"];

@@ -12,6 +12,8 @@ const OUTCOME = "__outcome";
 
 const RANK: Readonly<Record<ParticipantStatus, number>> = { idle: 0, waiting: 1, active: 2, completed: 3, skipped: 3, failed: 3 };
 
+const INDEX_AFTER = 4;
+
 const CONTRIBUTION_EDGE: Readonly<Record<string, string>> = {
   Vote: "vote",
   Approve: "vote",
@@ -22,36 +24,72 @@ const CONTRIBUTION_EDGE: Readonly<Record<string, string>> = {
   Objection: "objection",
 };
 
+/** Copy-on-write graph edits for one event; indexes are built only when something is added. */
 class GraphBuilder {
   private nodes: GraphNode[] | undefined;
+  private nodeIndex: Map<string, number> | undefined;
   private edges: GraphEdge[] | undefined;
+  private edgeKeys: Set<string> | undefined;
+  private nodeLookups = 0;
+  private edgeLookups = 0;
 
   constructor(private readonly graph: Graph) {}
 
+  // A few lookups scan the list; many (a terminal sweep, a large fan-out) build an index once.
+  private findNode(id: string): number | undefined {
+    const nodes = this.nodes ?? this.graph.nodes;
+    if (this.nodeIndex === undefined && (this.nodeLookups += 1) <= INDEX_AFTER) {
+      const at = nodes.findIndex((n) => n.id === id);
+      return at === -1 ? undefined : at;
+    }
+    this.nodeIndex ??= new Map(nodes.map((n, i) => [n.id, i]));
+    return this.nodeIndex.get(id);
+  }
+
+  private hasEdge(edge: GraphEdge): boolean {
+    const edges = this.edges ?? this.graph.edges;
+    if (this.edgeKeys === undefined && (this.edgeLookups += 1) <= INDEX_AFTER) {
+      return edges.some((e) => e.from === edge.from && e.to === edge.to && e.kind === edge.kind);
+    }
+    this.edgeKeys ??= new Set(edges.map(edgeKey));
+    return this.edgeKeys.has(edgeKey(edge));
+  }
+
   /** Adds a node or promotes its status; a status never moves back. */
   node(id: string, kind: GraphNodeKind, status: ParticipantStatus): void {
-    const list = this.nodes ?? this.graph.nodes;
-    const index = list.findIndex((n) => n.id === id);
-    const current = index === -1 ? undefined : list[index]!;
+    const at = this.findNode(id);
+    const current = at === undefined ? undefined : (this.nodes ?? this.graph.nodes)[at]!;
     if (current !== undefined && RANK[current.status] >= RANK[status]) return;
     this.nodes ??= this.graph.nodes.slice();
     const next = { id, kind: current?.kind ?? kind, status };
-    if (index === -1) this.nodes.push(next);
-    else this.nodes[index] = next;
+    if (at === undefined) {
+      this.nodeIndex?.set(id, this.nodes.length);
+      this.nodes.push(next);
+    } else {
+      this.nodes[at] = next;
+    }
   }
 
-  /** Adds an edge unless the same (from, to, kind) exists; the oldest edges go beyond the cap. */
+  /** Adds an edge unless the same (from, to, kind) exists. */
   edge(from: string, to: string, kind: string, ts: string): void {
-    const list = this.edges ?? this.graph.edges;
-    if (from === to || list.some((e) => e.from === from && e.to === to && e.kind === kind)) return;
-    this.edges = list.length >= RUN_STATE_LIMITS.graphEdges ? list.slice(list.length - RUN_STATE_LIMITS.graphEdges + 1) : list.slice();
-    this.edges.push({ from, to, kind, ts });
+    const edge = { from, to, kind, ts };
+    if (from === to || this.hasEdge(edge)) return;
+    this.edgeKeys?.add(edgeKey(edge));
+    this.edges ??= this.graph.edges.slice();
+    this.edges.push(edge);
   }
 
+  /** The edited graph; beyond the cap the oldest edges go. */
   result(): Graph {
     if (this.nodes === undefined && this.edges === undefined) return this.graph;
-    return { nodes: this.nodes ?? this.graph.nodes, edges: this.edges ?? this.graph.edges };
+    const edges = this.edges ?? this.graph.edges;
+    const cap = RUN_STATE_LIMITS.graphEdges;
+    return { nodes: this.nodes ?? this.graph.nodes, edges: edges.length > cap ? edges.slice(edges.length - cap) : edges };
   }
+}
+
+function edgeKey(edge: GraphEdge): string {
+  return `${edge.from}\n${edge.to}\n${edge.kind}`;
 }
 
 /**

@@ -10,26 +10,52 @@ function isParticipantId(id: string | undefined): id is string {
   return id !== undefined && id !== "" && id !== RUNTIME_SENDER;
 }
 
-function upsert(list: Participants, id: string, update: (current: ParticipantState) => ParticipantState): Participants {
-  const index = list.findIndex((p) => p.participantId === id);
-  const current = index === -1 ? { participantId: id, status: "idle" as const, messageCount: 0 } : list[index]!;
-  const next = update(current);
-  if (next === current && index !== -1) return list;
-  const copy = list.slice();
-  if (index === -1) copy.push(next);
-  else copy[index] = next;
-  return copy;
+/** Copy-on-write access to the participant list with an id index built once per event. */
+class ParticipantsDraft {
+  private copy: ParticipantState[] | undefined;
+  private index: Map<string, number> | undefined;
+  private lookups = 0;
+
+  constructor(private readonly list: Participants) {}
+
+  // A few lookups scan the list; many (a large fan-out) build an index once.
+  private find(id: string): number | undefined {
+    const list = this.copy ?? this.list;
+    if (this.index === undefined && (this.lookups += 1) <= 4) {
+      const at = list.findIndex((p) => p.participantId === id);
+      return at === -1 ? undefined : at;
+    }
+    this.index ??= new Map(list.map((p, i) => [p.participantId, i]));
+    return this.index.get(id);
+  }
+
+  update(id: string, change: (current: ParticipantState) => ParticipantState): void {
+    const at = this.find(id);
+    const current = at === undefined ? { participantId: id, status: "idle" as const, messageCount: 0 } : (this.copy ?? this.list)[at]!;
+    const next = change(current);
+    if (next === current && at !== undefined) return;
+    this.copy ??= this.list.slice();
+    if (at === undefined) {
+      this.index?.set(id, this.copy.length);
+      this.copy.push(next);
+    } else {
+      this.copy[at] = next;
+    }
+  }
+
+  result(): Participants {
+    return this.copy ?? this.list;
+  }
 }
 
 function settled(status: ParticipantStatus): boolean {
   return status === "completed" || status === "failed" || status === "skipped";
 }
 
-function onMessage(list: Participants, event: CanonicalEvent, runTerminal: boolean): Participants {
+function onMessage(draft: ParticipantsDraft, event: CanonicalEvent, runTerminal: boolean): void {
   const sender = senderOf(event);
-  let next = list;
   if (isParticipantId(sender)) {
-    next = upsert(next, sender, (p) => ({
+    draft.update(sender, (p) => ({
       ...p,
       status: runTerminal || settled(p.status) ? p.status : "active",
       latestActivityAt: event.ts,
@@ -38,12 +64,11 @@ function onMessage(list: Participants, event: CanonicalEvent, runTerminal: boole
       lastActivitySeq: event.seq,
     }));
   }
-  if (runTerminal) return next;
+  if (runTerminal) return;
   for (const recipient of stringsField(event.data, "to")) {
     if (!isParticipantId(recipient) || recipient === sender) continue;
-    next = upsert(next, recipient, (p) => (p.status === "idle" || p.status === "active" ? { ...p, status: "waiting" } : p));
+    draft.update(recipient, (p) => (p.status === "idle" || p.status === "active" ? { ...p, status: "waiting" } : p));
   }
-  return next;
 }
 
 /**
@@ -64,23 +89,24 @@ function sweep(list: Participants, status: RunBlock["status"]): Participants {
 
 /** Folds one event into the participant list; `before`/`after` are the run block around the event. */
 export function foldParticipants(list: Participants, event: CanonicalEvent, before: RunBlock, after: RunBlock): Participants {
-  let next = list;
+  const draft = new ParticipantsDraft(list);
   switch (event.type) {
     case "participant.seen": {
       const id = textField(event.data, "participantId") ?? event.subject?.id;
       const role = textField(event.data, "role");
-      if (isParticipantId(id)) next = upsert(next, id, (p) => (role !== undefined && p.role === undefined ? { ...p, role } : p));
+      if (isParticipantId(id)) draft.update(id, (p) => (role !== undefined && p.role === undefined ? { ...p, role } : p));
       break;
     }
     case "session.bound":
-      for (const id of stringsField(event.data, "participants")) if (isParticipantId(id)) next = upsert(next, id, (p) => p);
+      for (const id of stringsField(event.data, "participants")) if (isParticipantId(id)) draft.update(id, (p) => p);
       break;
     case "message.received":
     case "message.sent":
-      next = onMessage(next, event, isTerminalStatus(before.status));
+      onMessage(draft, event, isTerminalStatus(before.status));
       break;
     default:
       break;
   }
+  const next = draft.result();
   return !isTerminalStatus(before.status) && isTerminalStatus(after.status) ? sweep(next, after.status) : next;
 }

@@ -4,7 +4,7 @@ import { createsProposal, derivedEventOf, firstStringField } from "./derived-eve
 import { CANONICAL_EVENT_SCHEMA_VERSION, RUNTIME_SOURCE_NAME } from "./event-types.js";
 import type { CanonicalEventType, EventDraft, EventSubject, EventTrace } from "./event-types.js";
 import { inlineErrorCode, policyDenyReasons } from "./inline-error.js";
-import { fromBase64, int64ToNumber, isRecord, storableText, toJsonValue } from "./json.js";
+import { fromBase64, int64ToNumber, storableText, toJsonValue } from "./json.js";
 import type { JsonObject, JsonValue } from "./json.js";
 import { llmUsageOf } from "./llm-usage.js";
 import { payloadToJson } from "./payload-json.js";
@@ -14,7 +14,7 @@ import type { RunStateProjection } from "./run-state.js";
 /** What the normalizer knows about the run besides the raw event itself. */
 export interface NormalizeContext {
   /** Participants for which a `participant.seen` already exists (e.g. the projection's participants). */
-  readonly knownParticipants: ReadonlySet<string> | readonly string[];
+  readonly knownParticipants: ReadonlySet<string> | readonly string[] | ((participantId: string) => boolean);
   /** The run's mode, used when an envelope carries none (ambient Signal/Progress). */
   readonly modeName?: string;
   /** The run's runtime session id: the subject of stream-status events. */
@@ -56,6 +56,7 @@ function draft(
 
 function isKnown(context: NormalizeContext, participant: string): boolean {
   const known = context.knownParticipants;
+  if (typeof known === "function") return known(participant);
   return known instanceof Set ? known.has(participant) : (known as readonly string[]).includes(participant);
 }
 
@@ -253,7 +254,10 @@ export function normalizeRawEvent(raw: RawRuntimeEvent, context: NormalizeContex
 
 /** The sender ids that `drafts` announce with `participant.seen` (to extend `knownParticipants`). */
 export function participantsSeenIn(drafts: readonly EventDraft[]): string[] {
-  return drafts.flatMap((d) => (d.type === "participant.seen" && isRecord(d.data) && typeof d.data["participantId"] === "string" ? [d.data["participantId"]] : []));
+  return drafts.flatMap((d) => {
+    const id = d.type === "participant.seen" ? d.data["participantId"] : undefined;
+    return typeof id === "string" ? [id] : [];
+  });
 }
 
 /**
@@ -264,11 +268,12 @@ export function normalizeContextFor(
   state: RunStateProjection,
   options: { readonly redactPatterns?: readonly RegExp[]; readonly trace?: EventTrace } = {},
 ): NormalizeContext {
-  const ids = state.participants.map((p) => p.participantId);
+  const participants = state.participants;
   const trace = options.trace ?? (state.trace.traceId === undefined ? undefined : { traceId: state.trace.traceId });
   return {
-    knownParticipants: new Set(ids),
-    declaredParticipants: ids,
+    // One lookup per envelope: scanning is cheaper than building a Set of every participant.
+    knownParticipants: (id) => participants.some((p) => p.participantId === id),
+    declaredParticipants: participants.map((p) => p.participantId),
     ...(state.run.modeName === undefined ? {} : { modeName: state.run.modeName }),
     ...(state.run.runtimeSessionId === undefined ? {} : { sessionId: state.run.runtimeSessionId }),
     ...(state.run.sessionState === undefined ? {} : { sessionState: state.run.sessionState }),

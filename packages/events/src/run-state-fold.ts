@@ -10,10 +10,11 @@ import { foldSignals } from "./fold-signals.js";
 import { foldOutbound, foldTimeline, foldTrace } from "./fold-timeline.js";
 import type { ParticipantState, RunStateProjection } from "./run-state.js";
 
-function changedParticipants(before: readonly ParticipantState[], after: readonly ParticipantState[]): ParticipantState[] {
+// Participants whose status this event changed (their graph node may move). The participant fold
+// only replaces entries in place or appends, so positions line up.
+function statusChanges(before: readonly ParticipantState[], after: readonly ParticipantState[]): ParticipantState[] {
   if (before === after) return [];
-  const previous = new Map(before.map((p) => [p.participantId, p]));
-  return after.filter((p) => previous.get(p.participantId) !== p);
+  return after.filter((p, i) => before[i]?.status !== p.status || before[i] === undefined);
 }
 
 /**
@@ -34,7 +35,7 @@ export function applyEvent(state: RunStateProjection, event: CanonicalEvent): Ru
     version: event.seq,
     run,
     participants,
-    graph: foldGraph(state.graph, event, changedParticipants(state.participants, participants)),
+    graph: foldGraph(state.graph, event, statusChanges(state.participants, participants)),
     decision: foldDecision(state.decision, event),
     signals: foldSignals(state.signals, event),
     progress: foldProgress(state.progress, event),

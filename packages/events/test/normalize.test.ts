@@ -155,6 +155,7 @@ describe("normalizeRawEvent: envelopes of every mode", () => {
     const raw = envelopeRaw(ModeId.Decision, "Vote", encodePayload(ModeId.Decision, "Vote", { proposalId: "p1", vote: "APPROVE" }), "agent://z");
     expect(shape(normalizeRawEvent(raw, { knownParticipants: new Set(["agent://z"]) }))[0]).toBe("message.received message:m-x");
     expect(shape(normalizeRawEvent(raw, { knownParticipants: [] }))[0]).toBe("participant.seen participant:agent://z");
+    expect(shape(normalizeRawEvent(raw, { knownParticipants: (id) => id === "agent://z" }))[0]).toBe("message.received message:m-x");
     const internal = envelopeRaw(ModeId.Decision, "Signal", new Uint8Array(), "_runtime");
     expect(normalizeRawEvent(internal, { knownParticipants: [] }).some((d) => d.type === "participant.seen")).toBe(false);
   });
@@ -308,7 +309,9 @@ describe("normalizeContextFor", () => {
       ],
     });
     const context = normalizeContextFor(foldEvents(emptyRunState(runId), events), { redactPatterns: [/x/] });
-    expect([...(context.knownParticipants as Set<string>)]).toEqual(["agent://a", "agent://b"]);
+    const known = context.knownParticipants as (id: string) => boolean;
+    expect([known("agent://a"), known("agent://b"), known("agent://c")]).toEqual([true, true, false]);
+    expect(context.declaredParticipants).toEqual(["agent://a", "agent://b"]);
     expect(context).toMatchObject({ modeName: ModeId.Task, sessionId: "s-1", trace: { traceId: "t-9" }, redactPatterns: [/x/] });
     expect(context.sessionState).toBeUndefined();
   });
