@@ -44,18 +44,24 @@ function descriptorRequired(): MacpError {
 
 type UnaryHandler<Req, Res> = (request: Req, metadata: Metadata) => Promise<Res>;
 
-/** Wraps an async handler: every thrown error becomes exactly one gRPC status. */
-function unary<Req, Res>(handler: UnaryHandler<Req, Res>) {
-  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
-    handler(call.request, call.metadata).then(
-      (response) => callback(null, response),
-      (error: unknown) => callback(toStatusError(error)),
-    );
-  };
-}
-
 /** The implementation of all 24 RPCs of `macp.v1.MACPRuntimeService`. */
 export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceServer {
+  /** A failure that is no MacpError is a bug: logged with its stack, answered as a bare INTERNAL. */
+  const internal = (error: unknown, what: string): MacpError => {
+    if (!(error instanceof MacpError)) ctx.logger.error({ err: error }, `${what} failed`);
+    return asMacpError(error);
+  };
+
+  /** Wraps an async handler: every thrown error becomes exactly one gRPC status. */
+  const unary =
+    <Req, Res>(handler: UnaryHandler<Req, Res>) =>
+    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+      handler(call.request, call.metadata).then(
+        (response) => callback(null, response),
+        (error: unknown) => callback(toStatusError(internal(error, call.getPath()))),
+      );
+    };
+
   const authenticate = async (metadata: Metadata): Promise<Identity> => {
     try {
       return await ctx.authenticator.authenticate(metadataReader(metadata));
@@ -186,7 +192,7 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
           const outcome = await ctx.pipeline.dispatch(bound, identity);
           return ackOf(outcome, envelope.sessionId, envelope.messageId);
         })
-        .then(finish, (error: unknown) => finish(rejectionAck(asMacpError(error), envelope, ctx.clock.now())));
+        .then(finish, (error: unknown) => finish(rejectionAck(internal(error, "Send"), envelope, ctx.clock.now())));
     },
 
     streamSession: (call) => handleStreamSession(ctx, call),
@@ -290,7 +296,7 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
           held = undefined;
           for (const event of pending) live(event);
         },
-        (error: unknown) => call.emit("error", toStatusError(error)),
+        (error: unknown) => call.emit("error", toStatusError(internal(error, "WatchSessions"))),
       );
     },
 
