@@ -1,34 +1,21 @@
-import { mkdir, readFile, readdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { LogEntry, RegistryKind, SessionStore, StoredSnapshot } from "@macp/core";
 import type { MacpError } from "@macp/protocol";
 import { removeStrayTempFiles, writeFileAtomically } from "./atomic-file.js";
 import { CoalescedSync } from "./coalesced-sync.js";
 import { defaultSync, syncDirectory, type SyncFunction } from "./durable-io.js";
-import {
-  REGISTRY_DIR,
-  SNAPSHOT_DIR,
-  WAL_DIR,
-  parseSnapshotFileName,
-  registryFileName,
-  segmentFileName,
-  snapshotFileName,
-} from "./file-layout.js";
+import { REGISTRY_DIR, SNAPSHOT_LOG_DIR, WAL_DIR, WAL_SUFFIX, registryFileName, segmentFileName } from "./file-layout.js";
 import { FRAME_HEADER_BYTES, frameSizeAt, sealFrame } from "./frame.js";
 import { FrameReader } from "./frame-reader.js";
 import { KeyedQueue } from "./keyed-queue.js";
-import {
-  decodeAppendBody,
-  decodeRegistryBody,
-  decodeSnapshotBody,
-  encodeAppendFrame,
-  encodeRegistryFrame,
-  encodeSnapshotFrame,
-  kindCode,
-} from "./record-codec.js";
+import { decodeAppendBody, decodeRegistryBody, encodeAppendFrame, encodeRegistryFrame, kindCode } from "./record-codec.js";
 import { recoverLog } from "./recover-log.js";
 import { lockDataDir, type DataDirLock } from "./data-dir-lock.js";
+import { importLegacySnapshots } from "./legacy-snapshots.js";
 import { SegmentFiles } from "./segment-files.js";
+import { SessionTable } from "./session-table.js";
+import { SnapshotLog } from "./snapshot-log.js";
 import { LogIndex, type EntryLocation } from "./log-index.js";
 import { storageFailed, withStorageErrors } from "./storage-error.js";
 import { consoleLogger, type StorageLogger } from "./storage-logger.js";
@@ -45,7 +32,7 @@ export interface FileStoreOptions {
   readonly syncMode?: SyncMode;
   /** Replaces fdatasync/fsync; for tests that count or fail syncs. */
   readonly sync?: SyncFunction;
-  /** Size at which a log segment is closed and the next one started (default 64 MiB). */
+  /** Size at which a log or snapshot-log segment is closed and the next one started (default 64 MiB). */
   readonly segmentBytes?: number;
   /**
    * Refuse to open when a record before the log's tail is damaged (default: skip it with a
@@ -64,19 +51,18 @@ const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;
 const MAX_OPEN_SEGMENTS = 16;
 const CACHE_BLOCKS = 64;
-/** Snapshots and registries are whole-file records; their frames need no salt. */
+/** Registries are whole-file records; their frames need no salt. */
 const FILE_SALT = 0;
 
 /**
  * The default backend. Appends of every session go to one shared write-ahead log, split into
  * segments, so a group of concurrent appends costs a single fdatasync and the number of open
  * descriptors stays bounded however many sessions exist. An in-memory index (built by scanning
- * the log at open) locates each session's records; snapshots and registries are separate files
- * replaced atomically.
+ * the log at open) locates each session's records. Snapshots are records of a second, compacted
+ * log (never a file per session); the two registries are files replaced atomically.
  */
 export class FileStore implements SessionStore {
   private readonly writes = new KeyedQueue();
-  private readonly snapshotDirSync: CoalescedSync;
   private readonly registryDirSync: CoalescedSync;
   private readonly files: SegmentFiles;
   private readonly reader: FrameReader;
@@ -88,18 +74,18 @@ export class FileStore implements SessionStore {
     private readonly index: LogIndex,
     private readonly salts: Map<number, number>,
     private readonly wal: WalWriter,
+    private readonly snapshots: SnapshotLog,
     private readonly lock: DataDirLock,
-    private readonly logger: StorageLogger,
   ) {
-    this.snapshotDirSync = new CoalescedSync(() => syncDirectory(this.snapshotDir, sync));
     this.registryDirSync = new CoalescedSync(() => syncDirectory(this.registryDir, sync));
     this.files = new SegmentFiles((segment) => segmentPath(dir, segment), MAX_OPEN_SEGMENTS);
     this.reader = new FrameReader(this.files, (segment) => wal.durableEnd(segment), CACHE_BLOCKS);
   }
 
   /**
-   * Opens (or creates) a store: removes temp files left by a crash, scans the log to rebuild
-   * the index, and cuts a torn or corrupt tail back to the last good record with a warning.
+   * Opens (or creates) a store: removes temp files left by a crash, scans the log and the
+   * snapshot log to rebuild their indexes, cutting a torn or corrupt tail back to the last good
+   * record with a warning, and imports the per-session snapshot files of earlier versions.
    */
   static async open(options: FileStoreOptions): Promise<FileStore> {
     const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
@@ -110,20 +96,21 @@ export class FileStore implements SessionStore {
     const sync = options.sync ?? defaultSync;
     const logger = options.logger ?? consoleLogger;
     let lock: DataDirLock | undefined;
+    let snapshots: SnapshotLog | undefined;
     try {
       const started = performance.now();
       // A directory created now is durable only once its parent's entry is synced too.
       const created = await mkdir(dir, { recursive: true });
       if (created !== undefined) await syncDirectory(dirname(created), sync);
-      for (const sub of [WAL_DIR, SNAPSHOT_DIR, REGISTRY_DIR]) await mkdir(join(dir, sub), { recursive: true });
+      for (const sub of [WAL_DIR, SNAPSHOT_LOG_DIR, REGISTRY_DIR]) await mkdir(join(dir, sub), { recursive: true });
       lock = await lockDataDir(dir);
       const held = lock;
       await syncDirectory(dir, sync);
-      let strays = 0;
-      for (const sub of [SNAPSHOT_DIR, REGISTRY_DIR]) strays += await removeStrayTempFiles(join(dir, sub));
+      const strays = await removeStrayTempFiles(join(dir, REGISTRY_DIR));
       if (strays > 0) logger.warn(`removed ${strays} temp file(s) left by interrupted writes in ${dir}`);
       const pathOf = (segment: number): string => segmentPath(dir, segment);
-      const log = await recoverLog(join(dir, WAL_DIR), pathOf, sync, logger, options.strictRecovery ?? false);
+      const sessions = new SessionTable();
+      const log = await recoverLog(sessions, join(dir, WAL_DIR), pathOf, sync, logger, options.strictRecovery ?? false);
       const wal = await WalWriter.open(
         {
           walDir: join(dir, WAL_DIR),
@@ -141,12 +128,26 @@ export class FileStore implements SessionStore {
         },
         log.last,
       );
+      snapshots = await SnapshotLog.open(
+        {
+          dir: join(dir, SNAPSHOT_LOG_DIR),
+          sync,
+          segmentBytes,
+          logger,
+          verifyLock: () => held.verify(),
+          // A snapshot writer that must stop (lost lock, unrecoverable I/O) stops the store.
+          onFatal: (error) => void wal.halt(error),
+        },
+        sessions,
+      );
+      await importLegacySnapshots(dir, snapshots, sync, logger);
       const elapsed = Math.round(performance.now() - started);
       logger.info(
-        `opened file store ${dir}: ${log.index.size} sessions, ${log.entries} log entries, ${log.segments} segments (${elapsed} ms)`,
+        `opened file store ${dir}: ${sessions.size} sessions (${snapshots.size} with a snapshot), ${log.entries} log entries, ${log.segments} segments (${elapsed} ms)`,
       );
-      return new FileStore(dir, sync, log.index, log.salts, wal, held, logger);
+      return new FileStore(dir, sync, log.index, log.salts, wal, snapshots, held);
     } catch (error) {
+      await snapshots?.close().catch(() => undefined);
       await lock?.release();
       throw storageFailed(`cannot open file store at ${dir}`, error);
     }
@@ -176,41 +177,18 @@ export class FileStore implements SessionStore {
 
   async listSessions(): Promise<string[]> {
     this.assertOpen();
-    const ids = new Set(this.index.sessionIds());
-    const names = await withStorageErrors("cannot list snapshots", () => readdir(this.snapshotDir));
-    for (const name of names) {
-      const parsed = parseSnapshotFileName(name);
-      if (parsed.kind === "id") ids.add(parsed.sessionId);
-      if (parsed.kind === "hashed") {
-        // A damaged snapshot must not stop recovery of every other session: snapshots are only
-        // an optimisation, and a session with log entries is listed from the index anyway.
-        const stored = await this.readSnapshotFile(name).catch((error: unknown) => {
-          this.logger.warn(`skipping unreadable snapshot ${name}: ${error instanceof Error ? error.message : String(error)}`);
-          return undefined;
-        });
-        if (stored !== undefined) ids.add(stored.sessionId);
-      }
-    }
-    return [...ids];
+    return [...this.index.sessions.ids()];
   }
 
   async writeSnapshot(sessionId: string, snapshot: StoredSnapshot): Promise<void> {
     this.assertOpen();
     validateSnapshot(snapshot);
-    const frame = encodeSnapshotFrame(sessionId, snapshot);
-    sealFrame(frame, FILE_SALT);
-    await this.writes.run(`snapshot:${sessionId}`, () =>
-      withStorageErrors(`snapshot of session ${sessionId} not written`, async () => {
-        await this.verifyLock();
-        await writeFileAtomically(this.snapshotDir, snapshotFileName(sessionId), frame, this.sync, this.snapshotDirSync);
-      }),
-    );
+    await withStorageErrors(`snapshot of session ${sessionId} not written`, () => this.snapshots.write(sessionId, snapshot));
   }
 
   async loadSnapshot(sessionId: string): Promise<StoredSnapshot | undefined> {
     this.assertOpen();
-    const stored = await this.readSnapshotFile(snapshotFileName(sessionId));
-    return stored?.sessionId === sessionId ? stored.snapshot : undefined;
+    return this.snapshots.load(sessionId);
   }
 
   async saveRegistry(kind: RegistryKind, document: string): Promise<void> {
@@ -235,12 +213,13 @@ export class FileStore implements SessionStore {
     if (this.closed) return;
     this.closed = true;
     await this.wal.close();
+    await this.snapshots.close();
     await this.writes.idle();
     await this.files.close();
     await this.lock.release();
   }
 
-  /** Snapshots and registries too are written only while the directory is still ours. */
+  /** Registries too are written only while the directory is still ours (snapshots: by their writer). */
   private async verifyLock(): Promise<void> {
     try {
       await this.lock.verify();
@@ -270,11 +249,6 @@ export class FileStore implements SessionStore {
     });
   }
 
-  private async readSnapshotFile(name: string): Promise<{ sessionId: string; snapshot: StoredSnapshot } | undefined> {
-    const body = await this.readWholeFileRecord(join(this.snapshotDir, name));
-    return body === undefined ? undefined : decodeSnapshotBody(body);
-  }
-
   /** The body of a file holding exactly one sealed frame, or undefined if the file is absent. */
   private async readWholeFileRecord(path: string): Promise<Buffer | undefined> {
     let bytes: Buffer;
@@ -294,10 +268,6 @@ export class FileStore implements SessionStore {
     if (this.closed) throw storageFailed("file store is closed");
   }
 
-  private get snapshotDir(): string {
-    return join(this.dir, SNAPSHOT_DIR);
-  }
-
   private get registryDir(): string {
     return join(this.dir, REGISTRY_DIR);
   }
@@ -305,7 +275,7 @@ export class FileStore implements SessionStore {
 }
 
 function segmentPath(dir: string, segment: number): string {
-  return join(dir, WAL_DIR, segmentFileName(segment));
+  return join(dir, WAL_DIR, segmentFileName(segment, WAL_SUFFIX));
 }
 
 function frameKey(location: { segment: number; offset: number }): number {

@@ -1,4 +1,6 @@
+import { BlockColumns } from "./block-columns.js";
 import { INCOMING_CODE } from "./record-codec.js";
+import { SessionTable } from "./session-table.js";
 
 /** Where one log entry lives: its append record (frame) and its position within that record. */
 export interface EntryLocation {
@@ -12,34 +14,41 @@ export interface EntryLocation {
 const STRIDE = 6;
 const CHUNK_ENTRIES = 16_384;
 const NONE = 0;
+const HEAD = 0;
+const TAIL = 1;
+/** Entry ids are stored +1 in 32-bit words, 0 meaning none. */
+const MAX_ENTRIES = 2 ** 32 - 2;
 
 /**
  * Locations of every session's log entries, with each entry's kind and seq so `loadLogAfter`
- * can select entries without reading the log. Built to stay small with 100k+ sessions: entries
- * of all sessions share one arena of 32-bit words (24 bytes an entry) and each session is a
- * linked list through it, so a session costs its map slot and two words rather than an object
- * and an array of its own. Every field fits 32 bits: segments stay below 4 GiB and seq is
+ * can select entries without reading the log. Built for 100M+ sessions: ids live in a compact
+ * {@link SessionTable}, entries of all sessions share one arena of 32-bit words (24 bytes an
+ * entry) and each session is a linked list through it whose first and last entry are two words
+ * in per-session columns. Every field fits 32 bits: segments stay below 4 GiB and seq is
  * validated to 32 bits on append.
  */
 export class LogIndex {
-  private readonly numbers = new Map<string, number>();
-  /** Per session number: first and last entry id + 1. */
-  private heads: Uint32Array = new Uint32Array(1024);
-  private tails: Uint32Array = new Uint32Array(1024);
+  /** Per session number: first and last entry id + 1 (0: no entry). */
+  private readonly ends = new BlockColumns(2);
   private readonly chunks: Uint32Array[] = [];
   private entries = 0;
+  private logged = 0;
+
+  constructor(readonly sessions: SessionTable = new SessionTable()) {}
 
   /** Number of sessions with at least one entry. */
   get size(): number {
-    return this.numbers.size;
+    return this.logged;
   }
 
-  /** Ids of sessions with at least one entry, in order of their first entry. */
-  sessionIds(): IterableIterator<string> {
-    return this.numbers.keys();
+  /** Bytes of the entry arena and the per-session columns (the session table not included). */
+  get byteLength(): number {
+    return this.chunks.length * CHUNK_ENTRIES * STRIDE * 4 + this.ends.byteLength;
   }
 
   add(sessionId: string, segment: number, offset: number, size: number, ordinal: number, kindCode: number, seq: number): void {
+    if (this.entries >= MAX_ENTRIES) throw new RangeError(`log index is full (${MAX_ENTRIES} entries)`);
+    const session = this.sessions.intern(sessionId);
     const id = this.entries++;
     if (id % CHUNK_ENTRIES === 0) this.chunks.push(new Uint32Array(CHUNK_ENTRIES * STRIDE));
     const chunk = this.chunkOf(id);
@@ -51,16 +60,14 @@ export class LogIndex {
     chunk[at + 4] = ordinal * 4 + kindCode;
     chunk[at + 5] = NONE;
 
-    let session = this.numbers.get(sessionId);
-    if (session === undefined) {
-      session = this.numbers.size;
-      this.numbers.set(sessionId, session);
-      this.ensureSessionCapacity(session);
+    const tail = this.ends.get(session, TAIL);
+    if (tail === NONE) {
+      this.ends.set(session, HEAD, id + 1);
+      this.logged++;
+    } else {
+      this.setNext(tail - 1, id + 1);
     }
-    const tail = this.tails[session] ?? NONE;
-    if (tail === NONE) this.heads[session] = id + 1;
-    else this.setNext(tail - 1, id + 1);
-    this.tails[session] = id + 1;
+    this.ends.set(session, TAIL, id + 1);
   }
 
   /** Every entry of a session, in append order. */
@@ -77,9 +84,9 @@ export class LogIndex {
   }
 
   private select(sessionId: string, keep: (seq: number, kindCode: number) => boolean): EntryLocation[] {
-    const session = this.numbers.get(sessionId);
+    const session = this.sessions.find(sessionId);
     const selected: EntryLocation[] = [];
-    let next = session === undefined ? NONE : (this.heads[session] ?? NONE);
+    let next = session < 0 ? NONE : this.ends.get(session, HEAD);
     while (next !== NONE) {
       const id = next - 1;
       const chunk = this.chunkOf(id);
@@ -102,16 +109,4 @@ export class LogIndex {
     if (chunk === undefined) throw new RangeError(`log index has no entry ${id}`);
     return chunk;
   }
-
-  private ensureSessionCapacity(session: number): void {
-    if (session < this.heads.length) return;
-    this.heads = doubled(this.heads);
-    this.tails = doubled(this.tails);
-  }
-}
-
-function doubled(words: Uint32Array): Uint32Array {
-  const grown = new Uint32Array(words.length * 2);
-  grown.set(words);
-  return grown;
 }

@@ -121,7 +121,7 @@ export function decodeAppendBody(bytes: Buffer, start: number, end: number): { s
   });
 }
 
-/** Encodes a snapshot file's content as an unsealed frame. */
+/** Encodes a snapshot record as an unsealed frame. */
 export function encodeSnapshotFrame(sessionId: string, snapshot: StoredSnapshot): Buffer {
   const idBytes = Buffer.byteLength(sessionId);
   const stateBytes = Buffer.byteLength(snapshot.state);
@@ -133,7 +133,19 @@ export function encodeSnapshotFrame(sessionId: string, snapshot: StoredSnapshot)
   return writer.buffer;
 }
 
-/** A snapshot file's session id and snapshot. */
+/** The session id of the snapshot body at `bytes[start, end)`, without decoding the state. */
+export function scanSnapshotSessionId(bytes: Buffer, start: number, end: number): string {
+  const reader = new ByteReader(bytes, start, end);
+  try {
+    expectType(reader, SNAPSHOT);
+    return reader.string();
+  } catch (error) {
+    if (error instanceof MalformedBytes) throw storageFailed("unreadable snapshot record", error);
+    throw error;
+  }
+}
+
+/** A snapshot record's session id and snapshot. */
 export function decodeSnapshotBody(body: Buffer): { sessionId: string; snapshot: StoredSnapshot } {
   return readBody(new ByteReader(body, 0, body.length), "snapshot", (reader) => {
     expectType(reader, SNAPSHOT);

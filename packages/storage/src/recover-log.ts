@@ -1,9 +1,9 @@
-import { readdir } from "node:fs/promises";
-import { parseSegmentFileName } from "./file-layout.js";
+import { WAL_SUFFIX } from "./file-layout.js";
 import { FRAME_HEADER_BYTES } from "./frame.js";
 import { scanAppendBody } from "./record-codec.js";
-import { scanSegment } from "./segment-scan.js";
+import { listSegments, scanSegment } from "./segment-scan.js";
 import { LogIndex } from "./log-index.js";
+import type { SessionTable } from "./session-table.js";
 import type { SyncFunction } from "./durable-io.js";
 import type { StorageLogger } from "./storage-logger.js";
 import type { ActiveSegment } from "./wal-writer.js";
@@ -17,19 +17,17 @@ export interface RecoveredLog {
   readonly entries: number;
 }
 
-/** Scans every segment in order (repairing a damaged tail) and indexes every record. */
+/** Scans every segment in order (repairing a damaged tail) and indexes every record, numbering sessions in `sessions`. */
 export async function recoverLog(
+  sessions: SessionTable,
   walDir: string,
   pathOf: (segment: number) => string,
   sync: SyncFunction,
   logger: StorageLogger,
   failOnMidLogDamage = false,
 ): Promise<RecoveredLog> {
-  const segments = (await readdir(walDir))
-    .map(parseSegmentFileName)
-    .filter((segment): segment is number => segment !== undefined)
-    .sort((a, b) => a - b);
-  const index = new LogIndex();
+  const segments = await listSegments(walDir, WAL_SUFFIX);
+  const index = new LogIndex(sessions);
   const salts = new Map<number, number>();
   let last: ActiveSegment | undefined;
   let entries = 0;

@@ -3,6 +3,8 @@ import { open, type FileHandle } from "node:fs/promises";
 interface OpenSegment {
   readonly handle: Promise<FileHandle>;
   users: number;
+  /** The segment is being deleted: close the handle once its last read ends. */
+  forgotten: boolean;
 }
 
 /**
@@ -22,7 +24,7 @@ export class SegmentFiles {
   async with<T>(segment: number, read: (handle: FileHandle) => Promise<T>): Promise<T> {
     let entry = this.open.get(segment);
     if (entry === undefined) {
-      entry = { handle: open(this.pathOf(segment), "r"), users: 0 };
+      entry = { handle: open(this.pathOf(segment), "r"), users: 0, forgotten: false };
       const opening = entry;
       opening.handle.catch(() => {
         if (this.open.get(segment) === opening) this.open.delete(segment);
@@ -36,8 +38,18 @@ export class SegmentFiles {
       return await read(await entry.handle);
     } finally {
       entry.users--;
+      if (entry.forgotten && entry.users === 0) void closeQuietly(entry.handle);
       this.evict();
     }
+  }
+
+  /** Drops the handle on a segment about to be deleted, closing it once no read uses it. */
+  forget(segment: number): void {
+    const entry = this.open.get(segment);
+    if (entry === undefined) return;
+    this.open.delete(segment);
+    entry.forgotten = true;
+    if (entry.users === 0) void closeQuietly(entry.handle);
   }
 
   /** Closes every handle (the store is closing; reads still running fail). */

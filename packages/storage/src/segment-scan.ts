@@ -1,4 +1,5 @@
-import { open, readFile } from "node:fs/promises";
+import { open, readFile, readdir } from "node:fs/promises";
+import { parseSegmentFileName } from "./file-layout.js";
 import { randomBytes } from "node:crypto";
 import { writeFully, type SyncFunction } from "./durable-io.js";
 import {
@@ -15,6 +16,14 @@ import { storageFailed } from "./storage-error.js";
 export interface ScannedSegment {
   readonly salt: number;
   readonly size: number;
+}
+
+/** Numbers of the segments in `dir` named with `suffix`, ascending. */
+export async function listSegments(dir: string, suffix: string): Promise<number[]> {
+  return (await readdir(dir))
+    .map((name) => parseSegmentFileName(name, suffix))
+    .filter((segment): segment is number => segment !== undefined)
+    .sort((a, b) => a - b);
 }
 
 /** Context a scan needs to repair and report. */

@@ -77,6 +77,11 @@ export class WalWriter {
     return new WalWriter(options, handle, last);
   }
 
+  /** The segment appends currently go to. */
+  get activeSegment(): number {
+    return this.active.segment;
+  }
+
   /** Bytes of `segment` known durable; older segments are durable throughout. */
   durableEnd(segment: number): number {
     return segment === this.active.segment ? this.active.size : Number.MAX_SAFE_INTEGER;

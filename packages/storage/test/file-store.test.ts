@@ -171,23 +171,17 @@ describe("FileStore", () => {
       expect((error as MacpError).message).toContain("no valid header");
     });
 
-    it("removes temp files left by interrupted snapshot and registry writes", async () => {
+    it("removes temp files left by interrupted registry writes", async () => {
       const dir = await newDir();
       const { store } = await openIn(dir);
-      await store.writeSnapshot("t", { logLength: 1, state: "{}" });
       await store.saveRegistry("policies", "[]");
       await store.close();
-      const snapshotTemp = join(dir, "snapshots", `${Buffer.from("t").toString("hex")}.snap.tmp`);
-      const registryTemp = join(dir, "registries", "policies.reg.tmp");
-      await writeFile(snapshotTemp, "half a snapshot");
-      await writeFile(registryTemp, "half a registry");
+      await writeFile(join(dir, "registries", "policies.reg.tmp"), "half a registry");
 
       const reopened = await openIn(dir);
-      expect(reopened.logger.warnings).toEqual([expect.stringContaining("removed 2 temp file(s)")]);
-      expect(await readdir(join(dir, "snapshots"))).toEqual([`${Buffer.from("t").toString("hex")}.snap`]);
+      expect(reopened.logger.warnings).toEqual([expect.stringContaining("removed 1 temp file(s)")]);
       expect(await readdir(join(dir, "registries"))).toEqual(["policies.reg"]);
-      expect(await reopened.store.loadSnapshot("t")).toEqual({ logLength: 1, state: "{}" });
-      expect(await reopened.store.listSessions()).toEqual(["t"]);
+      expect(await reopened.store.loadRegistry("policies")).toBe("[]");
     });
 
     it("never loses a record that precedes a torn tail or a flipped byte (property)", async () => {
@@ -341,61 +335,16 @@ describe("FileStore", () => {
       for (const id of sessions) {
         expect((await reopened.store.loadLog(id)).map((entry) => entry.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       }
-      // 16 cached read handles plus the active segment.
-      expect((await openFds()) - before).toBeLessThanOrEqual(17);
+      // 16 cached read handles plus the active log segment and the active snapshot-log segment.
+      expect((await openFds()) - before).toBeLessThanOrEqual(18);
     });
 
-    it("shares directory syncs among concurrent snapshot writes", async () => {
-      const dir = await newDir();
-      let directorySyncs = 0;
-      let releaseFirst: () => void = () => undefined;
-      const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
-      const sync: SyncFunction = async (target) => {
-        if (target.kind === "directory" && target.path.endsWith("snapshots") && directorySyncs++ === 0) await firstHeld;
-        await realSync(target);
-      };
-      const { store } = await openIn(dir, { sync });
-      const writes = Array.from({ length: 30 }, (_, i) => store.writeSnapshot(`d-${i}`, { logLength: i, state: "{}" }));
-      // Hold the first directory sync until every other write has renamed its file and asked for one.
-      const snapshots = join(dir, "snapshots");
-      while ((await readdir(snapshots)).filter((name) => name.endsWith(".snap")).length < 30) {
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      releaseFirst();
-      await Promise.all(writes);
-      expect(directorySyncs).toBe(2);
-    });
-
-    it("stores snapshots of session ids too long to be file names", async () => {
-      const { store } = await openIn(await newDir());
-      const longId = "L".repeat(500);
-      await store.writeSnapshot(longId, { logLength: 2, state: '{"long":true}' });
-      expect(await store.loadSnapshot(longId)).toEqual({ logLength: 2, state: '{"long":true}' });
-      expect(await store.listSessions()).toEqual([longId]);
-    });
-
-    it("reports a corrupt snapshot or registry file as StorageFailed", async () => {
+    it("reports a corrupt registry file as StorageFailed", async () => {
       const dir = await newDir();
       const { store } = await openIn(dir);
-      await store.writeSnapshot("c", { logLength: 1, state: '{"x":1}' });
       await store.saveRegistry("modes", "[]");
-      const snapshotFile = join(dir, "snapshots", `${Buffer.from("c").toString("hex")}.snap`);
-      await flipByte(snapshotFile, (await stat(snapshotFile)).size - 2);
       await flipByte(join(dir, "registries", "modes.reg"), 13);
-      await expect(store.loadSnapshot("c")).rejects.toMatchObject({ code: "INTERNAL_ERROR", message: expect.stringContaining("corrupt") });
       await expect(store.loadRegistry("modes")).rejects.toMatchObject({ code: "INTERNAL_ERROR" });
-    });
-
-    it("lists sessions past a damaged snapshot of a long session id instead of failing", async () => {
-      const dir = await newDir();
-      const { store } = await openIn(dir);
-      const longId = "s".repeat(150);
-      await store.writeSnapshot(longId, { logLength: 1, state: '{"x":1}' });
-      await store.writeSnapshot("short", { logLength: 1, state: '{"x":2}' });
-      const hashed = (await readdir(join(dir, "snapshots"))).filter((name) => !name.startsWith(Buffer.from("short").toString("hex")));
-      expect(hashed).toHaveLength(1);
-      await flipByte(join(dir, "snapshots", hashed[0] ?? ""), 20);
-      expect(await store.listSessions()).toEqual(["short"]);
     });
   });
 });

@@ -1,0 +1,250 @@
+import { randomBytes } from "node:crypto";
+import { BLOCK_BITS, BLOCK_SIZE } from "./block-columns.js";
+
+/** Hashes the first `length` bytes of `bytes` to an unsigned 32-bit number. */
+export type IdHash = (bytes: Uint8Array, length: number) => number;
+
+/** Settings of a session table; tests replace the hash to force collisions. */
+export interface SessionTableOptions {
+  readonly hash?: IdHash;
+}
+
+/** The most sessions one table numbers: numbers are stored +1 in 32-bit slots, 0 meaning empty. */
+export const MAX_SESSIONS = 2 ** 32 - 2;
+
+/** The top bits of a hash choose the shard, the low bits the slot inside it. */
+const SHARD_BITS = 8;
+const SHARDS = 1 << SHARD_BITS;
+const INITIAL_SHARD_SLOTS = 16;
+const MAX_SHARD_SLOTS = 2 ** (32 - SHARD_BITS);
+const EMPTY = 0;
+
+/** Canonical (lowercase) UUIDs, the usual session id, are stored as their 16 bytes. */
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const TAG_UTF8 = 0;
+const TAG_UUID = 1;
+
+interface IdBlock {
+  /** 32-bit hash of each session's encoded id. */
+  readonly hashes: Uint32Array;
+  /** End offset in `bytes` of each session's encoded id (it starts where the previous one ends). */
+  readonly ends: Uint32Array;
+  bytes: Uint8Array;
+  used: number;
+}
+
+/**
+ * Exact map from session id to a dense session number (0, 1, 2, … in order of first use), built
+ * to hold 100M+ sessions: a JS `Map` stops at 2^24 entries and costs ~80 bytes an entry besides
+ * the id string. Ids are kept encoded in an arena (a canonical UUID as 17 bytes, anything else as
+ * a tag byte plus UTF-8) with a 32-bit hash each, and found through 256 open-addressing shards of
+ * 32-bit slots with linear probing. A hash match is always confirmed by comparing the stored
+ * bytes, so two ids are never confused however their hashes collide. Sharding keeps each rehash
+ * small: growing one shard moves 1/256 of the sessions, not all of them, inside the WAL's
+ * durability callback. The hash is seeded per process, so ids chosen to collide in one process
+ * do not collide in the next.
+ */
+export class SessionTable {
+  private readonly shards: Uint32Array[] = Array.from({ length: SHARDS }, () => new Uint32Array(INITIAL_SHARD_SLOTS));
+  private readonly shardCounts = new Uint32Array(SHARDS);
+  private readonly blocks: IdBlock[] = [];
+  private scratch = Buffer.allocUnsafe(256);
+  private count = 0;
+  private readonly hash: IdHash;
+
+  constructor(options: SessionTableOptions = {}) {
+    this.hash = options.hash ?? seededMurmur3(randomBytes(4).readUInt32LE(0));
+  }
+
+  /** Number of sessions. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** The number of `sessionId`, or -1 when the table does not hold it. */
+  find(sessionId: string): number {
+    const length = this.encode(sessionId);
+    const hash = this.hash(this.scratch, length) >>> 0;
+    const shard = this.shardOf(hash);
+    const mask = shard.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const stored = shard[slot] ?? EMPTY;
+      if (stored === EMPTY) return -1;
+      if (this.matches(stored - 1, hash, length)) return stored - 1;
+    }
+  }
+
+  /** The number of `sessionId`, numbering it first if it is new. */
+  intern(sessionId: string): number {
+    const length = this.encode(sessionId);
+    const hash = this.hash(this.scratch, length) >>> 0;
+    const shardIndex = hash >>> (32 - SHARD_BITS);
+    let shard = this.shards[shardIndex] ?? missing("shard");
+    let mask = shard.length - 1;
+    let slot = hash & mask;
+    for (; ; slot = (slot + 1) & mask) {
+      const stored = shard[slot] ?? EMPTY;
+      if (stored === EMPTY) break;
+      if (this.matches(stored - 1, hash, length)) return stored - 1;
+    }
+    if (this.count >= MAX_SESSIONS) throw new RangeError(`session table is full (${MAX_SESSIONS} sessions)`);
+    const shardCount = (this.shardCounts[shardIndex] ?? 0) + 1;
+    if (shardCount * 4 > shard.length * 3) {
+      shard = this.grow(shardIndex);
+      mask = shard.length - 1;
+      for (slot = hash & mask; shard[slot] !== EMPTY; slot = (slot + 1) & mask);
+    }
+    const session = this.count++;
+    this.store(session, hash, length);
+    shard[slot] = session + 1;
+    this.shardCounts[shardIndex] = shardCount;
+    return session;
+  }
+
+  /** The id of session number `session`. */
+  idOf(session: number): string {
+    const block = this.blocks[session >>> BLOCK_BITS];
+    if (block === undefined || session >= this.count) throw new RangeError(`no session number ${session}`);
+    const i = session & (BLOCK_SIZE - 1);
+    const start = i === 0 ? 0 : (block.ends[i - 1] ?? 0);
+    const end = block.ends[i] ?? 0;
+    const bytes = Buffer.from(block.bytes.buffer, block.bytes.byteOffset + start, end - start);
+    return bytes[0] === TAG_UUID ? formatUuid(bytes.toString("hex", 1)) : bytes.toString("utf8", 1);
+  }
+
+  /** Every id, in order of number. */
+  *ids(): IterableIterator<string> {
+    for (let session = 0; session < this.count; session++) yield this.idOf(session);
+  }
+
+  /** Bytes held by the table's typed arrays (slots, hashes, id offsets and id bytes). */
+  get byteLength(): number {
+    let bytes = this.shardCounts.byteLength;
+    for (const shard of this.shards) bytes += shard.byteLength;
+    for (const block of this.blocks) bytes += block.hashes.byteLength + block.ends.byteLength + block.bytes.byteLength;
+    return bytes;
+  }
+
+  private shardOf(hash: number): Uint32Array {
+    return this.shards[hash >>> (32 - SHARD_BITS)] ?? missing("shard");
+  }
+
+  private matches(session: number, hash: number, length: number): boolean {
+    const block = this.blocks[session >>> BLOCK_BITS];
+    if (block === undefined) return false;
+    const i = session & (BLOCK_SIZE - 1);
+    if (block.hashes[i] !== hash) return false;
+    const start = i === 0 ? 0 : (block.ends[i - 1] ?? 0);
+    if ((block.ends[i] ?? 0) - start !== length) return false;
+    const bytes = block.bytes;
+    const scratch = this.scratch;
+    for (let k = 0; k < length; k++) if (bytes[start + k] !== scratch[k]) return false;
+    return true;
+  }
+
+  /** Doubles a shard and re-slots its sessions from their stored hashes. */
+  private grow(shardIndex: number): Uint32Array {
+    const old = this.shards[shardIndex] ?? missing("shard");
+    if (old.length >= MAX_SHARD_SLOTS) throw new RangeError("session table shard is full");
+    const grown = new Uint32Array(old.length * 2);
+    const mask = grown.length - 1;
+    for (const stored of old) {
+      if (stored === EMPTY) continue;
+      const session = stored - 1;
+      const hash = this.blocks[session >>> BLOCK_BITS]?.hashes[session & (BLOCK_SIZE - 1)] ?? 0;
+      let slot = hash & mask;
+      while (grown[slot] !== EMPTY) slot = (slot + 1) & mask;
+      grown[slot] = stored;
+    }
+    this.shards[shardIndex] = grown;
+    return grown;
+  }
+
+  /** Appends the encoded id in the scratch buffer to the arena as session `session`. */
+  private store(session: number, hash: number, length: number): void {
+    const i = session & (BLOCK_SIZE - 1);
+    if (i === 0) {
+      const previous = this.blocks[this.blocks.length - 1];
+      // A full block will never grow again: give back its spare capacity.
+      if (previous !== undefined) previous.bytes = previous.bytes.slice(0, previous.used);
+      this.blocks.push({
+        hashes: new Uint32Array(BLOCK_SIZE),
+        ends: new Uint32Array(BLOCK_SIZE),
+        bytes: new Uint8Array(BLOCK_SIZE * 8),
+        used: 0,
+      });
+    }
+    const block = this.blocks[this.blocks.length - 1] ?? missing("id block");
+    if (block.used + length > block.bytes.length) {
+      const grown = new Uint8Array(Math.max(block.bytes.length * 2, block.used + length));
+      grown.set(block.bytes.subarray(0, block.used));
+      block.bytes = grown;
+    }
+    block.bytes.set(this.scratch.subarray(0, length), block.used);
+    block.used += length;
+    block.ends[i] = block.used;
+    block.hashes[i] = hash;
+  }
+
+  /** Encodes `sessionId` into the scratch buffer; returns its length. */
+  private encode(sessionId: string): number {
+    if (sessionId.length === 36 && UUID_PATTERN.test(sessionId)) {
+      const scratch = this.scratch;
+      scratch[0] = TAG_UUID;
+      let at = 1;
+      for (let c = 0; c < 36; c += 2) {
+        if (c === 8 || c === 13 || c === 18 || c === 23) c++;
+        scratch[at++] = (nibble(sessionId.charCodeAt(c)) << 4) | nibble(sessionId.charCodeAt(c + 1));
+      }
+      return at;
+    }
+    // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+    if (this.scratch.length < 1 + sessionId.length * 3) this.scratch = Buffer.allocUnsafe(1 + sessionId.length * 3);
+    this.scratch[0] = TAG_UTF8;
+    return 1 + this.scratch.write(sessionId, 1, "utf8");
+  }
+}
+
+function missing(what: string): never {
+  throw new RangeError(`session table ${what} missing`);
+}
+
+function nibble(code: number): number {
+  return code <= 57 ? code - 48 : code - 87;
+}
+
+function formatUuid(hex: string): string {
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** MurmurHash3 (x86, 32-bit) with a seed: fast, well mixed, and seeded against chosen collisions. */
+export function seededMurmur3(seed: number): IdHash {
+  return (bytes, length) => {
+    let h = seed >>> 0;
+    const whole = length & ~3;
+    for (let i = 0; i < whole; i += 4) {
+      let k = (bytes[i] ?? 0) | ((bytes[i + 1] ?? 0) << 8) | ((bytes[i + 2] ?? 0) << 16) | ((bytes[i + 3] ?? 0) << 24);
+      k = Math.imul(k, 0xcc9e2d51);
+      k = (k << 15) | (k >>> 17);
+      h ^= Math.imul(k, 0x1b873593);
+      h = (h << 13) | (h >>> 19);
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    }
+    const rest = length & 3;
+    if (rest > 0) {
+      let k = bytes[whole] ?? 0;
+      if (rest > 1) k |= (bytes[whole + 1] ?? 0) << 8;
+      if (rest > 2) k |= (bytes[whole + 2] ?? 0) << 16;
+      k = Math.imul(k, 0xcc9e2d51);
+      k = (k << 15) | (k >>> 17);
+      h ^= Math.imul(k, 0x1b873593);
+    }
+    h ^= length;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    return h >>> 0;
+  };
+}

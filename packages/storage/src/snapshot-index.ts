@@ -1,0 +1,89 @@
+import { BlockColumns } from "./block-columns.js";
+
+/** Where a session's latest snapshot record is. */
+export interface SnapshotLocation {
+  readonly segment: number;
+  readonly offset: number;
+  readonly size: number;
+}
+
+interface SegmentBytes {
+  /** Bytes of the records that are some session's latest snapshot. */
+  live: number;
+  /** Bytes of every record indexed in the segment, latest or replaced. */
+  total: number;
+}
+
+const SEGMENT = 0;
+const OFFSET = 1;
+const SIZE = 2;
+
+/**
+ * The latest snapshot record of each session (three words per session number, in blocks
+ * allocated only where some session has a snapshot) and, per snapshot-log segment, how many of
+ * its bytes are still someone's latest snapshot: a segment mostly made of replaced records is
+ * worth compacting.
+ */
+export class SnapshotIndex {
+  private readonly locations = new BlockColumns(3);
+  private readonly segments = new Map<number, SegmentBytes>();
+  private snapshotted = 0;
+
+  /** Number of sessions with a snapshot. */
+  get size(): number {
+    return this.snapshotted;
+  }
+
+  /** Bytes of the per-session location columns. */
+  get byteLength(): number {
+    return this.locations.byteLength;
+  }
+
+  locate(session: number): SnapshotLocation | undefined {
+    const segment = this.locations.get(session, SEGMENT);
+    if (segment === 0) return undefined;
+    return { segment, offset: this.locations.get(session, OFFSET), size: this.locations.get(session, SIZE) };
+  }
+
+  /**
+   * Makes the record at `segment:offset` the latest snapshot of `session`; the record it
+   * replaces becomes garbage. Returns the segment that record was in, if any.
+   */
+  place(session: number, segment: number, offset: number, size: number): number | undefined {
+    const previous = this.locate(session);
+    if (previous === undefined) this.snapshotted++;
+    else this.bytesOf(previous.segment).live -= previous.size;
+    this.locations.set(session, SEGMENT, segment);
+    this.locations.set(session, OFFSET, offset);
+    this.locations.set(session, SIZE, size);
+    const bytes = this.bytesOf(segment);
+    bytes.live += size;
+    bytes.total += size;
+    return previous?.segment;
+  }
+
+  /** Whether at most half of the indexed bytes of `segment` are still latest snapshots. */
+  isSparse(segment: number): boolean {
+    const bytes = this.segments.get(segment);
+    return bytes !== undefined && bytes.live * 2 <= bytes.total;
+  }
+
+  /** Bytes of latest snapshots still in `segment`. */
+  liveBytes(segment: number): number {
+    return this.segments.get(segment)?.live ?? 0;
+  }
+
+  /** Forgets a segment that no longer holds any latest snapshot. */
+  drop(segment: number): void {
+    this.segments.delete(segment);
+  }
+
+  private bytesOf(segment: number): SegmentBytes {
+    let bytes = this.segments.get(segment);
+    if (bytes === undefined) {
+      bytes = { live: 0, total: 0 };
+      this.segments.set(segment, bytes);
+    }
+    return bytes;
+  }
+}

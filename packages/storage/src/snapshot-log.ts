@@ -1,0 +1,265 @@
+import { readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { StoredSnapshot } from "@macp/core";
+import type { MacpError } from "@macp/protocol";
+import { syncDirectory, type SyncFunction } from "./durable-io.js";
+import { SNAPSHOT_LOG_SUFFIX, segmentFileName } from "./file-layout.js";
+import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, findNextFrame, frameSizeAt } from "./frame.js";
+import { FrameReader } from "./frame-reader.js";
+import { KeyedQueue } from "./keyed-queue.js";
+import { decodeSnapshotBody, encodeSnapshotFrame, scanSnapshotSessionId } from "./record-codec.js";
+import { listSegments, scanSegment } from "./segment-scan.js";
+import { SegmentFiles } from "./segment-files.js";
+import type { SessionTable } from "./session-table.js";
+import { SnapshotIndex, type SnapshotLocation } from "./snapshot-index.js";
+import { storageFailed, withStorageErrors } from "./storage-error.js";
+import type { StorageLogger } from "./storage-logger.js";
+import { WalWriter, type ActiveSegment } from "./wal-writer.js";
+
+/** Settings of the snapshot log. */
+export interface SnapshotLogOptions {
+  /** Directory of the snapshot log's segments (created by the caller). */
+  readonly dir: string;
+  readonly sync: SyncFunction;
+  readonly segmentBytes: number;
+  readonly logger: StorageLogger;
+  /** Runs before each group of snapshot records is written; rejects once the data directory is no longer ours. */
+  readonly verifyLock: () => Promise<void>;
+  /** Called once if the snapshot writer halts (every later snapshot write fails until restart). */
+  readonly onFatal: (error: MacpError) => void;
+}
+
+const MAX_OPEN_SEGMENTS = 4;
+const CACHE_BLOCKS = 16;
+
+interface ScannedFrame {
+  readonly sessionId: string;
+  readonly offset: number;
+  readonly size: number;
+}
+
+/**
+ * Every session's snapshots as records in a few segment files rather than one file per session
+ * (a file per session exhausts inodes long before disk space). A snapshot is appended with
+ * group commit, like log appends, and resolves once fdatasync'ed; the index points at each
+ * session's latest record, and at open the last record of a session in log order wins. A torn
+ * or corrupt record is cut off or skipped at open, so the session falls back to its previous
+ * snapshot or to a full replay of its log, as a torn temp file did before.
+ *
+ * Space is reclaimed by compaction: once at most half of a sealed segment's bytes are latest
+ * snapshots, those are appended again (each under its session's write queue, so a newer
+ * snapshot is never overtaken by a copy of an older one), and after the copies are durable the
+ * segment is deleted. A crash in between leaves two identical copies; the later one wins.
+ */
+export class SnapshotLog {
+  private readonly writes = new KeyedQueue();
+  private readonly files: SegmentFiles;
+  private readonly reader: FrameReader;
+  private readonly pending = new Set<number>();
+  private compaction: Promise<void> = Promise.resolve();
+  private compacting = false;
+  private closed = false;
+
+  private constructor(
+    private readonly options: SnapshotLogOptions,
+    private readonly sessions: SessionTable,
+    private readonly index: SnapshotIndex,
+    private readonly salts: Map<number, number>,
+    private readonly writer: WalWriter,
+  ) {
+    this.files = new SegmentFiles((segment) => this.pathOf(segment), MAX_OPEN_SEGMENTS);
+    this.reader = new FrameReader(this.files, (segment) => writer.durableEnd(segment), CACHE_BLOCKS);
+  }
+
+  /** Scans the segments in `options.dir` (repairing a torn tail) and indexes every record, numbering sessions in `sessions`. */
+  static async open(options: SnapshotLogOptions, sessions: SessionTable): Promise<SnapshotLog> {
+    const pathOf = (segment: number): string => join(options.dir, segmentFileName(segment, SNAPSHOT_LOG_SUFFIX));
+    const index = new SnapshotIndex();
+    const salts = new Map<number, number>();
+    const segments = await listSegments(options.dir, SNAPSHOT_LOG_SUFFIX);
+    let last: ActiveSegment | undefined;
+    for (const [i, segment] of segments.entries()) {
+      const frames: ScannedFrame[] = [];
+      const path = pathOf(segment);
+      try {
+        const context = { sync: options.sync, logger: options.logger, isLast: i === segments.length - 1, failOnMidLogDamage: false };
+        const scanned = await scanSegment(path, context, (bytes, offset, size) => {
+          const sessionId = readSessionId(bytes, offset, size);
+          if (sessionId !== undefined) frames.push({ sessionId, offset, size });
+        });
+        salts.set(segment, scanned.salt);
+        last = { segment, ...scanned };
+      } catch (error) {
+        // Snapshots only spare replay work: an unreadable segment is set aside, not fatal.
+        options.logger.warn(`snapshot segment ${path} unreadable (${describe(error)}); moved aside, its sessions replay their logs`);
+        await rename(path, `${path}.damaged`);
+        continue;
+      }
+      for (const frame of frames) index.place(sessions.intern(frame.sessionId), segment, frame.offset, frame.size);
+    }
+    // The writer reports new segments from its first roll on, once the log below exists.
+    const opened: { log?: SnapshotLog } = {};
+    const writer = await WalWriter.open(
+      {
+        walDir: options.dir,
+        pathOf,
+        sync: options.sync,
+        syncMode: "group",
+        segmentBytes: options.segmentBytes,
+        logger: options.logger,
+        verifyLock: options.verifyLock,
+        onFatal: options.onFatal,
+        onSegment: (segment, salt) => {
+          salts.set(segment, salt);
+          opened.log?.sealed(segment);
+        },
+      },
+      last,
+    );
+    const log = new SnapshotLog(options, sessions, index, salts, writer);
+    opened.log = log;
+    log.sealed(writer.activeSegment);
+    return log;
+  }
+
+  /** Number of sessions with a snapshot. */
+  get size(): number {
+    return this.index.size;
+  }
+
+  /** Whether `sessionId` has a snapshot. */
+  has(sessionId: string): boolean {
+    const session = this.sessions.find(sessionId);
+    return session >= 0 && this.index.locate(session) !== undefined;
+  }
+
+  /** Appends a snapshot of `sessionId`; resolves once it is durable. Writes of one session apply in call order. */
+  write(sessionId: string, snapshot: StoredSnapshot): Promise<void> {
+    const frame = encodeSnapshotFrame(sessionId, snapshot);
+    return this.writes.run(sessionId, () =>
+      this.writer.write(frame, (segment, offset) => this.placed(this.sessions.intern(sessionId), segment, offset, frame.length)),
+    );
+  }
+
+  /** The latest snapshot of `sessionId`, after any write of it still in progress. */
+  load(sessionId: string): Promise<StoredSnapshot | undefined> {
+    return this.writes.run(sessionId, async () => {
+      const session = this.sessions.find(sessionId);
+      const location = session < 0 ? undefined : this.index.locate(session);
+      if (location === undefined) return undefined;
+      const [bytes = Buffer.alloc(0)] = await withStorageErrors(`snapshot of session ${sessionId} unreadable`, () =>
+        this.reader.read([location]),
+      );
+      if (frameSizeAt(bytes, 0, bytes.length, this.salts.get(location.segment) ?? 0) !== location.size) {
+        throw storageFailed(`snapshot record of session ${sessionId} at ${this.pathOf(location.segment)}:${location.offset} is corrupt`);
+      }
+      const stored = decodeSnapshotBody(bytes.subarray(FRAME_HEADER_BYTES));
+      if (stored.sessionId !== sessionId) throw storageFailed(`snapshot index of session ${sessionId} does not match its records`);
+      return stored.snapshot;
+    });
+  }
+
+  /** Stops compaction, waits for writes in progress and releases the segments. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.compaction;
+    await this.writes.idle();
+    await this.writer.close();
+    await this.files.close();
+  }
+
+  private placed(session: number, segment: number, offset: number, size: number): void {
+    const previous = this.index.place(session, segment, offset, size);
+    if (previous !== undefined && previous !== this.writer.activeSegment && this.index.isSparse(previous)) this.schedule(previous);
+  }
+
+  /** Queues every segment but the `active` one that is mostly garbage (checked at open and whenever a segment is sealed). */
+  private sealed(active: number): void {
+    for (const segment of this.salts.keys()) {
+      if (segment !== active && this.index.isSparse(segment)) this.schedule(segment);
+    }
+  }
+
+  private schedule(segment: number): void {
+    if (this.closed) return;
+    this.pending.add(segment);
+    if (this.compacting) return;
+    this.compacting = true;
+    this.compaction = this.compactPending();
+  }
+
+  private async compactPending(): Promise<void> {
+    // Started on a microtask: scheduling happens inside the writer's durability callback.
+    await Promise.resolve();
+    for (const segment of this.pending) {
+      if (this.closed) break;
+      this.pending.delete(segment);
+      if (!this.salts.has(segment) || segment === this.writer.activeSegment) continue;
+      try {
+        await this.compact(segment);
+      } catch (error) {
+        this.options.logger.warn(`snapshot segment ${this.pathOf(segment)} not compacted: ${describe(error)}`);
+      }
+    }
+    this.pending.clear();
+    this.compacting = false;
+  }
+
+  /** Copies the latest snapshots out of a sealed segment, then deletes it. */
+  private async compact(segment: number): Promise<void> {
+    const path = this.pathOf(segment);
+    const bytes = await readFile(path);
+    const salt = this.salts.get(segment) ?? 0;
+    const copies: Promise<void>[] = [];
+    for (let offset = SEGMENT_HEADER_BYTES; offset < bytes.length; ) {
+      const size = frameSizeAt(bytes, offset, bytes.length, salt);
+      if (size === 0) {
+        offset = findNextFrame(bytes, offset + 1, bytes.length, salt);
+        if (offset < 0) break;
+        continue;
+      }
+      const sessionId = readSessionId(bytes, offset, size);
+      const session = sessionId === undefined ? -1 : this.sessions.find(sessionId);
+      const at = offset;
+      if (sessionId !== undefined && isAt(this.index.locate(session), segment, at)) {
+        copies.push(
+          this.writes.run(sessionId, async () => {
+            // Re-checked in the session's queue: a newer snapshot may have replaced it meanwhile.
+            if (this.closed || !isAt(this.index.locate(session), segment, at)) return;
+            const copy = Buffer.from(bytes.subarray(at, at + size));
+            await this.writer.write(copy, (target, targetOffset) => this.placed(session, target, targetOffset, size));
+          }),
+        );
+      }
+      offset += size;
+    }
+    await Promise.all(copies);
+    if (this.closed || this.index.liveBytes(segment) !== 0) return;
+    this.files.forget(segment);
+    await rm(path);
+    await syncDirectory(this.options.dir, this.options.sync);
+    this.index.drop(segment);
+    this.salts.delete(segment);
+  }
+
+  private pathOf(segment: number): string {
+    return join(this.options.dir, segmentFileName(segment, SNAPSHOT_LOG_SUFFIX));
+  }
+}
+
+/** The session of a snapshot frame, or undefined for a record that is not a snapshot. */
+function readSessionId(bytes: Buffer, offset: number, size: number): string | undefined {
+  try {
+    return scanSnapshotSessionId(bytes, offset + FRAME_HEADER_BYTES, offset + size);
+  } catch {
+    return undefined;
+  }
+}
+
+function isAt(location: SnapshotLocation | undefined, segment: number, offset: number): boolean {
+  return location !== undefined && location.segment === segment && location.offset === offset;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
