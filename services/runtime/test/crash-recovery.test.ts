@@ -36,7 +36,7 @@ const WAIT_MS = 30_000;
 
 /** Log layout (packages/storage/src/file-layout.ts, frame.ts): segment header, then `u32 bodyLength | u32 | u32 | body` frames. */
 const WAL_DIR = "wal";
-const SNAPSHOT_DIR = "snapshots";
+const SNAPSHOT_LOG_DIR = "snapshot-log";
 const SEGMENT_HEADER_BYTES = 16;
 const FRAME_HEADER_BYTES = 12;
 const MIN_BODY_BYTES = 3;
@@ -354,8 +354,14 @@ describe("crash recovery of the daemon process", () => {
     const suspended = await coordinator.suspendSession({ sessionId, reason: "maintenance" });
     expect(suspended.ack?.ok).toBe(true);
     // The suspension writes one log record and a snapshot covering it; wait for that snapshot.
-    const snapshot = join(dir, SNAPSHOT_DIR, `${Buffer.from(sessionId).toString("hex")}.snap`);
-    await waitFor(async () => existsSync(snapshot) && (await readFile(snapshot)).includes('"status":"Suspended"'), "the snapshot");
+    // Snapshots are records of the snapshot log; this daemon holds only this session.
+    const snapshotLog = join(dir, SNAPSHOT_LOG_DIR);
+    const holdsSuspendedSnapshot = async (): Promise<boolean> => {
+      const segments = existsSync(snapshotLog) ? await readdir(snapshotLog) : [];
+      const contents = await Promise.all(segments.map((name) => readFile(join(snapshotLog, name))));
+      return contents.some((bytes) => bytes.includes('"status":"Suspended"'));
+    };
+    await waitFor(holdsSuspendedSnapshot, "the snapshot");
     await first.kill();
 
     // The suspension's record is lost; the snapshot that covers it stays behind.
