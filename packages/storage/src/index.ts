@@ -1,5 +1,8 @@
 export { MemoryStore } from "./memory-store.js";
 export { FileStore } from "./file-store.js";
+export { LogIndex } from "./log-index.js";
+export type { EntryLocation } from "./log-index.js";
+export { SessionTable } from "./session-table.js";
 export type { FileStoreOptions } from "./file-store.js";
 export { PostgresStore } from "./postgres-store.js";
 export type { PostgresStoreOptions } from "./postgres-store.js";

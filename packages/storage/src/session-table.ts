@@ -20,7 +20,8 @@ const MAX_SHARD_SLOTS = 2 ** (32 - SHARD_BITS);
 const EMPTY = 0;
 
 /** Canonical (lowercase) UUIDs, the usual session id, are stored as their 16 bytes. */
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const UUID_LENGTH = 36;
+const DASH = 45;
 const TAG_UTF8 = 0;
 const TAG_UUID = 1;
 
@@ -180,7 +181,8 @@ export class SessionTable {
       grown.set(block.bytes.subarray(0, block.used));
       block.bytes = grown;
     }
-    block.bytes.set(this.scratch.subarray(0, length), block.used);
+    const bytes = block.bytes;
+    for (let k = 0; k < length; k++) bytes[block.used + k] = this.scratch[k] ?? 0;
     block.used += length;
     block.ends[i] = block.used;
     block.hashes[i] = hash;
@@ -188,29 +190,43 @@ export class SessionTable {
 
   /** Encodes `sessionId` into the scratch buffer; returns its length. */
   private encode(sessionId: string): number {
-    if (sessionId.length === 36 && UUID_PATTERN.test(sessionId)) {
-      const scratch = this.scratch;
-      scratch[0] = TAG_UUID;
-      let at = 1;
-      for (let c = 0; c < 36; c += 2) {
-        if (c === 8 || c === 13 || c === 18 || c === 23) c++;
-        scratch[at++] = (nibble(sessionId.charCodeAt(c)) << 4) | nibble(sessionId.charCodeAt(c + 1));
-      }
-      return at;
-    }
+    if (sessionId.length === UUID_LENGTH && this.encodeUuid(sessionId)) return 1 + 16;
     // UTF-8 needs at most 3 bytes per UTF-16 code unit.
     if (this.scratch.length < 1 + sessionId.length * 3) this.scratch = Buffer.allocUnsafe(1 + sessionId.length * 3);
     this.scratch[0] = TAG_UTF8;
     return 1 + this.scratch.write(sessionId, 1, "utf8");
   }
+
+  /** Writes a canonical (lowercase) UUID as its tag and 16 bytes; false (scratch garbage) for anything else. */
+  private encodeUuid(id: string): boolean {
+    const scratch = this.scratch;
+    let at = 1;
+    for (let c = 0; c < UUID_LENGTH; ) {
+      if (c === 8 || c === 13 || c === 18 || c === 23) {
+        if (id.charCodeAt(c) !== DASH) return false;
+        c++;
+        continue;
+      }
+      const high = hexDigit(id.charCodeAt(c));
+      const low = hexDigit(id.charCodeAt(c + 1));
+      if ((high | low) < 0) return false;
+      scratch[at++] = (high << 4) | low;
+      c += 2;
+    }
+    scratch[0] = TAG_UUID;
+    return true;
+  }
+}
+
+/** The value of a lowercase hex digit, or -1. */
+function hexDigit(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 102) return code - 87;
+  return -1;
 }
 
 function missing(what: string): never {
   throw new RangeError(`session table ${what} missing`);
-}
-
-function nibble(code: number): number {
-  return code <= 57 ? code - 48 : code - 87;
 }
 
 function formatUuid(hex: string): string {
