@@ -13,7 +13,7 @@ interface LockOwner {
   readonly token: string;
 }
 
-/** Which file a lock is: a lock file removed, replaced or rewritten is no longer the same one. */
+/** Which file a lock is: a lock file removed or replaced is another file (or none). */
 interface FileIdentity {
   readonly dev: number;
   readonly ino: number;
@@ -50,7 +50,7 @@ export async function lockDataDir(dir: string): Promise<DataDirLock> {
     if (created !== undefined) {
       heldHere.set(dir, me.token);
       return {
-        verify: () => verifyLock(path, created),
+        verify: () => verifyLock(path, created, me.token),
         async release() {
           heldHere.delete(dir);
           const current = await readOwner(path);
@@ -86,8 +86,11 @@ async function createLock(path: string, me: LockOwner): Promise<FileIdentity | u
   }
 }
 
-/** One `stat`: cheap enough to run before every group commit. */
-async function verifyLock(path: string, created: FileIdentity): Promise<void> {
+/**
+ * One `stat`, cheap enough to run before every group commit. The file is read only when it was
+ * modified in place (its mtime moved): it is still ours if it still holds our token.
+ */
+async function verifyLock(path: string, created: FileIdentity, token: string): Promise<void> {
   let current: FileIdentity;
   try {
     current = identity(await stat(path));
@@ -95,10 +98,10 @@ async function verifyLock(path: string, created: FileIdentity): Promise<void> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") throw storageFailed(`data directory lock ${path} was removed`);
     throw storageFailed(`cannot check data directory lock ${path}`, error);
   }
-  if (current.dev !== created.dev || current.ino !== created.ino || current.mtimeMs !== created.mtimeMs) {
-    const owner = await readOwner(path);
-    throw storageFailed(`data directory lock ${path} was replaced${owner ? ` (now held by process ${owner.pid} on ${owner.host})` : ""}`);
-  }
+  if (current.dev === created.dev && current.ino === created.ino && current.mtimeMs === created.mtimeMs) return;
+  const owner = await readOwner(path);
+  if (current.dev === created.dev && current.ino === created.ino && owner?.token === token) return;
+  throw storageFailed(`data directory lock ${path} was replaced${owner ? ` (now held by process ${owner.pid} on ${owner.host})` : ""}`);
 }
 
 function identity(stats: { dev: number; ino: number; mtimeMs: number }): FileIdentity {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { rename, unlink, writeFile } from "node:fs/promises";
+import { readFile, rename, unlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { MacpError } from "@macp/protocol";
 import { FileStore } from "../src/index.js";
@@ -74,6 +74,24 @@ describe("FileStore data directory lock while open", () => {
     expect(await reopened.loadLog("s")).toEqual([]);
     expect(await reopened.loadRegistry("modes")).toBe('["mine"]');
     await reopened.close();
+  });
+  it("keeps writing when LOCK is only touched, and stops when it is rewritten in place for another holder", async () => {
+    const { dir, store, fatal } = await openStore();
+    const lock = join(dir, "LOCK");
+    const later = new Date(Date.now() + 60_000);
+    await utimes(lock, later, later);
+    await store.append("s", [logEntry("s", 1)]);
+    // Same content rewritten in place (a backup tool restoring it): still ours.
+    await writeFile(lock, await readFile(lock));
+    await store.append("s", [logEntry("s", 2)]);
+    expect(fatal).toEqual([]);
+
+    await writeFile(lock, `${JSON.stringify({ pid: 4242, host: "other-host", token: "theirs" })}\n`);
+    await expect(store.append("s", [logEntry("s", 3)])).rejects.toMatchObject({ message: expect.stringContaining("was replaced") });
+    expect(fatal).toHaveLength(1);
+    await store.close();
+    await unlink(lock);
+    expect(await seqsAfterReopen(dir, "s")).toEqual([1, 2]);
   });
 });
 
