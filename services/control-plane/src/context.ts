@@ -1,7 +1,12 @@
 import type { Logger } from "pino";
 import type { ControlPlaneConfig } from "./config/config.js";
 import type { DatabaseHandle } from "./db/database.js";
+import type { IngestSink } from "./ingest/ingest-sink.js";
+import type { RunEventHub } from "./ingest/run-event-hub.js";
 import type { ControlPlaneMetrics } from "./observability/metrics.js";
+import type { RunDriver } from "./runs/run-driver.js";
+import type { RunLifecycle } from "./runs/run-lifecycle.js";
+import type { RunService } from "./runs/run-service.js";
 import type { RuntimeGateway } from "./runtime/gateway.js";
 
 /** Everything route plugins and services share; built once per control-plane instance. */
@@ -11,8 +16,15 @@ export interface ControlPlaneContext {
   readonly runtime: RuntimeGateway;
   readonly metrics: ControlPlaneMetrics;
   readonly logger: Logger;
-  /** True while ingest loops may run; false once shutdown began. */
-  readonly ingestHealthy: () => boolean;
+  /** Committed run updates, in process (live streams subscribe here). */
+  readonly hub: RunEventHub;
+  /** Where runtime input is persisted. */
+  readonly sink: IngestSink;
+  /** Status transitions with their events. */
+  readonly lifecycle: RunLifecycle;
+  /** Launches, observes and follows runs. */
+  readonly driver: RunDriver;
+  readonly runs: RunService;
 }
 
 /** Options every route plugin receives. */

@@ -7,6 +7,11 @@ import { migrateToLatest, openDatabase } from "./db/database.js";
 import { buildApp } from "./http/app.js";
 import { createLogger } from "./observability/logger.js";
 import { createMetrics } from "./observability/metrics.js";
+import { createInProcessSink } from "./ingest/ingest-sink.js";
+import { RunEventHub } from "./ingest/run-event-hub.js";
+import { RunDriver } from "./runs/run-driver.js";
+import { RunLifecycle } from "./runs/run-lifecycle.js";
+import { RunService } from "./runs/run-service.js";
 import { createRuntimeGateway } from "./runtime/gateway.js";
 
 /** A running control plane. */
@@ -35,7 +40,6 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   logger.info({ config: describeConfig(config) }, "starting MACP control plane");
   const metrics = createMetrics();
   const database = await openDatabase(config.database);
-  let stopping = false;
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
@@ -44,12 +48,19 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     throw error;
   }
   const runtime = createRuntimeGateway(config.runtime, metrics);
-  const context: ControlPlaneContext = { config, database, runtime, metrics, logger, ingestHealthy: () => !stopping };
+  const hub = new RunEventHub();
+  const lifecycle = new RunLifecycle(hub, metrics);
+  const sink = createInProcessSink(database.db, lifecycle, metrics);
+  const driver = new RunDriver(database.db, config, runtime, sink, lifecycle, metrics, logger);
+  const runs = new RunService(database.db, config, runtime, lifecycle, driver);
+  const context: ControlPlaneContext = { config, database, runtime, metrics, logger, hub, sink, lifecycle, driver, runs };
   let app: FastifyInstance;
   try {
     app = await buildApp(context);
     await app.listen({ host: config.host, port: config.port });
+    await driver.start();
   } catch (error) {
+    await driver.stop();
     runtime.close();
     await database.close();
     throw error;
@@ -67,8 +78,8 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     context,
     close() {
       closing ??= (async () => {
-        stopping = true;
         await app.close();
+        await driver.stop();
         runtime.close();
         await database.close();
       })();

@@ -58,6 +58,8 @@ export interface RunEventsRawTable {
   id: string;
   run_id: string;
   seq: number;
+  /** `rawEventKey` of @macp/events: the dedupe key of the input. */
+  raw_key: string;
   runtime_seq: number | null;
   message_id: string | null;
   ts: Timestamp;

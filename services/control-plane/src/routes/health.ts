@@ -31,7 +31,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<RoutePluginOptions> = async
       ),
       ctx.runtime.probe(),
     ]);
-    const streamConsumer = ctx.ingestHealthy() ? ("ok" as const) : ("unhealthy" as const);
+    const streamConsumer = ctx.driver.healthy ? ("ok" as const) : ("unhealthy" as const);
     const ok = database === "ok" && runtime.ok && streamConsumer === "ok";
     return reply.status(ok ? 200 : 503).send({ ok, database, runtime, streamConsumer, circuitBreaker: "CLOSED" });
   });

@@ -3,6 +3,7 @@ import { Type } from "typebox";
 import type { RoutePluginOptions } from "../context.js";
 import { HttpError } from "../http/errors.js";
 import { ApiRunSchema, RunIdParams, RunStatusSchema, errorResponses } from "../http/schemas.js";
+import { RunRequestSchema } from "../runs/request-schema.js";
 import { runRepository } from "../runs/run-repository.js";
 import { toApiRun } from "../runs/run-record.js";
 
@@ -25,11 +26,56 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-/** Run records: list, read, archive, delete. */
+const CreatedRunSchema = Type.Object({
+  runId: Type.String({ format: "uuid" }),
+  sessionId: Type.Union([Type.String(), Type.Null()]),
+  status: RunStatusSchema,
+  traceId: Type.Union([Type.String(), Type.Null()]),
+});
+
+const ValidationSchema = Type.Object({
+  valid: Type.Boolean(),
+  errors: Type.Array(Type.String()),
+  issues: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
+  warnings: Type.Array(Type.String()),
+  runtime: Type.Object({ reachable: Type.Boolean(), supportedModes: Type.Array(Type.String()), capabilities: Type.Record(Type.String(), Type.Unknown()) }),
+});
+
+const ReasonBody = Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false }));
+
+/** Runs: create (launch or observe), validate, list, read, control, clone, archive, delete. */
 export const runRoutes: FastifyPluginAsyncTypebox<RoutePluginOptions> = async (app, { ctx }) => {
   const { db } = ctx.database;
   const read = { scope: "runs:read" } as const;
   const write = { scope: "runs:write" } as const;
+
+  // Literal paths first (R-10); find-my-way prefers static segments anyway.
+  app.post(
+    "/runs/validate",
+    { config: write, schema: { tags: ["runs"], body: RunRequestSchema, response: { 200: ValidationSchema, ...errorResponses(400, 401, 403) } } },
+    async (request) => ctx.runs.validate(request.body),
+  );
+
+  app.post(
+    "/runs",
+    {
+      config: write,
+      schema: {
+        tags: ["runs"],
+        description:
+          "Creates a run. With `kickoff` or `session.initiatorParticipantId` the control plane starts the session (as the initiator, with that sender's own runtime credential) and sends the kickoff; otherwise it waits for the agents to start `session.sessionId` and observes. `execution.idempotencyKey` is scoped to the caller: the same key and body return the original run (200, header `Idempotent-Replayed: true`); a different body is 409.",
+        body: RunRequestSchema,
+        response: { 200: CreatedRunSchema, 201: CreatedRunSchema, ...errorResponses(400, 401, 403, 409, 413, 503) },
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal;
+      if (!principal) throw new HttpError(401, "UNAUTHENTICATED", "no principal");
+      const { run, replayed } = await ctx.runs.create(principal, request.body);
+      if (replayed) reply.header("idempotent-replayed", "true");
+      return reply.status(replayed ? 200 : 201).send(run);
+    },
+  );
 
   app.get(
     "/runs",
@@ -62,6 +108,41 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutePluginOptions> = async (a
     },
   );
 
+  for (const [action, target] of [
+    ["cancel", "cancel"],
+    ["suspend", "suspend"],
+    ["resume", "resume"],
+  ] as const) {
+    app.post(
+      `/runs/:id/${action}`,
+      {
+        config: write,
+        schema: { tags: ["runs"], params: RunIdParams, body: ReasonBody, response: { 200: ApiRunSchema, ...errorResponses(400, 401, 403, 404, 409, 503) } },
+      },
+      async (request) => toApiRun(await ctx.runs[target](request.params.id, request.body?.reason)),
+    );
+  }
+
+  app.post(
+    "/runs/:id/clone",
+    {
+      config: write,
+      schema: {
+        tags: ["runs"],
+        params: RunIdParams,
+        body: Type.Optional(
+          Type.Object({ tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 64 })), context: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }, { additionalProperties: false }),
+        ),
+        response: { 201: CreatedRunSchema, ...errorResponses(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal;
+      if (!principal) throw new HttpError(401, "UNAUTHENTICATED", "no principal");
+      return reply.status(201).send(await ctx.runs.clone(principal, request.params.id, request.body ?? {}));
+    },
+  );
+
   app.post(
     "/runs/:id/archive",
     { config: write, schema: { tags: ["runs"], params: RunIdParams, response: { 200: ApiRunSchema, ...errorResponses(400, 401, 403, 404) } } },
@@ -85,6 +166,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutePluginOptions> = async (a
       if (!["completed", "failed", "cancelled"].includes(existing.status)) {
         throw new HttpError(409, "RUN_NOT_TERMINAL", `run ${existing.id} is ${existing.status}; only finished runs can be deleted (cancel it first)`);
       }
+      await ctx.driver.release(existing.id);
       await runRepository.delete(db, existing.id);
       return reply.status(204).send(null);
     },

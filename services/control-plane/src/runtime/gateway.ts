@@ -10,6 +10,8 @@ export interface RuntimeGateway {
   readonly config: RuntimeConfig;
   /** Credential to read `participants`' session with (observer token, or in dev auth a declared participant). */
   readerAuth(participants: readonly string[]): ClientAuth;
+  /** Whether {@link readerAuth} has a credential for these participants. */
+  canRead(participants: readonly string[]): boolean;
   /** Credential to speak as `sender`, or `undefined` when none is configured (never a spoof). */
   senderAuth(sender: string): ClientAuth | undefined;
   /** Times a unary call into the metrics; failures stay {@link MacpClientError}s. */
@@ -47,6 +49,9 @@ export function createRuntimeGateway(config: RuntimeConfig, metrics: ControlPlan
       const reader = participants[0];
       if (config.devAuth && reader !== undefined) return { bearer: reader };
       throw new HttpError(400, "NO_RUNTIME_CREDENTIAL", "no runtime credential can read this session: set RUNTIME_BEARER_TOKEN to an observer token");
+    },
+    canRead(participants) {
+      return observer() !== undefined || (config.devAuth && participants.length > 0);
     },
     senderAuth(sender) {
       const token = config.senderTokens.get(sender);

@@ -58,6 +58,7 @@ export const init: Migration = {
       .addColumn("id", "uuid", (col) => col.primaryKey())
       .addColumn("run_id", "uuid", (col) => col.notNull().references("runs.id").onDelete("cascade"))
       .addColumn("seq", "integer", (col) => col.notNull())
+      .addColumn("raw_key", "text", (col) => col.notNull())
       .addColumn("runtime_seq", "integer")
       .addColumn("message_id", "varchar(255)")
       .addColumn("ts", "timestamptz", (col) => col.notNull())
@@ -67,7 +68,8 @@ export const init: Migration = {
       .addColumn("created_at", "timestamptz", (col) => col.notNull().defaultTo(sql`now()`))
       .addUniqueConstraint("run_events_raw_run_seq_unique", ["run_id", "seq"])
       .execute();
-    await sql`create unique index run_events_raw_run_runtime_seq_unique on run_events_raw (run_id, runtime_seq) where runtime_seq is not null`.execute(db);
+    // One row per raw input: a redelivered envelope (same session + message id) is recognised.
+    await sql`create unique index run_events_raw_run_raw_key_unique on run_events_raw (run_id, raw_key)`.execute(db);
 
     await db.schema
       .createTable("run_events_canonical")

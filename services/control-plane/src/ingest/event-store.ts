@@ -1,0 +1,155 @@
+import { applyEvent, applyMetricsEvent, emptyMetricsSummary, emptyRunState, normalizeRawEvent, rawEventKey, rawEventToJson, sequenceEvents } from "@macp/events";
+import type { CanonicalEvent, EventDraft, MetricsSummary, RawRuntimeEvent, RunStateProjection } from "@macp/events";
+import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
+import type { Kysely, Transaction } from "kysely";
+import type { Database, RunRow } from "../db/schema.js";
+import { RUN_STATE_SCHEMA_VERSION_STORED, toEventRow } from "./event-rows.js";
+
+type Trx = Transaction<Database>;
+
+/** What one append wrote. */
+export interface AppendResult {
+  /** The raw input was already stored: nothing was written. */
+  readonly duplicate: boolean;
+  readonly run: RunRow;
+  readonly events: readonly CanonicalEvent[];
+  readonly state: RunStateProjection;
+  readonly metrics: MetricsSummary;
+}
+
+/** A control-plane batch: drafts plus the stable key their ids derive from. */
+export interface ControlPlaneBatch {
+  readonly rawKey: string;
+  readonly drafts: readonly EventDraft[];
+}
+
+/**
+ * The only writer of a run's `seq`, canonical events, projection and metrics. Each call is one
+ * transaction holding the run row lock: the raw row takes the first number of the block and its
+ * canonical events the following ones (control-plane.md §1.8); projection and metrics are folded
+ * and stored in the same transaction, so a crash never leaves them behind the events.
+ */
+export const eventStore = {
+  /** Appends a runtime input, normalized against the run's current projection. Idempotent per raw key. */
+  async appendRaw(trx: Trx, runId: string, raw: RawRuntimeEvent): Promise<AppendResult | undefined> {
+    const locked = await lock(trx, runId);
+    if (!locked) return undefined;
+    const key = rawEventKey(raw);
+    const seen = await trx.selectFrom("run_events_raw").select("id").where("run_id", "=", runId).where("raw_key", "=", key).executeTakeFirst();
+    const { state, metrics } = await readModels(trx, runId);
+    if (seen) return { duplicate: true, run: locked, events: [], state, metrics };
+    const session = await trx.selectFrom("runtime_sessions").selectAll().where("run_id", "=", runId).executeTakeFirst();
+    const drafts = normalizeRawEvent(raw, {
+      knownParticipants: state.participants.map((participant) => participant.participantId),
+      ...(state.run.modeName ?? session?.mode_name ? { modeName: state.run.modeName ?? session?.mode_name } : {}),
+      ...(locked.runtime_session_id ? { sessionId: locked.runtime_session_id } : {}),
+      declaredParticipants: session?.participants ?? [],
+      ...(state.run.sessionState ? { sessionState: state.run.sessionState } : {}),
+      ...(locked.trace_id ? { trace: { traceId: locked.trace_id } } : {}),
+    });
+    const rawSeq = locked.last_event_seq + 1;
+    const { events, nextSeq } = sequenceEvents({ runId, rawKey: key, drafts, firstSeq: rawSeq + 1 });
+    await trx
+      .insertInto("run_events_raw")
+      .values({
+        id: randomUUID(),
+        run_id: runId,
+        seq: rawSeq,
+        raw_key: key,
+        runtime_seq: raw.kind === "stream-envelope" ? raw.runtimeSequence : null,
+        message_id: raw.kind === "stream-envelope" ? raw.envelope.messageId : null,
+        ts: raw.receivedAt,
+        kind: raw.kind,
+        source_name: "runtime",
+        payload: JSON.stringify(rawEventToJson(raw)),
+      })
+      .execute();
+    if (raw.kind === "stream-envelope") {
+      await trx
+        .updateTable("runtime_sessions")
+        .set({ last_runtime_seq: sql`greatest(last_runtime_seq, ${raw.runtimeSequence + 1})`, updated_at: sql`now()` })
+        .where("run_id", "=", runId)
+        .execute();
+    }
+    return persist(trx, locked, events, nextSeq - 1, state, metrics);
+  },
+
+  /** Appends control-plane events (run.created, session.bound, …) as one block. */
+  async appendControl(trx: Trx, runId: string, batch: ControlPlaneBatch): Promise<AppendResult | undefined> {
+    const locked = await lock(trx, runId);
+    if (!locked) return undefined;
+    const { state, metrics } = await readModels(trx, runId);
+    if (batch.drafts.length === 0) return { duplicate: false, run: locked, events: [], state, metrics };
+    const { events, nextSeq } = sequenceEvents({ runId, rawKey: batch.rawKey, drafts: batch.drafts, firstSeq: locked.last_event_seq + 1 });
+    // A retried step (e.g. after a restart) derives the same ids: keep only events not yet stored.
+    const stored = new Set(
+      (await trx.selectFrom("run_events_canonical").select("id").where("id", "in", events.map((event) => event.id)).execute()).map((row) => row.id),
+    );
+    const fresh = events.filter((event) => !stored.has(event.id));
+    if (fresh.length === 0) return { duplicate: true, run: locked, events: [], state, metrics };
+    return persist(trx, locked, fresh, nextSeq - 1, state, metrics);
+  },
+
+  /** The stored projection, or the empty one. */
+  async state(db: Kysely<Database> | Trx, runId: string): Promise<RunStateProjection> {
+    return (await readModels(db, runId)).state;
+  },
+
+  async metrics(db: Kysely<Database> | Trx, runId: string): Promise<MetricsSummary> {
+    return (await readModels(db, runId)).metrics;
+  },
+};
+
+async function lock(trx: Trx, runId: string): Promise<RunRow | undefined> {
+  return trx.selectFrom("runs").selectAll().where("id", "=", runId).forUpdate().executeTakeFirst();
+}
+
+async function readModels(db: Kysely<Database> | Trx, runId: string): Promise<{ state: RunStateProjection; metrics: MetricsSummary }> {
+  const [projection, metrics] = await Promise.all([
+    db.selectFrom("run_projections").select("state").where("run_id", "=", runId).executeTakeFirst(),
+    db.selectFrom("run_metrics").select("summary").where("run_id", "=", runId).executeTakeFirst(),
+  ]);
+  return {
+    state: (projection?.state as unknown as RunStateProjection | undefined) ?? emptyRunState(runId),
+    metrics: (metrics?.summary as unknown as MetricsSummary | undefined) ?? emptyMetricsSummary(runId),
+  };
+}
+
+async function persist(
+  trx: Trx,
+  run: RunRow,
+  events: readonly CanonicalEvent[],
+  lastSeq: number,
+  stateBefore: RunStateProjection,
+  metricsBefore: MetricsSummary,
+): Promise<AppendResult> {
+  if (events.length > 0) {
+    await trx
+      .insertInto("run_events_canonical")
+      .values(events.map(toEventRow))
+      .onConflict((conflict) => conflict.column("id").doNothing())
+      .execute();
+  }
+  const state = events.reduce(applyEvent, stateBefore);
+  const metrics = events.reduce(applyMetricsEvent, metricsBefore);
+  const stateJson = JSON.stringify(state);
+  const metricsJson = JSON.stringify(metrics);
+  await trx
+    .insertInto("run_projections")
+    .values({ run_id: run.id, version: state.version, schema_version: RUN_STATE_SCHEMA_VERSION_STORED, state: stateJson })
+    .onConflict((conflict) => conflict.column("run_id").doUpdateSet({ version: state.version, state: stateJson, updated_at: sql`now()` }))
+    .execute();
+  await trx
+    .insertInto("run_metrics")
+    .values({ run_id: run.id, version: metrics.version, summary: metricsJson })
+    .onConflict((conflict) => conflict.column("run_id").doUpdateSet({ version: metrics.version, summary: metricsJson, updated_at: sql`now()` }))
+    .execute();
+  const updated = await trx
+    .updateTable("runs")
+    .set({ last_event_seq: lastSeq, updated_at: sql`now()` })
+    .where("id", "=", run.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { duplicate: false, run: updated, events, state, metrics };
+}

@@ -1,0 +1,122 @@
+import type { ClientAuth, SessionStream } from "@macp/client";
+import type { Logger } from "pino";
+import type { RuntimeGateway } from "../runtime/gateway.js";
+import { backoffDelay, sleep } from "./backoff.js";
+import type { IngestSink } from "./ingest-sink.js";
+
+/** What a consumer needs to follow one run's session. */
+export interface ConsumerTarget {
+  readonly runId: string;
+  readonly sessionId: string;
+  readonly auth: ClientAuth;
+  /** Runtime sequence to resume after (count of envelopes already persisted). */
+  readonly cursor: number;
+  /** Why the consumer starts: first subscription, or resuming after a control-plane restart. */
+  readonly reason: "opened" | "recovered";
+}
+
+/** Settings of the reconnect loop. */
+export interface ConsumerSettings {
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+}
+
+const TERMINAL_RUN = new Set(["completed", "failed", "cancelled"]);
+
+/**
+ * Follows one session with a passive StreamSession subscription and feeds every frame to the
+ * sink. When the stream ends or fails, it reads the session's state (GetSession) and, unless the
+ * session or the run is finished, re-subscribes from the stored cursor with jittered exponential
+ * backoff — for as long as the session is open. Idleness never ends anything.
+ */
+export class SessionConsumer {
+  private readonly abort = new AbortController();
+  private stream: SessionStream | undefined;
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly target: ConsumerTarget,
+    private readonly runtime: RuntimeGateway,
+    private readonly sink: IngestSink,
+    private readonly settings: ConsumerSettings,
+    private readonly logger: Logger,
+    private readonly onStreamCount: (delta: number) => void,
+    private readonly onReconnect: () => void,
+  ) {
+    this.done = this.run().catch((error: unknown) => {
+      this.logger.error({ err: error, run_id: target.runId }, "session consumer stopped on an unexpected error");
+    });
+  }
+
+  stop(): Promise<void> {
+    this.abort.abort();
+    this.stream?.cancel();
+    return this.done;
+  }
+
+  private get stopped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    const { runId, sessionId } = this.target;
+    let cursor = this.target.cursor;
+    let attempt = 0;
+    let status: "opened" | "reconnecting" | "recovered" = this.target.reason;
+    while (!this.stopped) {
+      const outcome = await this.sink.ingest(runId, { kind: "stream-status", status, receivedAt: new Date().toISOString() });
+      if (outcome.missing || (outcome.status !== undefined && TERMINAL_RUN.has(outcome.status))) return;
+      const stream = this.runtime.openStream(this.target.auth);
+      this.stream = stream;
+      this.onStreamCount(1);
+      let failure: string | undefined;
+      try {
+        stream.subscribe(sessionId, cursor);
+        for await (const frame of stream) {
+          const response = frame.response;
+          if (response === undefined) continue;
+          const receivedAt = new Date().toISOString();
+          if (response.$case === "envelope") {
+            const result = await this.sink.ingest(runId, { kind: "stream-envelope", envelope: response.value, runtimeSequence: cursor, receivedAt });
+            // A redelivered envelope (replay overlap) does not advance the position.
+            if (!result.duplicate) cursor += 1;
+            attempt = 0;
+            if (result.missing || (result.status !== undefined && TERMINAL_RUN.has(result.status))) return;
+          } else {
+            const error = response.value;
+            await this.sink.ingest(runId, {
+              kind: "stream-inline-error",
+              error: { code: error.code, message: error.message, sessionId: error.sessionId, messageId: error.messageId, details: error.details },
+              receivedAt,
+            });
+          }
+        }
+      } catch (error) {
+        failure = error instanceof Error ? error.message : String(error);
+      } finally {
+        this.onStreamCount(-1);
+        this.stream = undefined;
+      }
+      if (this.stopped) return;
+      if (failure !== undefined) this.logger.warn({ run_id: runId, session_id: sessionId, detail: failure }, "session stream failed; will re-subscribe");
+      if (await this.sessionFinished(runId, sessionId)) return;
+      this.onReconnect();
+      status = "reconnecting";
+      await sleep(backoffDelay(attempt, this.settings.backoffBaseMs, this.settings.backoffMaxMs), this.abort.signal);
+      attempt += 1;
+    }
+  }
+
+  /** Reads the session's state after a stream ended; the lifecycle decides whether to go on. */
+  private async sessionFinished(runId: string, sessionId: string): Promise<boolean> {
+    try {
+      const response = await this.runtime.call("GetSession", (options) => this.runtime.client.getSession({ sessionId }, options), this.target.auth);
+      if (!response.metadata) return false;
+      const outcome = await this.sink.ingest(runId, { kind: "session-snapshot", metadata: response.metadata, receivedAt: new Date().toISOString() });
+      return outcome.missing || (outcome.status !== undefined && TERMINAL_RUN.has(outcome.status));
+    } catch {
+      // Runtime unreachable or session unknown right now: keep following; the lifecycle decides.
+      return false;
+    }
+  }
+}

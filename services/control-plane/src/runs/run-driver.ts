@@ -1,0 +1,345 @@
+import { buildEnvelope, buildSessionStart, MacpClientError } from "@macp/client";
+import type { ClientAuth } from "@macp/client";
+import { messageSendFailedEvent, messageSentEvent, participantSeenEvent, sessionBoundEvent, sessionStateChangedEvent, sessionStateName } from "@macp/events";
+import type { Ack, Envelope } from "@macp/protocol";
+import type { Kysely } from "kysely";
+import type { Logger } from "pino";
+import type { ControlPlaneConfig } from "../config/config.js";
+import type { Database, RunRow } from "../db/schema.js";
+import { backoffDelay, sleep } from "../ingest/backoff.js";
+import { eventStore } from "../ingest/event-store.js";
+import type { IngestSink } from "../ingest/ingest-sink.js";
+import { LifecycleWatcher } from "../ingest/lifecycle-watcher.js";
+import { SessionConsumer } from "../ingest/session-consumer.js";
+import type { ControlPlaneMetrics } from "../observability/metrics.js";
+import type { RuntimeGateway } from "../runtime/gateway.js";
+import { planRun } from "./request-plan.js";
+import type { RunPlan } from "./request-plan.js";
+import type { RunRequest } from "./request-schema.js";
+import type { RunFailure, RunLifecycle } from "./run-lifecycle.js";
+import { runRepository } from "./run-repository.js";
+
+const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+const TRANSIENT = new Set([1, 4, 14]);
+
+/** The stored request of a run (metadata.executionRequest). */
+export function requestOf(run: RunRow): RunRequest {
+  return run.metadata.executionRequest as RunRequest;
+}
+
+/**
+ * Drives runs through their lifecycle and owns ingest: launches sessions (SessionStart and
+ * kickoff with each sender's own credential), waits for sessions agents start, binds, follows
+ * every bound session with a {@link SessionConsumer}, and watches the lifecycle. Every step is
+ * idempotent (message ids derive from the run id; events from stable keys), so `resume()` after a
+ * restart simply drives every unfinished run again from where its row says it is.
+ */
+export class RunDriver {
+  private readonly tasks = new Map<string, Promise<void>>();
+  private readonly consumers = new Map<string, SessionConsumer>();
+  private readonly abort = new AbortController();
+  private watcher: LifecycleWatcher | undefined;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly config: ControlPlaneConfig,
+    private readonly runtime: RuntimeGateway,
+    private readonly sink: IngestSink,
+    private readonly lifecycle: RunLifecycle,
+    private readonly metrics: ControlPlaneMetrics,
+    private readonly logger: Logger,
+  ) {
+    lifecycle.onMoved = (run) => {
+      if (TERMINAL.has(run.status)) void this.consumers.get(run.id)?.stop();
+    };
+  }
+
+  /** Starts the lifecycle watch and, when enabled, resumes every unfinished run. */
+  async start(): Promise<void> {
+    const observer = this.config.runtime.bearerToken !== undefined ? { bearer: this.config.runtime.bearerToken } : this.config.runtime.devAuth ? { bearer: "macp-control-plane" } : undefined;
+    this.watcher = new LifecycleWatcher(
+      this.runtime,
+      observer,
+      this.sink,
+      async (sessionId) => {
+        const run = await runRepository.getBySession(this.db, sessionId);
+        return run && !TERMINAL.has(run.status) ? run.id : undefined;
+      },
+      { backoffBaseMs: this.config.stream.backoffBaseMs, backoffMaxMs: this.config.stream.backoffMaxMs },
+      this.logger,
+    );
+    if (!this.config.runRecovery) return;
+    for (const run of await runRepository.unfinished(this.db)) this.drive(run.id, "recovered");
+  }
+
+  /** Drives a run in the background (once at a time per run). */
+  drive(runId: string, reason: "opened" | "recovered" = "opened"): void {
+    if (this.tasks.has(runId) || this.abort.signal.aborted) return;
+    const task = this.step(runId, reason)
+      .catch(async (error: unknown) => {
+        if (this.abort.signal.aborted) return;
+        this.logger.error({ err: error, run_id: runId }, "run driver failed");
+        const code = error instanceof MacpClientError ? (error.macpCode ?? `GRPC_${error.grpcCode}`) : "INTERNAL_ERROR";
+        await this.fail(runId, { code, message: error instanceof Error ? error.message : String(error) }).catch(() => undefined);
+      })
+      .finally(() => this.tasks.delete(runId));
+    this.tasks.set(runId, task);
+  }
+
+  /** True while the driver accepts work (false once shutdown began). */
+  get healthy(): boolean {
+    return !this.abort.signal.aborted;
+  }
+
+  /** Stops the consumer of a run (after it finished or was deleted). */
+  async release(runId: string): Promise<void> {
+    await this.consumers.get(runId)?.stop();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.all([this.watcher?.stop(), ...[...this.consumers.values()].map((consumer) => consumer.stop())]);
+    await Promise.allSettled([...this.tasks.values()]);
+  }
+
+  private async current(runId: string): Promise<RunRow | undefined> {
+    const run = await runRepository.get(this.db, runId);
+    return run && !TERMINAL.has(run.status) && !this.abort.signal.aborted ? run : undefined;
+  }
+
+  private async step(runId: string, reason: "opened" | "recovered"): Promise<void> {
+    let run = await this.current(runId);
+    if (!run) return;
+    const planned = planRun(requestOf(run), run.id, run.runtime_session_id ?? "", {
+      runtimeKinds: this.config.runtime.kinds,
+      supportedModes: undefined,
+      canSendAs: (sender) => this.runtime.senderAuth(sender) !== undefined,
+      canRead: (participants) => this.runtime.canRead(participants),
+    });
+    if (!planned.ok) {
+      await this.fail(runId, { code: "INVALID_REQUEST", message: planned.issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ") });
+      return;
+    }
+    const plan = planned.plan;
+    if (run.status === "queued") await this.move(runId, "starting");
+    run = await this.current(runId);
+    if (!run) return;
+    if (run.status === "starting") {
+      const started = plan.kind === "launch" ? await this.startSession(run, plan) : await this.awaitSession(run, plan);
+      if (!started) return;
+      await this.bind(run, plan);
+    }
+    run = await this.current(runId);
+    if (!run) return;
+    await this.follow(run, plan, reason);
+    if (run.status === "binding_session") {
+      if (plan.kind === "launch") await this.sendKickoff(run, plan);
+      if (!(await this.current(runId))) return;
+      await this.markRunning(run, plan);
+    }
+  }
+
+  private async startSession(run: RunRow, plan: RunPlan): Promise<boolean> {
+    const initiator = plan.initiator ?? "";
+    const envelope = buildSessionStart({
+      mode: plan.modeName,
+      sessionId: plan.sessionId,
+      messageId: plan.startMessageId,
+      timestampUnixMs: Date.now(),
+      payload: {
+        intent: plan.intent,
+        participants: [...plan.participants],
+        modeVersion: plan.modeVersion,
+        configurationVersion: plan.configurationVersion,
+        policyVersion: plan.policyVersion,
+        ttlMs: plan.ttlMs,
+        roots: plan.roots.map((root) => ({ ...root })),
+        contextId: plan.contextId,
+        extensions: { ...plan.extensions },
+      },
+    });
+    const ack = await this.sendWithRetry(run.id, envelope, this.runtime.senderAuth(initiator));
+    if (ack === undefined) return false;
+    if (!ack.ok) {
+      await this.fail(run.id, { code: ack.error?.code ?? "RUNTIME_ERROR", message: `SessionStart refused: ${ack.error?.message ?? "no reason given"}` });
+      return false;
+    }
+    return true;
+  }
+
+  /** Waits for agents to start the session: NOT_FOUND is expected for a while (defect 1). */
+  private async awaitSession(run: RunRow, plan: RunPlan): Promise<boolean> {
+    const deadline = Date.now() + this.config.sessionPoll.timeoutMs;
+    const auth = this.runtime.readerAuth(plan.participants);
+    let delay = this.config.sessionPoll.baseMs;
+    while (Date.now() < deadline) {
+      if (!(await this.current(run.id))) return false;
+      try {
+        const response = await this.runtime.call("GetSession", (options) => this.runtime.client.getSession({ sessionId: plan.sessionId }, options), auth);
+        if (response.metadata) return true;
+      } catch (error) {
+        if (!(error instanceof MacpClientError)) throw error;
+        // NOT_FOUND (not started yet), PERMISSION_DENIED (not yet declared) and transport errors are waited out.
+      }
+      await sleep(delay, this.abort.signal);
+      delay = Math.min(this.config.sessionPoll.maxMs, delay * 2);
+    }
+    await this.fail(run.id, { code: "RUNTIME_TIMEOUT", message: `session ${plan.sessionId} was not started within ${this.config.sessionPoll.timeoutMs} ms` });
+    return false;
+  }
+
+  private async bind(run: RunRow, plan: RunPlan): Promise<void> {
+    const request = requestOf(run);
+    const outcome = await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto("runtime_sessions")
+        .values({
+          run_id: run.id,
+          runtime_session_id: plan.sessionId,
+          mode_name: plan.modeName,
+          mode_version: plan.modeVersion,
+          configuration_version: plan.configurationVersion,
+          policy_version: plan.policyVersion,
+          initiator_participant_id: plan.initiator ?? null,
+          session_state: "SESSION_STATE_OPEN",
+          participants: JSON.stringify(plan.participants),
+        })
+        .onConflict((conflict) => conflict.column("run_id").doNothing())
+        .execute();
+      const moved = await this.lifecycle.transition(trx, run.id, "binding_session");
+      if (moved.kind !== "moved") return { moved, append: undefined };
+      const ts = new Date().toISOString();
+      const drafts = [
+        sessionBoundEvent({
+          ts,
+          sessionId: plan.sessionId,
+          ...(plan.initiator ? { initiator: plan.initiator } : {}),
+          state: "SESSION_STATE_OPEN",
+          modeName: plan.modeName,
+          modeVersion: plan.modeVersion,
+          configurationVersion: plan.configurationVersion,
+          policyVersion: plan.policyVersion,
+          participants: plan.participants,
+        }),
+        ...request.session.participants.map((participant) =>
+          participantSeenEvent({
+            ts,
+            participantId: participant.transportIdentity ?? participant.id,
+            ...(participant.role ? { role: participant.role } : {}),
+            ...(participant.transportIdentity ? { transportIdentity: participant.transportIdentity } : {}),
+          }),
+        ),
+      ];
+      return { moved, append: await eventStore.appendControl(trx, run.id, { rawKey: "session.bound", drafts }) };
+    });
+    this.lifecycle.published(outcome.moved);
+    this.lifecycle.publish(outcome.append);
+  }
+
+  private async follow(run: RunRow, plan: RunPlan, reason: "opened" | "recovered"): Promise<void> {
+    if (this.consumers.has(run.id) || this.abort.signal.aborted) return;
+    const session = await this.db.selectFrom("runtime_sessions").select("last_runtime_seq").where("run_id", "=", run.id).executeTakeFirst();
+    const consumer = new SessionConsumer(
+      { runId: run.id, sessionId: plan.sessionId, auth: this.runtime.readerAuth(plan.participants), cursor: session?.last_runtime_seq ?? 0, reason },
+      this.runtime,
+      this.sink,
+      { backoffBaseMs: this.config.stream.backoffBaseMs, backoffMaxMs: this.config.stream.backoffMaxMs },
+      this.logger,
+      (delta) => this.metrics.activeStreams.inc(delta),
+      () => this.metrics.streamReconnects.inc(),
+    );
+    this.consumers.set(run.id, consumer);
+    void consumer.done.finally(() => {
+      if (this.consumers.get(run.id) === consumer) this.consumers.delete(run.id);
+    });
+  }
+
+  private async sendKickoff(run: RunRow, plan: RunPlan): Promise<void> {
+    for (const [index, message] of plan.kickoff.entries()) {
+      if (!(await this.current(run.id))) return;
+      const envelope = buildEnvelope({
+        mode: plan.modeName,
+        messageType: message.messageType,
+        sessionId: plan.sessionId,
+        messageId: message.messageId,
+        payload: message.payload,
+        timestampUnixMs: Date.now(),
+      });
+      let ack: Ack | undefined;
+      let failure: RunFailure | undefined;
+      try {
+        ack = await this.sendWithRetry(run.id, envelope, this.runtime.senderAuth(message.from));
+      } catch (error) {
+        failure = { code: error instanceof MacpClientError ? (error.macpCode ?? "RUNTIME_ERROR") : "RUNTIME_ERROR", message: error instanceof Error ? error.message : String(error) };
+      }
+      if (ack === undefined && failure === undefined) return;
+      const ts = new Date().toISOString();
+      const common = { ts, sessionId: plan.sessionId, sender: message.from, to: message.to, messageType: message.messageType };
+      const draft =
+        ack?.ok === true
+          ? messageSentEvent({
+              ...common,
+              messageId: message.messageId,
+              kind: message.kind,
+              ack: {
+                ok: true,
+                duplicate: ack.duplicate,
+                messageId: ack.messageId,
+                sessionId: ack.sessionId,
+                acceptedAtUnixMs: Number(ack.acceptedAtUnixMs),
+                sessionState: sessionStateName(ack.sessionState),
+              },
+              payloadDescriptor: { bytes: message.payload.length },
+            })
+          : messageSendFailedEvent({
+              ...common,
+              messageId: message.messageId,
+              errorCode: ack?.error?.code ?? failure?.code ?? "RUNTIME_ERROR",
+              error: ack?.error?.message ?? failure?.message ?? "refused",
+            });
+      const append = await this.db.transaction().execute((trx) => eventStore.appendControl(trx, run.id, { rawKey: `kickoff:${index}`, drafts: [draft] }));
+      this.lifecycle.publish(append);
+    }
+  }
+
+  private async markRunning(run: RunRow, plan: RunPlan): Promise<void> {
+    const outcome = await this.db.transaction().execute(async (trx) => {
+      const moved = await this.lifecycle.transition(trx, run.id, "running");
+      const append =
+        moved.kind === "moved"
+          ? await eventStore.appendControl(trx, run.id, {
+              rawKey: "session.running",
+              drafts: [sessionStateChangedEvent({ ts: new Date().toISOString(), sessionId: plan.sessionId, state: "SESSION_STATE_OPEN" })],
+            })
+          : undefined;
+      return { moved, append };
+    });
+    this.lifecycle.published(outcome.moved);
+    this.lifecycle.publish(outcome.append);
+  }
+
+  /** Sends an envelope; transport failures are retried (ids are stable, so a retry is a duplicate). */
+  private async sendWithRetry(runId: string, envelope: Envelope, auth: ClientAuth | undefined): Promise<Ack | undefined> {
+    const deadline = Date.now() + this.config.sessionPoll.timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      if (!(await this.current(runId))) return undefined;
+      try {
+        const { ack } = await this.runtime.call("Send", (options) => this.runtime.client.send({ envelope }, options), auth);
+        if (!ack) throw new MacpClientError(13, "Send returned no Ack");
+        return ack;
+      } catch (error) {
+        if (!(error instanceof MacpClientError) || !TRANSIENT.has(error.grpcCode) || Date.now() > deadline) throw error;
+      }
+      await sleep(backoffDelay(attempt, this.config.stream.backoffBaseMs, this.config.stream.backoffMaxMs), this.abort.signal);
+    }
+  }
+
+  private async move(runId: string, target: "starting"): Promise<void> {
+    this.lifecycle.published(await this.db.transaction().execute((trx) => this.lifecycle.transition(trx, runId, target)));
+  }
+
+  /** Marks a run failed with a real error code (never a generic RUN_FAILED). */
+  async fail(runId: string, failure: RunFailure): Promise<void> {
+    this.lifecycle.published(await this.db.transaction().execute((trx) => this.lifecycle.transition(trx, runId, "failed", { failure })));
+  }
+}
