@@ -41,7 +41,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   const metrics = createMetrics();
   const database = await openDatabase(config.database);
   try {
-    const applied = await migrateToLatest(database.db);
+    const applied = await migrateToLatest(database.db, database.schema);
     if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
   } catch (error) {
     await database.close();

@@ -15,7 +15,7 @@ async function open(kind: DatabaseKind, schema: string): Promise<DatabaseHandle>
       ? { kind: "pglite", dataDir: undefined }
       : { kind: "postgres", url: testDatabaseUrl(), schema, poolMax: 4, idleTimeoutMs: 1000, connectionTimeoutMs: 5000 },
   );
-  await migrateToLatest(handle.db);
+  await migrateToLatest(handle.db, handle.schema);
   return handle;
 }
 
@@ -42,7 +42,7 @@ describe.each(DATABASE_KINDS)("run repository on %s", (kind) => {
 
   it("migrates, and migrating again applies nothing", async () => {
     handle = await open(kind, schema);
-    expect(await migrateToLatest(handle.db)).toEqual([]);
+    expect(await migrateToLatest(handle.db, handle.schema)).toEqual([]);
   });
 
   it("keeps one run per (principal, idempotency key) and tells which call created it", async () => {
@@ -98,7 +98,7 @@ describe("migrations from replicas starting together", () => {
       () => new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: testDatabaseUrl(), max: 2, options: `-c search_path="${schema}"` }) }) }),
     );
     try {
-      const applied = await Promise.all(replicas.map((db) => migrateToLatest(db)));
+      const applied = await Promise.all(replicas.map((db) => migrateToLatest(db, schema)));
       expect(applied.flat()).toEqual(["0001-init"]);
     } finally {
       await Promise.all(replicas.map((db) => db.destroy()));

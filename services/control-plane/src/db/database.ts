@@ -12,6 +12,8 @@ import type { Database } from "./schema.js";
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;
   readonly kind: DatabaseConfig["kind"];
+  /** Schema holding the tables (the migration tables too). */
+  readonly schema: string;
   /** Resolves when a trivial query succeeds; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -24,7 +26,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
     const pglite = config.dataDir === undefined ? new PGlite() : new PGlite(config.dataDir);
     await pglite.waitReady;
     const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-    return handle(db, "pglite");
+    return handle(db, "pglite", "public");
   }
   // The schema must exist before any pooled connection uses it as its search_path.
   const bootstrap = new pg.Client({ connectionString: config.url, connectionTimeoutMillis: config.connectionTimeoutMs });
@@ -47,14 +49,15 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on("error", () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return handle(db, "postgres");
+  return handle(db, "postgres", config.schema);
 }
 
-function handle(db: Kysely<Database>, kind: DatabaseConfig["kind"]): DatabaseHandle {
+function handle(db: Kysely<Database>, kind: DatabaseConfig["kind"], schema: string): DatabaseHandle {
   let closed: Promise<void> | undefined;
   return {
     db,
     kind,
+    schema,
     async ping() {
       await sql`select 1`.execute(db);
     },
@@ -74,8 +77,9 @@ const provider: MigrationProvider = {
  * for the whole run, so replicas starting together migrate once and the others wait, then see
  * nothing left to do.
  */
-export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
+export async function migrateToLatest(db: Kysely<Database>, schema = "public"): Promise<string[]> {
+  // Qualified by schema: kysely's table check would otherwise see another schema's migration tables.
+  const migrator = new Migrator({ db, provider, migrationTableSchema: schema });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((result) => result.status === "Success").map((result) => result.migrationName);

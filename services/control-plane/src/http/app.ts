@@ -8,6 +8,7 @@ import Fastify from "fastify";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { ControlPlaneContext } from "../context.js";
 import { healthRoutes } from "../routes/health.js";
+import { runReadRoutes } from "../routes/run-reads.js";
 import { runRoutes } from "../routes/runs.js";
 import { createAuthenticator, hasScope } from "./auth.js";
 import { HttpError, errorHandler } from "./errors.js";
@@ -75,5 +76,6 @@ export async function buildApp(ctx: ControlPlaneContext): Promise<FastifyInstanc
 
   await app.register(healthRoutes, { ctx });
   await app.register(runRoutes, { ctx });
+  await app.register(runReadRoutes, { ctx });
   return app;
 }

@@ -1,4 +1,4 @@
-import { applyEvent, applyMetricsEvent, emptyMetricsSummary, emptyRunState, normalizeRawEvent, rawEventKey, rawEventToJson, sequenceEvents } from "@macp/events";
+import { applyEvent, applyMetricsEvent, emptyMetricsSummary, emptyRunState, normalizeContextFor, normalizeRawEvent, rawEventKey, rawEventToJson, sequenceEvents } from "@macp/events";
 import type { CanonicalEvent, EventDraft, MetricsSummary, RawRuntimeEvent, RunStateProjection } from "@macp/events";
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
@@ -39,15 +39,7 @@ export const eventStore = {
     const seen = await trx.selectFrom("run_events_raw").select("id").where("run_id", "=", runId).where("raw_key", "=", key).executeTakeFirst();
     const { state, metrics } = await readModels(trx, runId);
     if (seen) return { duplicate: true, run: locked, events: [], state, metrics };
-    const session = await trx.selectFrom("runtime_sessions").selectAll().where("run_id", "=", runId).executeTakeFirst();
-    const drafts = normalizeRawEvent(raw, {
-      knownParticipants: state.participants.map((participant) => participant.participantId),
-      ...(state.run.modeName ?? session?.mode_name ? { modeName: state.run.modeName ?? session?.mode_name } : {}),
-      ...(locked.runtime_session_id ? { sessionId: locked.runtime_session_id } : {}),
-      declaredParticipants: session?.participants ?? [],
-      ...(state.run.sessionState ? { sessionState: state.run.sessionState } : {}),
-      ...(locked.trace_id ? { trace: { traceId: locked.trace_id } } : {}),
-    });
+    const drafts = normalizeRawEvent(raw, normalizeContextFor(state, locked.trace_id ? { trace: { traceId: locked.trace_id } } : {}));
     const rawSeq = locked.last_event_seq + 1;
     const { events, nextSeq } = sequenceEvents({ runId, rawKey: key, drafts, firstSeq: rawSeq + 1 });
     await trx

@@ -32,6 +32,8 @@ const TERMINAL_RUN = new Set(["completed", "failed", "cancelled"]);
 export class SessionConsumer {
   private readonly abort = new AbortController();
   private stream: SessionStream | undefined;
+  private draining = false;
+  private halfClosed = false;
   readonly done: Promise<void>;
 
   constructor(
@@ -54,6 +56,20 @@ export class SessionConsumer {
     return this.done;
   }
 
+  /**
+   * The run finished: collect what is left and end. The open stream is half-closed, so the
+   * runtime flushes every envelope up to the session's last one and then ends it (protocol.md
+   * §4.3); without an open stream one final subscription does the same.
+   */
+  drain(): Promise<void> {
+    this.draining = true;
+    if (this.stream && !this.halfClosed) {
+      this.halfClosed = true;
+      this.stream.end();
+    }
+    return this.done;
+  }
+
   private get stopped(): boolean {
     return this.abort.signal.aborted;
   }
@@ -64,14 +80,22 @@ export class SessionConsumer {
     let attempt = 0;
     let status: "opened" | "reconnecting" | "recovered" = this.target.reason;
     while (!this.stopped) {
-      const outcome = await this.sink.ingest(runId, { kind: "stream-status", status, receivedAt: new Date().toISOString() });
-      if (outcome.missing || (outcome.status !== undefined && TERMINAL_RUN.has(outcome.status))) return;
+      if (!this.draining) {
+        const outcome = await this.sink.ingest(runId, { kind: "stream-status", status, receivedAt: new Date().toISOString() });
+        if (outcome.missing) return;
+        if (outcome.status !== undefined && TERMINAL_RUN.has(outcome.status)) this.draining = true;
+      }
       const stream = this.runtime.openStream(this.target.auth);
       this.stream = stream;
+      this.halfClosed = false;
       this.onStreamCount(1);
       let failure: string | undefined;
       try {
         stream.subscribe(sessionId, cursor);
+        if (this.draining) {
+          this.halfClosed = true;
+          stream.end();
+        }
         for await (const frame of stream) {
           const response = frame.response;
           if (response === undefined) continue;
@@ -81,7 +105,7 @@ export class SessionConsumer {
             // A redelivered envelope (replay overlap) does not advance the position.
             if (!result.duplicate) cursor += 1;
             attempt = 0;
-            if (result.missing || (result.status !== undefined && TERMINAL_RUN.has(result.status))) return;
+            if (result.missing) return;
           } else {
             const error = response.value;
             await this.sink.ingest(runId, {
@@ -98,8 +122,10 @@ export class SessionConsumer {
         this.stream = undefined;
       }
       if (this.stopped) return;
+      if (this.halfClosed && failure === undefined) return;
       if (failure !== undefined) this.logger.warn({ run_id: runId, session_id: sessionId, detail: failure }, "session stream failed; will re-subscribe");
-      if (await this.sessionFinished(runId, sessionId)) return;
+      if (!this.draining && (await this.sessionFinished(runId, sessionId))) this.draining = true;
+      if (this.draining) continue;
       this.onReconnect();
       status = "reconnecting";
       await sleep(backoffDelay(attempt, this.settings.backoffBaseMs, this.settings.backoffMaxMs), this.abort.signal);

@@ -21,6 +21,7 @@ import { runRepository } from "./run-repository.js";
 
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 const TRANSIENT = new Set([1, 4, 14]);
+const FINAL_STATES = new Set(["SESSION_STATE_RESOLVED", "SESSION_STATE_EXPIRED", "SESSION_STATE_CANCELLED"]);
 
 /** The stored request of a run (metadata.executionRequest). */
 export function requestOf(run: RunRow): RunRequest {
@@ -50,17 +51,24 @@ export class RunDriver {
     private readonly logger: Logger,
   ) {
     lifecycle.onMoved = (run) => {
-      if (TERMINAL.has(run.status)) void this.consumers.get(run.id)?.stop();
+      if (TERMINAL.has(run.status)) void this.consumers.get(run.id)?.drain();
     };
   }
 
   /** Starts the lifecycle watch and, when enabled, resumes every unfinished run. */
   async start(): Promise<void> {
     const observer = this.config.runtime.bearerToken !== undefined ? { bearer: this.config.runtime.bearerToken } : this.config.runtime.devAuth ? { bearer: "macp-control-plane" } : undefined;
+    // A session that ended is drained first, so run.completed follows its last envelope.
+    const drainingSink: IngestSink = {
+      ingest: async (runId, raw) => {
+        if (raw.kind === "session-snapshot" && FINAL_STATES.has(sessionStateName(raw.metadata.state))) await this.consumers.get(runId)?.drain();
+        return this.sink.ingest(runId, raw);
+      },
+    };
     this.watcher = new LifecycleWatcher(
       this.runtime,
       observer,
-      this.sink,
+      drainingSink,
       async (sessionId) => {
         const run = await runRepository.getBySession(this.db, sessionId);
         return run && !TERMINAL.has(run.status) ? run.id : undefined;
@@ -329,6 +337,7 @@ export class RunDriver {
         return ack;
       } catch (error) {
         if (!(error instanceof MacpClientError) || !TRANSIENT.has(error.grpcCode) || Date.now() > deadline) throw error;
+        this.logger.warn({ run_id: runId, message_type: envelope.messageType, detail: error.message }, "Send failed; retrying");
       }
       await sleep(backoffDelay(attempt, this.config.stream.backoffBaseMs, this.config.stream.backoffMaxMs), this.abort.signal);
     }

@@ -39,6 +39,8 @@ export const BASE_ENV: Readonly<Record<string, string>> = {
   // Nothing listens on port 1: a runtime that is down unless a test provides one.
   RUNTIME_ADDRESS: "127.0.0.1:1",
   RUNTIME_REQUEST_TIMEOUT_MS: "5000",
+  // Tests poll freely; the rate-limit test sets its own limit.
+  THROTTLE_LIMIT: "1000000",
 };
 
 /** A control plane started for a test, with helpers to call it. */
@@ -67,7 +69,7 @@ export async function startTestControlPlane(database: DatabaseKind = "pglite", e
     ...(schema !== undefined ? { DATABASE_URL: testDatabaseUrl(), DATABASE_SCHEMA: schema } : {}),
     ...env,
   });
-  const handle = await startControlPlane(config, { logger: createLogger("silent") });
+  const handle = await startControlPlane(config, { logger: createLogger((process.env.CP_TEST_LOG_LEVEL ?? "silent") as "silent") });
   return {
     handle,
     url: handle.url,
