@@ -4,10 +4,10 @@ import globals from "globals";
 
 const serviceNames = ["@macp/runtime", "@macp/control-plane", "@macp/projection-worker"];
 // Subpath exports declared in a package.json "exports" map (negated: they are entry points).
-const publicSubpaths = ["!@macp/protocol/grpc"];
+const publicSubpaths = ["!@macp/protocol/grpc", "!@macp/core/internal"];
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "**/src/gen/**", "**/.turbo/**", ".macp-data/**"] },
+  { ignores: ["**/dist/**", "**/node_modules/**", "**/src/gen/**", "**/.turbo/**", ".macp-data/**", "docs/api/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

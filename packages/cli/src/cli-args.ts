@@ -18,6 +18,7 @@ export interface CliInvocation {
     | { readonly kind: "daemon"; readonly location: DaemonLocation };
 }
 
+/** The `macp --help` text. */
 export const USAGE = `Usage: macp <command> [options]
 
 Commands:

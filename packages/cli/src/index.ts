@@ -1,7 +1,9 @@
 /**
- * @macp/cli: the `macp` command. Its commands are exported for embedding and tests; each reads a
+ * The `macp` command. Its commands are exported for embedding and tests; each reads a
  * {@link SessionSource} (a data directory or database, or a running daemon) and writes lines to
  * a {@link CliOutput}, returning the exit code.
+ *
+ * @module @macp/cli
  */
 export { runCli } from "./run-cli.js";
 export { parseCliArgs, USAGE } from "./cli-args.js";

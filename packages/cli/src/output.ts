@@ -1,6 +1,8 @@
 /** Where commands write: results to `out`, diagnostics to `err`, one line per call. */
 export interface CliOutput {
+  /** Writes one line of command output. */
   out(line: string): void;
+  /** Writes one diagnostic line. */
   err(line: string): void;
 }
 

@@ -24,6 +24,7 @@ export type HistoryRecord = HistoryLine;
 export interface SessionSource {
   /** Where the data comes from, for messages. */
   readonly description: string;
+  /** Every session the source holds, one row each. */
   listSessions(): Promise<SessionRow[]>;
   /** A session's state as plain JSON (undefined when unknown). */
   getSession(sessionId: string): Promise<Record<string, unknown> | undefined>;
@@ -31,6 +32,7 @@ export interface SessionSource {
   history(sessionId: string, options: { includeInternal: boolean }): Promise<HistoryRecord[] | undefined>;
   /** Replays stored sessions and compares every replay path; undefined when the source cannot. */
   verify?(sessionIds: readonly string[]): Promise<VerifyResult[]>;
+  /** Releases the store or the daemon connection. */
   close(): Promise<void>;
 }
 

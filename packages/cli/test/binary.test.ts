@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serializeSessionState } from "@macp/core";
+import { serializeSessionState } from "@macp/core/internal";
 import { ModeRegistry } from "@macp/modes";
 import { rebuildSession } from "@macp/replay";
 import { FileStore } from "@macp/storage";

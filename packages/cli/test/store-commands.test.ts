@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serializeSessionState } from "@macp/core";
+import { serializeSessionState } from "@macp/core/internal";
 import { ModeRegistry } from "@macp/modes";
 import { ModeId } from "@macp/protocol";
 import { exportHistory, rebuildSession } from "@macp/replay";

@@ -95,27 +95,49 @@ export type RequestInput<K extends UnaryName> = Partial<RequestOf<K>>;
 export interface MacpClient {
   /** `Initialize`; offers protocol version "1.0" unless told otherwise. */
   initialize(request?: Partial<InitializeRequest>, options?: CallOptions): Promise<InitializeResponse>;
+  /** `Send`: one envelope; resolves with the runtime's Ack (`ack.ok` false when the runtime refused it). */
   send(request: RequestInput<"send">, options?: CallOptions): Promise<SendResponse>;
+  /** `GetSession`: a session's metadata. */
   getSession(request: RequestInput<"getSession">, options?: CallOptions): Promise<GetSessionResponse>;
+  /** `CancelSession`: cancels an open or suspended session (initiator or policy-authorized caller). */
   cancelSession(request: RequestInput<"cancelSession">, options?: CallOptions): Promise<CancelSessionResponse>;
+  /** `SuspendSession`: pauses an open session's TTL. */
   suspendSession(request: RequestInput<"suspendSession">, options?: CallOptions): Promise<SuspendSessionResponse>;
+  /** `ResumeSession`: resumes a suspended session. */
   resumeSession(request: RequestInput<"resumeSession">, options?: CallOptions): Promise<ResumeSessionResponse>;
+  /** `GetManifest`: the runtime's agent manifest. */
   getManifest(request?: RequestInput<"getManifest">, options?: CallOptions): Promise<GetManifestResponse>;
+  /** `ListModes`: the standards-track mode descriptors. */
   listModes(options?: CallOptions): Promise<ListModesResponse>;
+  /** `ListRoots`: the runtime's roots. */
   listRoots(options?: CallOptions): Promise<ListRootsResponse>;
+  /** `ListExtModes`: the extension mode descriptors. */
   listExtModes(options?: CallOptions): Promise<ListExtModesResponse>;
+  /** `RegisterExtMode`: registers an extension mode (`ok` false with the reason when refused). */
   registerExtMode(request: RequestInput<"registerExtMode">, options?: CallOptions): Promise<RegisterExtModeResponse>;
+  /** `UnregisterExtMode`: removes an extension mode. */
   unregisterExtMode(request: RequestInput<"unregisterExtMode">, options?: CallOptions): Promise<UnregisterExtModeResponse>;
+  /** `PromoteMode`: moves an extension mode onto the standards track. */
   promoteMode(request: RequestInput<"promoteMode">, options?: CallOptions): Promise<PromoteModeResponse>;
+  /** `ListSessions`: metadata of every session the runtime knows. */
   listSessions(options?: CallOptions): Promise<ListSessionsResponse>;
+  /** `RegisterPolicy`: registers a governance policy (`ok` false with the reason when refused). */
   registerPolicy(request: RequestInput<"registerPolicy">, options?: CallOptions): Promise<RegisterPolicyResponse>;
+  /** `UnregisterPolicy`: removes a registered policy. */
   unregisterPolicy(request: RequestInput<"unregisterPolicy">, options?: CallOptions): Promise<UnregisterPolicyResponse>;
+  /** `GetPolicy`: one policy descriptor. */
   getPolicy(request: RequestInput<"getPolicy">, options?: CallOptions): Promise<GetPolicyResponse>;
+  /** `ListPolicies`: every policy, optionally filtered by mode. */
   listPolicies(request?: RequestInput<"listPolicies">, options?: CallOptions): Promise<ListPoliciesResponse>;
+  /** `WatchModeRegistry`: an event per mode registry change. */
   watchModeRegistry(options?: CallOptions): ResponseStream<WatchModeRegistryResponse>;
+  /** `WatchRoots`: an event per roots change. */
   watchRoots(options?: CallOptions): ResponseStream<WatchRootsResponse>;
+  /** `WatchSignals`: every ambient Signal the runtime accepts. */
   watchSignals(options?: CallOptions): ResponseStream<WatchSignalsResponse>;
+  /** `WatchSessions`: session lifecycle events (created, resolved, expired, …). */
   watchSessions(options?: CallOptions): ResponseStream<WatchSessionsResponse>;
+  /** `WatchPolicies`: an event per policy registry change. */
   watchPolicies(options?: CallOptions): ResponseStream<WatchPoliciesResponse>;
   /** Opens a `StreamSession` call. */
   streamSession(options?: CallOptions): SessionStream;

@@ -1,5 +1,9 @@
 /**
- * @macp/client: a typed gRPC client for the MACP runtime (`macp.v1.MACPRuntimeService`).
+ * A typed gRPC client for the MACP runtime (`macp.v1.MACPRuntimeService`): promise methods for
+ * unary RPCs, async iterables for server streams, a duplex handle for `StreamSession`, and
+ * envelope builders.
+ *
+ * @module @macp/client
  */
 export { createMacpClient, systemEnvelopeContext } from "./client.js";
 export type { CallOptions, MacpClient, MacpClientOptions, RequestInput } from "./client.js";

@@ -1,5 +1,6 @@
 /** Source of the current time in Unix milliseconds. Injected so the kernel never reads the wall clock itself. */
 export interface Clock {
+  /** The current time in Unix milliseconds. */
   now(): number;
 }
 
@@ -11,6 +12,7 @@ export class ManualClock implements Clock {
     this.current = startUnixMs;
   }
 
+  /** The time last set or advanced to. */
   now(): number {
     return this.current;
   }

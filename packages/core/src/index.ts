@@ -1,27 +1,17 @@
+/**
+ * The MACP coordination kernel: {@link Kernel} owns live sessions and applies the session rules
+ * (SessionStart validation, TTL, dedup, ordering, lifecycle, policy binding) between an
+ * authenticated envelope and durable storage, behind the {@link SessionStore} interface that
+ * `@macp/storage` implements.
+ *
+ * @module @macp/core
+ */
 export type { LogEntry, LogEntryKind, RegistryKind, SessionStore, StoredSnapshot } from "./session-store.js";
 export { InMemorySessionStore } from "./in-memory-session-store.js";
 export { ManualClock } from "./clock.js";
 export type { Clock } from "./clock.js";
-export { KeyedMutex } from "./keyed-mutex.js";
 export type { ModeEntryView, ModeLookup } from "./mode-lookup.js";
-export { checkEnvelopeShape, isAmbientType } from "./envelope-shape.js";
-export {
-  POLICY_BINDING_TYPE,
-  sessionView,
-  validateSessionStart,
-  createSession,
-  applyMessage,
-  applyInternal,
-  replayLog,
-  resolutionBytes,
-} from "./session-machine.js";
-export type { SessionBirth } from "./session-machine.js";
-export {
-  serializeSessionState,
-  deserializeSessionState,
-  bytesToBase64,
-  base64ToBytes,
-} from "./session-record.js";
+export { checkEnvelopeShape } from "./envelope-shape.js";
 export type { SessionRecord, SessionState, SessionStatus, ParticipantActivityRecord } from "./session-record.js";
 export { Kernel, isTerminal, envelopeOf } from "./kernel.js";
 export type {

@@ -33,19 +33,29 @@ import type { LogEntry, SessionStore } from "./session-store.js";
 
 /** The policy registry operations the kernel uses (the @macp/policy registry satisfies this). */
 export interface PolicyRegistryPort {
+  /** The policy a SessionStart binds (`policy.default` for an empty version); throws `MacpError` when it cannot. */
   resolveForSession(policyVersion: string, sessionMode: string): PolicyDefinition;
+  /** Registers a policy; `error` holds the reason when `ok` is false. */
   register(descriptor: PolicyDescriptor): { ok: boolean; error: string };
+  /** Removes a registered policy; `error` holds the reason when `ok` is false. */
   unregister(policyId: string): { ok: boolean; error: string };
+  /** Every registered (non-default) policy, for persistence. */
   exportRegistered(): PolicyDefinition[];
+  /** Replaces the registered policies with persisted ones. */
   restore(definitions: PolicyDefinition[]): void;
 }
 
 /** The mode registry operations the kernel uses (the @macp/modes registry satisfies this). */
 export interface ModeRegistryPort extends ModeLookup {
+  /** Registers an extension mode; `error` holds the reason when `ok` is false. */
   register(descriptor: ModeDescriptor): { ok: boolean; error: string };
+  /** Removes an extension mode; `error` holds the reason when `ok` is false. */
   unregister(mode: string): { ok: boolean; error: string };
+  /** Moves a mode onto the standards track, optionally renamed; `mode` is its final id. */
   promote(mode: string, promotedName?: string): { ok: boolean; error: string; mode: string };
+  /** Everything not built in, as plain JSON for persistence. */
   exportState(): unknown;
+  /** Rebuilds the registry from the built-ins plus persisted state. */
   restore(state: never): void;
 }
 

@@ -10,5 +10,6 @@ export interface ModeEntryView {
 
 /** Resolves a mode id to its registry entry (the mode registry satisfies this). */
 export interface ModeLookup {
+  /** The entry registered under `mode`, or undefined when the mode is unknown. */
   get(mode: string): ModeEntryView | undefined;
 }

@@ -37,6 +37,7 @@ export class SessionFeed implements AsyncIterable<AcceptedEnvelope> {
     this.wake?.();
   }
 
+  /** Yields the history after the requested sequence, then live envelopes, without gap or duplicate. */
   async *[Symbol.asyncIterator](): AsyncGenerator<AcceptedEnvelope> {
     const pending: AcceptedEnvelope[] = [];
     let overflow = 0;

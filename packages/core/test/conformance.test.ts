@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CommitmentPayload, PolicyDescriptor } from "@macp/protocol";
-import { replayLog, resolutionBytes, serializeSessionState } from "@macp/core";
+import { replayLog, serializeSessionState } from "@macp/core/internal";
+import { resolutionBytes } from "../src/session-machine.js";
 import {
   camelKeys,
   conformancePayload,

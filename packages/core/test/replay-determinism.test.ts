@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { replayLog, serializeSessionState } from "@macp/core";
+import { replayLog, serializeSessionState } from "@macp/core/internal";
 import { CommitmentPayload, decision } from "@macp/protocol";
 import { createHarness, envelope, newSessionId, sessionStart } from "./support.js";
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { InMemorySessionStore, Kernel, ManualClock, replayLog } from "@macp/core";
+import { InMemorySessionStore, Kernel, ManualClock } from "@macp/core";
+import { replayLog } from "@macp/core/internal";
 import type { LogEntry, RegistryKind } from "@macp/core";
 import { ModeRegistry } from "@macp/modes";
 import { PolicyRegistry } from "@macp/policy";

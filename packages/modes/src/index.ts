@@ -1,3 +1,9 @@
+/**
+ * The MACP coordination modes as pure state machines ({@link ModeHandler}) and the
+ * {@link ModeRegistry}.
+ *
+ * @module @macp/modes
+ */
 export { accepted, rejected } from "./mode-handler.js";
 export type { SessionView, ModeEnvelope, ModeOutcome, ModeHandler } from "./mode-handler.js";
 export { validateCommitment, authorizeCommitment } from "./commitment-rules.js";

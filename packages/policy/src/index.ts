@@ -1,3 +1,9 @@
+/**
+ * Governance policy: descriptor conversion, registration checks, the {@link PolicyRegistry} and the
+ * pure commit-time evaluators.
+ *
+ * @module @macp/policy
+ */
 export type { JsonValue, PolicyDefinition } from "./policy-definition.js";
 export type { PolicyVerdict } from "./policy-verdict.js";
 export { SUPPORTED_SCHEMA_VERSIONS } from "./policy-verdict.js";

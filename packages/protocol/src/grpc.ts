@@ -12,7 +12,7 @@
  * server.addService(MACPRuntimeServiceService, implementation);
  * ```
  *
- * @module
+ * @module @macp/protocol/grpc
  */
 import {
   makeGenericClientConstructor,

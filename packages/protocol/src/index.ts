@@ -1,3 +1,10 @@
+/**
+ * The MACP wire layer: generated protobuf types, payload and envelope codecs, constants and the
+ * one error class {@link MacpError}. The gRPC service binding is the separate `@macp/protocol/grpc`
+ * entry point.
+ *
+ * @module @macp/protocol
+ */
 export {
   MACP_ERROR_CODES,
   MacpError,

@@ -5,7 +5,8 @@
 // a diff means the kernel, a mode or the state layout changed what replay produces.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Kernel, ManualClock, bytesToBase64, replayLog } from "@macp/core";
+import { Kernel, ManualClock } from "@macp/core";
+import { bytesToBase64, replayLog } from "@macp/core/internal";
 import { ModeRegistry } from "@macp/modes";
 import { PolicyRegistry } from "@macp/policy";
 import { ModeId, PROTOCOL_VERSION, encodeContributeProto, encodePayloadJson } from "@macp/protocol";

@@ -1,4 +1,5 @@
-import { bytesToBase64, envelopeOf } from "@macp/core";
+import { envelopeOf } from "@macp/core";
+import { bytesToBase64 } from "@macp/core/internal";
 import type { LogEntry } from "@macp/core";
 import type { Envelope } from "@macp/protocol";
 

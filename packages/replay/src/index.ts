@@ -1,6 +1,8 @@
 /**
- * @macp/replay: rebuilding sessions from durable storage (crash recovery), checking that replay
- * is deterministic, and exporting accepted histories.
+ * Rebuilding sessions from durable storage (crash recovery), checking that replay is
+ * deterministic, and exporting accepted histories.
+ *
+ * @module @macp/replay
  */
 export { recoverSessions, rebuildSession, loadStoredSession } from "./recover-sessions.js";
 export type { RecoveryFailure, RecoveryOptions, RecoveryReport } from "./recover-sessions.js";

@@ -1,4 +1,4 @@
-import { replayLog } from "@macp/core";
+import { replayLog } from "@macp/core/internal";
 import type { LogEntry, ModeLookup, SessionState, SessionStore } from "@macp/core";
 import { MacpError } from "@macp/protocol";
 import { checkSnapshot } from "./snapshot-check.js";

@@ -1,4 +1,4 @@
-import { deserializeSessionState } from "@macp/core";
+import { deserializeSessionState } from "@macp/core/internal";
 import type { LogEntry, SessionState, SessionStore } from "@macp/core";
 
 /** A stored snapshot that can seed replay, or why it cannot. */

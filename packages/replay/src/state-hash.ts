@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { serializeSessionState } from "@macp/core";
+import { serializeSessionState } from "@macp/core/internal";
 import type { SessionState } from "@macp/core";
 
 /** SHA-256 of a session's canonical serialized state: equal hashes mean identical replayable state. */

@@ -1,4 +1,4 @@
-import { replayLog } from "@macp/core";
+import { replayLog } from "@macp/core/internal";
 import type { ModeLookup, SessionStore } from "@macp/core";
 import { checkSnapshot } from "./snapshot-check.js";
 import { hashSessionState } from "./state-hash.js";

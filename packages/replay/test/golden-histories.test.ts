@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { base64ToBytes, deserializeSessionState, replayLog, serializeSessionState } from "@macp/core";
+import { base64ToBytes, deserializeSessionState, replayLog, serializeSessionState } from "@macp/core/internal";
 import type { LogEntry, LogEntryKind } from "@macp/core";
 import { ModeRegistry } from "@macp/modes";
 import { hashSessionState, recoverSessions, summarizeSession } from "@macp/replay";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { serializeSessionState } from "@macp/core";
+import { serializeSessionState } from "@macp/core/internal";
 import { loadStoredSession } from "@macp/replay";
 import { MemoryStore } from "@macp/storage";
 import { createHarness, openDecision, sessionIdFor } from "./support.js";

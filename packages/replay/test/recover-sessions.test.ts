@@ -1,7 +1,8 @@
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { Kernel, ManualClock, replayLog } from "@macp/core";
+import { Kernel, ManualClock } from "@macp/core";
+import { replayLog } from "@macp/core/internal";
 import type { LogEntry } from "@macp/core";
 import { ModeRegistry } from "@macp/modes";
 import { PolicyRegistry } from "@macp/policy";

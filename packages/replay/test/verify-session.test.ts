@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { replayLog, serializeSessionState } from "@macp/core";
+import { replayLog, serializeSessionState } from "@macp/core/internal";
 import type { ModeLookup, SessionStore } from "@macp/core";
 import { ModeRegistry, accepted } from "@macp/modes";
 import { ModeId } from "@macp/protocol";

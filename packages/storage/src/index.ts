@@ -1,3 +1,9 @@
+/**
+ * Durable storage backends behind the kernel's `SessionStore` interface: memory, file (write-ahead
+ * log with group commit) and Postgres.
+ *
+ * @module @macp/storage
+ */
 export { MemoryStore } from "./memory-store.js";
 export { FileStore } from "./file-store.js";
 export { LogIndex } from "./log-index.js";

@@ -1,6 +1,8 @@
 /** Where a backend reports repairs and lifecycle events; the daemon passes its own logger. */
 export interface StorageLogger {
+  /** A repair or a failure the operator should know about. */
   warn(message: string): void;
+  /** A lifecycle event (store opened, recovered, closed). */
   info(message: string): void;
 }
 
