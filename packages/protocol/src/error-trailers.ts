@@ -22,6 +22,7 @@ export function encodeErrorTrailers(error: MacpError): ErrorTrailer[] {
 
 /** Read access to received trailers (grpc-js `Metadata` fits). */
 export interface TrailerSource {
+  /** Every value received under `key` (none: an empty list). */
   get(key: string): readonly (string | Uint8Array)[];
 }
 
