@@ -46,6 +46,7 @@ export class LogIndex {
     return this.chunks.length * CHUNK_ENTRIES * STRIDE * 4 + this.ends.byteLength;
   }
 
+  /** Appends the location of a session's next log entry (its kind code and seq kept for selection). */
   add(sessionId: string, segment: number, offset: number, size: number, ordinal: number, kindCode: number, seq: number): void {
     if (this.entries >= MAX_ENTRIES) throw new RangeError(`log index is full (${MAX_ENTRIES} entries)`);
     const session = this.sessions.intern(sessionId);
