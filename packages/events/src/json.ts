@@ -83,3 +83,15 @@ export function int64ToNumber(value: number | bigint | undefined): number {
   if (value === undefined) return 0;
   return typeof value === "bigint" ? Number(value) : value;
 }
+
+/** `value` with `map` applied to every string in it (keys untouched). */
+export function mapStrings(value: JsonValue, map: (text: string) => string): JsonValue {
+  if (typeof value === "string") return map(value);
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, map));
+  if (value !== null && typeof value === "object") {
+    const out: JsonObject = {};
+    for (const [key, member] of Object.entries(value)) out[key] = mapStrings(member, map);
+    return out;
+  }
+  return value;
+}

@@ -4,9 +4,9 @@ import { createsProposal, derivedEventOf, firstStringField } from "./derived-eve
 import { CANONICAL_EVENT_SCHEMA_VERSION, RUNTIME_SOURCE_NAME } from "./event-types.js";
 import type { CanonicalEventType, EventDraft, EventSubject, EventTrace } from "./event-types.js";
 import { inlineErrorCode, policyDenyReasons } from "./inline-error.js";
-import { fromBase64, int64ToNumber, storableText, toJsonValue } from "./json.js";
+import { fromBase64, int64ToNumber, mapStrings, storableText, toJsonValue } from "./json.js";
 import type { JsonObject, JsonValue } from "./json.js";
-import { llmUsageOf } from "./llm-usage.js";
+import { llmUsageOf, redactText } from "./llm-usage.js";
 import { payloadToJson } from "./payload-json.js";
 import type { RawRuntimeEvent, RawSessionSnapshot, RawStreamEnvelope, RawStreamInlineError, RawStreamStatus } from "./raw-event.js";
 import type { RunStateProjection } from "./run-state.js";
@@ -25,6 +25,12 @@ export interface NormalizeContext {
   readonly sessionState?: string;
   /** Patterns redacted from LLM prompt and response text (`MACP_REDACT_PATTERNS`). */
   readonly redactPatterns?: readonly RegExp[];
+  /**
+   * Also redact `redactPatterns` from every text of the decoded payload copies (`payload`,
+   * `decodedPayload`, `signalData`, progress messages) before they are stored (R-16). Subject ids
+   * are taken from the unredacted payload so events still group correctly.
+   */
+  readonly redactPayloads?: boolean;
   /** Trace correlation stamped on every draft (e.g. the run's lifecycle span). */
   readonly trace?: EventTrace;
 }
@@ -137,6 +143,7 @@ function normalizeEnvelope(raw: RawStreamEnvelope, context: NormalizeContext): E
   const messageType = envelope.messageType;
   const modeName = envelope.mode !== "" ? envelope.mode : (context.modeName ?? "");
   const { payload, payloadTypeName } = payloadToJson(modeName, messageType, envelope.payload);
+  const patterns = context.redactPatterns ?? [];
   const base: JsonObject = { modeName, messageType, messageId: envelope.messageId, sessionId: envelope.sessionId, sender: envelope.sender };
   const drafts: EventDraft[] = [];
   const add = (type: CanonicalEventType, subject: EventSubject | undefined, data: JsonObject): void => {
@@ -147,9 +154,11 @@ function normalizeEnvelope(raw: RawStreamEnvelope, context: NormalizeContext): E
     add("participant.seen", { kind: "participant", id: envelope.sender }, { participantId: envelope.sender });
   }
 
+  const scrub = <T extends JsonValue>(value: T): T =>
+    context.redactPayloads === true && patterns.length > 0 ? (mapStrings(value, (text) => redactText(text, patterns)) as T) : value;
   const received: JsonObject = {
     ...base,
-    payload,
+    payload: scrub(payload),
     timestampUnixMs: int64ToNumber(envelope.timestampUnixMs),
     runtimeSequence: raw.runtimeSequence,
   };
@@ -159,7 +168,7 @@ function normalizeEnvelope(raw: RawStreamEnvelope, context: NormalizeContext): E
 
   const signalType = messageType === CoreMessageType.Signal ? textOf(payload["signalType"]) : undefined;
   const signalData = messageType === CoreMessageType.Signal ? jsonFromBase64(payload["data"]) : undefined;
-  const usage = llmUsageOf(payload, signalType === "llm.call.completed" ? signalData : undefined, context.redactPatterns ?? []);
+  const usage = llmUsageOf(payload, signalType === "llm.call.completed" ? signalData : undefined, patterns);
   if (usage !== undefined) {
     add("llm.call.completed", { kind: "message", id: envelope.messageId }, { ...base, participantId: envelope.sender, decodedPayload: usage });
   }
@@ -168,10 +177,10 @@ function normalizeEnvelope(raw: RawStreamEnvelope, context: NormalizeContext): E
   if (derived !== undefined) {
     const data: JsonObject = {
       ...base,
-      decodedPayload: messageType === CoreMessageType.Progress ? { ...payload, ...progressPayload(payload) } : payload,
+      decodedPayload: scrub(messageType === CoreMessageType.Progress ? { ...payload, ...progressPayload(payload) } : payload),
     };
     if (payloadTypeName !== undefined) data["payloadTypeName"] = payloadTypeName;
-    if (signalData !== undefined) data["signalData"] = signalData;
+    if (signalData !== undefined) data["signalData"] = scrub(signalData);
     if (derived.type === "proposal.created" && recipients !== undefined) data["to"] = recipients;
     add(derived.type, derived.subject, data);
   }
@@ -179,7 +188,7 @@ function normalizeEnvelope(raw: RawStreamEnvelope, context: NormalizeContext): E
   const progress = taskProgress(messageType, payload);
   if (progress !== undefined) {
     const [percentage, message] = progress;
-    const decodedPayload: JsonObject = percentage === undefined ? { message } : { percentage, message };
+    const decodedPayload = scrub<JsonObject>(percentage === undefined ? { message } : { percentage, message });
     const taskId = firstStringField(payload, ["taskId"]);
     add("progress.reported", { kind: "message", id: envelope.messageId }, { ...base, ...(taskId === undefined ? {} : { taskId }), decodedPayload });
   }
@@ -266,7 +275,7 @@ export function participantsSeenIn(drafts: readonly EventDraft[]): string[] {
  */
 export function normalizeContextFor(
   state: RunStateProjection,
-  options: { readonly redactPatterns?: readonly RegExp[]; readonly trace?: EventTrace } = {},
+  options: { readonly redactPatterns?: readonly RegExp[]; readonly redactPayloads?: boolean; readonly trace?: EventTrace } = {},
 ): NormalizeContext {
   const participants = state.participants;
   const trace = options.trace ?? (state.trace.traceId === undefined ? undefined : { traceId: state.trace.traceId });
@@ -278,6 +287,7 @@ export function normalizeContextFor(
     ...(state.run.runtimeSessionId === undefined ? {} : { sessionId: state.run.runtimeSessionId }),
     ...(state.run.sessionState === undefined ? {} : { sessionState: state.run.sessionState }),
     ...(options.redactPatterns === undefined ? {} : { redactPatterns: options.redactPatterns }),
+    ...(options.redactPayloads === undefined ? {} : { redactPayloads: options.redactPayloads }),
     ...(trace === undefined ? {} : { trace }),
   };
 }

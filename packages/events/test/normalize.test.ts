@@ -316,3 +316,34 @@ describe("normalizeContextFor", () => {
     expect(context.sessionState).toBeUndefined();
   });
 });
+
+describe("normalizeRawEvent: payload redaction (R-16)", () => {
+  const secret = /sk-[a-z0-9]+/;
+  const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
+
+  it("with redactPayloads, every payload copy is redacted; subject ids come from the unredacted payload", () => {
+    const raw = envelopeRaw("ext.tools.v1", "ToolCall", json({ toolCallId: "sk-abc", args: { key: "use sk-abc1 now" }, metadata: { llmCall: { promptTokens: 1, prompt: "sk-zzz" } } }));
+    const drafts = normalizeRawEvent(raw, { ...ctx, redactPatterns: [secret], redactPayloads: true });
+    expect(shape(drafts)).toEqual(["message.received message:m-x", "llm.call.completed message:m-x", "tool.called tool:sk-abc"]);
+    expect(drafts[0]!.data["payload"]).toMatchObject({ toolCallId: "[REDACTED]", args: { key: "use [REDACTED] now" } });
+    expect(drafts[2]!.data["decodedPayload"]).toMatchObject({ args: { key: "use [REDACTED] now" } });
+    expect(drafts[1]!.data["decodedPayload"]).toMatchObject({ prompt: "[REDACTED]" });
+    expect(JSON.stringify(drafts)).not.toMatch(/sk-abc1|sk-zzz/);
+  });
+
+  it("task progress text and Signal data are redacted too", () => {
+    const update = encodePayload(ModeId.Task, "TaskUpdate", { taskId: "t1", status: "token sk-q1 used", progress: 0.2 });
+    const drafts = normalizeRawEvent(envelopeRaw(ModeId.Task, "TaskUpdate", update), { ...ctx, redactPatterns: [secret], redactPayloads: true });
+    expect(drafts.at(-1)!.data["decodedPayload"]).toEqual({ percentage: 20, message: "token [REDACTED] used" });
+    const signal = encodePayload("", "Signal", { signalType: "x", data: json({ note: "sk-s1" }) });
+    const sig = normalizeRawEvent(envelopeRaw("", "Signal", signal), { ...ctx, redactPatterns: [secret], redactPayloads: true });
+    expect(sig.at(-1)!.data["signalData"]).toEqual({ note: "[REDACTED]" });
+  });
+
+  it("without redactPayloads only the LLM prompt and response are redacted (the reference's scope)", () => {
+    const raw = envelopeRaw("ext.x.v1", "Step", json({ note: "sk-n1", llmCall: { promptTokens: 1, response: "sk-r1" } }));
+    const drafts = normalizeRawEvent(raw, { ...ctx, redactPatterns: [secret] });
+    expect(drafts[0]!.data["payload"]).toMatchObject({ note: "sk-n1" });
+    expect(drafts[1]!.data["decodedPayload"]).toMatchObject({ response: "[REDACTED]" });
+  });
+});
