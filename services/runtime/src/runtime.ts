@@ -14,6 +14,7 @@ import { createStore } from "@macp/storage";
 import { createAuthenticator } from "./auth/index.js";
 import type { RuntimeConfig } from "./config.js";
 import { EnvelopePipeline } from "./envelope-pipeline.js";
+import { FaultStop, type RuntimeFault } from "./fault-stop.js";
 import { RuntimeMetrics } from "./metrics.js";
 import { OpenStreams } from "./open-streams.js";
 import { RateLimiter } from "./rate-limiter.js";
@@ -37,20 +38,14 @@ export interface RuntimeHandle {
    * Stops serving because of an unrecoverable fault: logs it at `fatal` with its context, marks
    * the health service NOT_SERVING at once, then shuts down as `close()` does. The storage
    * backend triggers it when it loses its writer lock or its log can no longer be trusted;
-   * `main.ts` also routes uncaught exceptions and unhandled rejections here. Only the first
-   * fault counts; later ones are logged and wait for the same stop.
+   * `process-fault-policy.ts` routes uncaught exceptions and unhandled rejections here too.
+   * Only the first fault counts; later ones are logged and wait for the same stop.
    */
   fail(error: unknown, context: string): Promise<void>;
   /** Resolves with the first fault once the runtime has stopped because of it (never otherwise). */
   readonly failed: Promise<RuntimeFault>;
 }
 
-/** An unrecoverable fault that stopped a runtime. */
-export interface RuntimeFault {
-  readonly error: unknown;
-  /** Where it was raised: `storage`, `uncaughtException`, `unhandledRejection`. */
-  readonly context: string;
-}
 
 /** Options beyond the environment configuration (tests inject a clock). */
 export interface RuntimeOptions {
@@ -79,30 +74,9 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     health.setStatus("", "NOT_SERVING");
     health.setStatus(SERVICE_NAME, "NOT_SERVING");
   };
-  // One way to stop on an unrecoverable fault, usable from the first storage call on; the
-  // shutdown it runs is attached once the server exists.
-  let shutdown = async (): Promise<void> => undefined;
-  let fault: RuntimeFault | undefined;
-  let stopping: Promise<void> = Promise.resolve();
-  let reportFailed: (fault: RuntimeFault) => void = () => undefined;
-  const failed = new Promise<RuntimeFault>((resolve) => (reportFailed = resolve));
-  const fail = (error: unknown, context: string): Promise<void> => {
-    if (fault !== undefined) {
-      logger.error({ err: error, context }, "further fault while stopping");
-      return stopping;
-    }
-    const first: RuntimeFault = { error, context };
-    fault = first;
-    logger.fatal({ err: error, context }, "unrecoverable fault: health NOT_SERVING, stopping");
-    stopServing();
-    options.onFault?.(first);
-    stopping = shutdown()
-      .catch((closeError: unknown) => logger.error({ err: closeError }, "shutdown after a fault failed"))
-      .then(() => reportFailed(first));
-    return stopping;
-  };
+  const faults = new FaultStop({ logger, stopServing, ...(options.onFault ? { onFault: options.onFault } : {}) });
 
-  const storage = { logger, onFatal: (error: Error) => void fail(error, "storage") };
+  const storage = { logger, onFatal: (error: Error) => void faults.fail(error, "storage") };
   const store = await createStore(
     config.storage.backend === "file"
       ? { backend: "file", dataDir: config.storage.dataDir, strictRecovery: config.strictRecovery, ...storage }
@@ -240,13 +214,21 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     })();
     return closing;
   };
-  shutdown = close;
-  if (fault !== undefined) {
+  faults.attach(close);
+  if (faults.fault !== undefined) {
     // The store failed while the runtime was starting: it must not serve.
     await close();
-    throw fault.error;
+    throw faults.fault.error;
   }
 
   logger.info({ address, metrics: metricsUrl, storage: config.storage.backend }, "MACP runtime listening");
-  return { port, address, metricsUrl, kernel, close, fail, failed };
+  return {
+    port,
+    address,
+    metricsUrl,
+    kernel,
+    close,
+    fail: (error, context) => faults.fail(error, context),
+    failed: faults.failed,
+  };
 }
