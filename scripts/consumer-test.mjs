@@ -2,8 +2,9 @@
 // The packed-tarball consumer test: `pnpm pack` of every publishable package, a plain npm install
 // of the tarballs into a scratch project outside the workspace, a check of each installed
 // manifest, then a strict TypeScript compile (NodeNext) and a run of consumer-test/consumer.ts
-// against them and the built runtime daemon. Needs a prior `pnpm run build`. Exits non-zero on
-// any failure and then keeps the scratch directory for inspection.
+// against them and the built runtime daemon; the opening example of every package README is
+// type-checked too and, where it needs no daemon, run. Needs a prior `pnpm run build`. Exits
+// non-zero on any failure and then keeps the scratch directory (MACP_CONSUMER_KEEP=1: always).
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +12,8 @@ import { delimiter, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const PUBLISHABLE = ["protocol", "modes", "policy", "core", "storage", "replay", "client", "cli"];
+// Packages whose README example runs on its own (the client's needs a daemon: type-checked only).
+const SELF_CONTAINED_EXAMPLES = ["protocol", "modes", "policy", "core", "storage", "replay"];
 const root = realpathSync(fileURLToPath(new URL("..", import.meta.url)));
 const runtimeMain = join(root, "services/runtime/dist/main.js");
 
@@ -50,6 +53,15 @@ function checkInstalledPackage(dir, name) {
       if (/^(workspace|file|link):/.test(spec)) fail(`${name}: ${field}.${dependency} is "${spec}", which exists only in the workspace`);
     }
   }
+}
+
+/** The first fenced code block of a README, which must come before its first section heading. */
+function openingExample(readmePath, name) {
+  const readme = readFileSync(readmePath, "utf8");
+  const fence = /^```(\w*)\n([\s\S]*?)^```/m.exec(readme);
+  const firstSection = readme.search(/^## /m);
+  if (fence === null || (firstSection !== -1 && fence.index > firstSection)) fail(`@macp/${name}: the README does not open with an example`);
+  return { language: fence[1], code: fence[2] };
 }
 
 const scratch = mkdtempSync(join(realpathSync(tmpdir()), "macp-consumer-"));
@@ -97,9 +109,18 @@ try {
   run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: project, stdio: ["ignore", "inherit", "inherit"] });
   for (const name of Object.keys(dependencies)) checkInstalledPackage(join(project, "node_modules", name), name);
   console.log("consumer-test: installed manifests checked");
+  for (const name of PUBLISHABLE) {
+    const example = openingExample(join(project, "node_modules/@macp", name, "README.md"), name);
+    if (example.language === "ts") writeFileSync(join(project, `readme-${name}.ts`), example.code);
+  }
 
   run(process.execPath, [join(project, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], { cwd: project, stdio: ["ignore", "inherit", "inherit"] });
   console.log("consumer-test: strict NodeNext type check passed");
+
+  for (const name of SELF_CONTAINED_EXAMPLES) {
+    run(process.execPath, [join(project, `out/readme-${name}.js`)], { cwd: project });
+    console.log(`consumer-test: the @macp/${name} README example ran`);
+  }
 
   const dataDir = join(scratch, "data");
   run(process.execPath, [join(project, "out/consumer.js")], {
@@ -114,6 +135,7 @@ try {
   });
   passed = true;
 } finally {
-  if (passed) rmSync(scratch, { recursive: true, force: true });
-  else console.error(`consumer-test: FAILED; the scratch project is kept in ${scratch}`);
+  if (!passed) console.error(`consumer-test: FAILED; the scratch project is kept in ${scratch}`);
+  else if (process.env.MACP_CONSUMER_KEEP === "1") console.log(`consumer-test: the scratch project is kept in ${scratch}`);
+  else rmSync(scratch, { recursive: true, force: true });
 }
