@@ -3,7 +3,10 @@ import { buildEnvelope, buildSessionStart } from "@macp/client";
 import type { MacpClient } from "@macp/client";
 import { encodePayloadJson } from "@macp/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dropSchema, freshSchema, startTestControlPlane } from "./support/harness.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DATABASE_KINDS, dropSchema, freshSchema, startTestControlPlane } from "./support/harness.js";
 import type { TestControlPlane } from "./support/harness.js";
 import { spawnRuntime } from "./support/runtime-daemon.js";
 import type { RuntimeDaemon } from "./support/runtime-daemon.js";
@@ -50,20 +53,28 @@ function launchRequest(key: string) {
   };
 }
 
-describe("runs end to end against the runtime daemon", () => {
+describe.each(DATABASE_KINDS)("runs end to end against the runtime daemon, stored in %s", (database) => {
   let runtime: RuntimeDaemon;
   let cp: TestControlPlane;
+  // The database outlives a control-plane restart: a named schema, or a PGlite data directory.
   const schema = freshSchema();
-  const env = () => ({ RUNTIME_ADDRESS: runtime.address, DATABASE_SCHEMA: schema, STREAM_BACKOFF_BASE_MS: "20", STREAM_BACKOFF_MAX_MS: "200" });
+  const dataDir = database === "pglite" ? mkdtempSync(join(tmpdir(), "cp-e2e-")) : undefined;
+  const env = () => ({
+    RUNTIME_ADDRESS: runtime.address,
+    STREAM_BACKOFF_BASE_MS: "20",
+    STREAM_BACKOFF_MAX_MS: "200",
+    ...(dataDir !== undefined ? { DATA_DIR: dataDir } : { DATABASE_SCHEMA: schema }),
+  });
 
   beforeAll(async () => {
     runtime = await spawnRuntime();
-    cp = await startTestControlPlane("postgres", env());
+    cp = await startTestControlPlane(database, env());
   });
   afterAll(async () => {
     await cp?.close();
     await runtime?.stop();
-    await dropSchema(schema);
+    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+    else await dropSchema(schema);
   });
 
   const status = async (runId: string, wanted: string) =>
@@ -160,7 +171,7 @@ describe("runs end to end against the runtime daemon", () => {
     // Accepted while the control plane is down.
     await accepted(bob, decisionMessage(sessionId, "Evaluation", { proposal_id: "p1", recommendation: "approve", confidence: 0.9, reason: "fine" }));
     await accepted(bob, vote(sessionId));
-    cp = await startTestControlPlane("postgres", env());
+    cp = await startTestControlPlane(database, env());
 
     await waitFor("the envelopes accepted during the restart", async () => {
       const events = (await cp.request("GET", `/runs/${runId}/events?type=message.received`)).body;

@@ -1,3 +1,4 @@
+import { SignJWT, exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashApiKey } from "../src/index.js";
 import { startTestControlPlane } from "./support/harness.js";
@@ -127,5 +128,37 @@ describe("API keys, scopes and per-principal rate limits", () => {
     // The reader has its own budget (50), untouched by the writer's requests.
     expect((await cp.request("GET", "/runs", { headers: { authorization: "Bearer reader-key" } })).status).toBe(200);
     for (let i = 0; i < 5; i++) expect((await cp.request("GET", "/healthz")).status).toBe(200);
+  });
+});
+
+describe("JWT bearer tokens", () => {
+  let cp: TestControlPlane;
+  let privateKey: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
+  beforeAll(async () => {
+    const pair = await generateKeyPair("ES256", { extractable: true });
+    privateKey = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), alg: "ES256", use: "sig" };
+    cp = await startTestControlPlane("postgres", {
+      NODE_ENV: "production",
+      RUNTIME_ALLOW_INSECURE: "true",
+      AUTH_JWT_ISSUER: "https://issuer.test",
+      AUTH_JWT_AUDIENCE: "macp-control-plane",
+      AUTH_JWKS_JSON: JSON.stringify({ keys: [jwk] }),
+    });
+  });
+  afterAll(async () => {
+    await cp?.close();
+  });
+
+  const token = (claims: Record<string, unknown>, issuer = "https://issuer.test") =>
+    new SignJWT(claims).setProtectedHeader({ alg: "ES256" }).setIssuer(issuer).setAudience("macp-control-plane").setSubject("user-7").setExpirationTime("5m").sign(privateKey);
+
+  it("accepts a valid token with its scopes and refuses the rest", async () => {
+    const reader = { authorization: `Bearer ${await token({ scope: "runs:read" })}` };
+    expect((await cp.request("GET", "/runs", { headers: reader })).status).toBe(200);
+    expect((await cp.request("DELETE", "/runs/6f1d7a52-3c59-4d7e-9a0b-1c2d3e4f5a6b", { headers: reader })).status).toBe(403);
+    const foreign = await cp.request("GET", "/runs", { headers: { authorization: `Bearer ${await token({ scope: "admin" }, "https://evil.test")}` } });
+    expect(foreign.status).toBe(401);
+    expect(foreign.body.errorCode).toBe("UNAUTHENTICATED");
   });
 });

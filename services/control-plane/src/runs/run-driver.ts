@@ -21,6 +21,7 @@ import { runRepository } from "./run-repository.js";
 
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 const TRANSIENT = new Set([1, 4, 14]);
+const DRAIN_WAIT_MS = 10_000;
 const FINAL_STATES = new Set(["SESSION_STATE_RESOLVED", "SESSION_STATE_EXPIRED", "SESSION_STATE_CANCELLED"]);
 
 /** The stored request of a run (metadata.executionRequest). */
@@ -61,7 +62,11 @@ export class RunDriver {
     // A session that ended is drained first, so run.completed follows its last envelope.
     const drainingSink: IngestSink = {
       ingest: async (runId, raw) => {
-        if (raw.kind === "session-snapshot" && FINAL_STATES.has(sessionStateName(raw.metadata.state))) await this.consumers.get(runId)?.drain();
+        const consumer = this.consumers.get(runId);
+        if (consumer && raw.kind === "session-snapshot" && FINAL_STATES.has(sessionStateName(raw.metadata.state))) {
+          // Bounded: a runtime that stops answering must not hold the lifecycle back forever.
+          await Promise.race([consumer.drain(), sleep(DRAIN_WAIT_MS, this.abort.signal)]);
+        }
         return this.sink.ingest(runId, raw);
       },
     };
@@ -135,6 +140,11 @@ export class RunDriver {
     if (run.status === "starting") {
       const started = plan.kind === "launch" ? await this.startSession(run, plan) : await this.awaitSession(run, plan);
       if (!started) return;
+      if (!(await this.current(runId))) {
+        // Cancelled while the SessionStart was in flight: do not leave the session we opened behind.
+        if (plan.kind === "launch" && !this.abort.signal.aborted) await this.cancelOrphan(plan);
+        return;
+      }
       await this.bind(run, plan);
     }
     run = await this.current(runId);
@@ -324,6 +334,13 @@ export class RunDriver {
     });
     this.lifecycle.published(outcome.moved);
     this.lifecycle.publish(outcome.append);
+  }
+
+  private async cancelOrphan(plan: RunPlan): Promise<void> {
+    const auth = this.runtime.senderAuth(plan.initiator ?? "");
+    await this.runtime
+      .call("CancelSession", (options) => this.runtime.client.cancelSession({ sessionId: plan.sessionId, reason: "run cancelled before its session was bound" }, options), auth)
+      .catch((error: unknown) => this.logger.warn({ session_id: plan.sessionId, detail: error instanceof Error ? error.message : String(error) }, "could not cancel the session of a cancelled run"));
   }
 
   /** Sends an envelope; transport failures are retried (ids are stable, so a retry is a duplicate). */
