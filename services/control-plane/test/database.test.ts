@@ -5,6 +5,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { migrateToLatest, openDatabase } from "../src/db/database.js";
 import type { DatabaseHandle } from "../src/db/database.js";
 import type { Database, NewRun } from "../src/db/schema.js";
+import { buildSessionStart } from "@macp/client";
+import { runCreatedEvent } from "@macp/events";
+import { eventStore } from "../src/ingest/event-store.js";
 import { runRepository } from "../src/runs/run-repository.js";
 import { DATABASE_KINDS, dropSchema, freshSchema, testDatabaseUrl } from "./support/harness.js";
 import type { DatabaseKind } from "./support/harness.js";
@@ -83,6 +86,52 @@ describe.each(DATABASE_KINDS)("run repository on %s", (kind) => {
     expect(page.rows).toHaveLength(2);
     expect(page.total).toBe(all.total);
     expect(page.rows[0]?.id).toBe((await runRepository.list(handle.db, { ...base, sortOrder: "asc" })).rows[1]?.id);
+  });
+});
+
+describe.each(DATABASE_KINDS)("event store on %s", (kind) => {
+  const schema = freshSchema();
+  let handle: DatabaseHandle;
+  afterAll(async () => {
+    await handle?.close();
+    if (kind === "postgres") await dropSchema(schema);
+  });
+
+  it("numbers each input as one block, folds projection and metrics with it, and writes a redelivery once", async () => {
+    handle = await open(kind, schema);
+    const { row } = await runRepository.insertOrGet(handle.db, newRun({ runtime_session_id: "s-1" }));
+    const created = await handle.db.transaction().execute((trx) =>
+      eventStore.appendControl(trx, row.id, { rawKey: "run.created", drafts: [runCreatedEvent({ ts: new Date().toISOString(), runId: row.id, modeName: "macp.mode.decision.v1", runtimeKind: "rust" })] }),
+    );
+    expect(created?.events.map((event) => [event.seq, event.type])).toEqual([[1, "run.created"]]);
+    // The same control-plane step retried (e.g. after a restart) adds nothing.
+    const retried = await handle.db.transaction().execute((trx) =>
+      eventStore.appendControl(trx, row.id, { rawKey: "run.created", drafts: [runCreatedEvent({ ts: new Date().toISOString(), runId: row.id, modeName: "macp.mode.decision.v1", runtimeKind: "rust" })] }),
+    );
+    expect(retried?.duplicate).toBe(true);
+
+    const envelope = buildSessionStart({
+      mode: "macp.mode.decision.v1",
+      sessionId: "0d1c7d3e-5c6b-4a1f-8e2d-3b4c5d6e7f80",
+      messageId: "m-start",
+      payload: { intent: "x", participants: ["alice", "bob"], modeVersion: "1.0.0", configurationVersion: "c", ttlMs: 60_000 },
+    });
+    const raw = { kind: "stream-envelope" as const, envelope: { ...envelope, sender: "alice" }, runtimeSequence: 0, receivedAt: new Date().toISOString() };
+    const first = await handle.db.transaction().execute((trx) => eventStore.appendRaw(trx, row.id, raw));
+    expect(first?.duplicate).toBe(false);
+    // Seq 2 is the raw row; its canonical events follow.
+    expect(first?.events[0]?.seq).toBe(3);
+    const lastSeq = first?.events.at(-1)?.seq;
+    expect(first?.run.last_event_seq).toBe(lastSeq);
+    expect(first?.state.version).toBe(lastSeq);
+    expect(first?.metrics.eventCount).toBe(1 + (first?.events.length ?? 0));
+
+    const again = await handle.db.transaction().execute((trx) => eventStore.appendRaw(trx, row.id, { ...raw, runtimeSequence: 5, receivedAt: new Date().toISOString() }));
+    expect(again?.duplicate).toBe(true);
+    expect(await eventStore.metrics(handle.db, row.id)).toEqual(first?.metrics);
+    expect((await eventStore.state(handle.db, row.id)).version).toBe(lastSeq);
+    const rawRows = await handle.db.selectFrom("run_events_raw").select(["seq", "runtime_seq", "message_id"]).where("run_id", "=", row.id).execute();
+    expect(rawRows).toEqual([{ seq: 2, runtime_seq: 0, message_id: "m-start" }]);
   });
 });
 

@@ -1,12 +1,23 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { createMacpClient } from "@macp/client";
 import type { MacpClient } from "@macp/client";
 
 /** The runtime daemon's binary (its package's `bin`); `pnpm test` builds it before vitest runs. */
 const RUNTIME_BIN = join(import.meta.dirname, "../../node_modules/@macp/runtime/dist/main.js");
+
+/** A TCP port nothing listens on right now (for a daemon restarted on the same address). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (typeof address !== "object" || address === null) throw new Error("no port");
+  return address.port;
+}
 
 /** A runtime daemon process started for a test file. */
 export interface RuntimeDaemon {
