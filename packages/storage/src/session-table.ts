@@ -26,8 +26,6 @@ const TAG_UTF8 = 0;
 const TAG_UUID = 1;
 
 interface IdBlock {
-  /** 32-bit hash of each session's encoded id. */
-  readonly hashes: Uint32Array;
   /** End offset in `bytes` of each session's encoded id (it starts where the previous one ends). */
   readonly ends: Uint32Array;
   bytes: Uint8Array;
@@ -38,15 +36,17 @@ interface IdBlock {
  * Exact map from session id to a dense session number (0, 1, 2, … in order of first use), built
  * to hold 100M+ sessions: a JS `Map` stops at 2^24 entries and costs ~80 bytes an entry besides
  * the id string. Ids are kept encoded in an arena (a canonical UUID as 17 bytes, anything else as
- * a tag byte plus UTF-8) with a 32-bit hash each, and found through 256 open-addressing shards of
- * 32-bit slots with linear probing. A hash match is always confirmed by comparing the stored
- * bytes, so two ids are never confused however their hashes collide. Sharding keeps each rehash
+ * a tag byte plus UTF-8) and found through 256 open-addressing shards with linear probing, whose
+ * slots hold a session's 32-bit hash next to its number, so a probe past other sessions reads
+ * only the slot array. A hash match is always confirmed by comparing the stored bytes, so two ids
+ * are never confused however their hashes collide. Sharding keeps each rehash
  * small: growing one shard moves 1/256 of the sessions, not all of them, inside the WAL's
  * durability callback. The hash is seeded per process, so ids chosen to collide in one process
  * do not collide in the next.
  */
 export class SessionTable {
-  private readonly shards: Uint32Array[] = Array.from({ length: SHARDS }, () => new Uint32Array(INITIAL_SHARD_SLOTS));
+  /** Per shard, slot pairs: [hash, session number + 1 (0: empty)]. */
+  private readonly shards: Uint32Array[] = Array.from({ length: SHARDS }, () => new Uint32Array(INITIAL_SHARD_SLOTS * 2));
   private readonly shardCounts = new Uint32Array(SHARDS);
   private readonly blocks: IdBlock[] = [];
   private scratch = Buffer.allocUnsafe(256);
@@ -66,12 +66,12 @@ export class SessionTable {
   find(sessionId: string): number {
     const length = this.encode(sessionId);
     const hash = this.hash(this.scratch, length) >>> 0;
-    const shard = this.shardOf(hash);
-    const mask = shard.length - 1;
+    const shard = this.shards[hash >>> (32 - SHARD_BITS)] ?? missing("shard");
+    const mask = shard.length / 2 - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const stored = shard[slot] ?? EMPTY;
+      const stored = shard[2 * slot + 1] ?? EMPTY;
       if (stored === EMPTY) return -1;
-      if (this.matches(stored - 1, hash, length)) return stored - 1;
+      if (shard[2 * slot] === hash && this.matches(stored - 1, length)) return stored - 1;
     }
   }
 
@@ -81,23 +81,24 @@ export class SessionTable {
     const hash = this.hash(this.scratch, length) >>> 0;
     const shardIndex = hash >>> (32 - SHARD_BITS);
     let shard = this.shards[shardIndex] ?? missing("shard");
-    let mask = shard.length - 1;
+    let mask = shard.length / 2 - 1;
     let slot = hash & mask;
     for (; ; slot = (slot + 1) & mask) {
-      const stored = shard[slot] ?? EMPTY;
+      const stored = shard[2 * slot + 1] ?? EMPTY;
       if (stored === EMPTY) break;
-      if (this.matches(stored - 1, hash, length)) return stored - 1;
+      if (shard[2 * slot] === hash && this.matches(stored - 1, length)) return stored - 1;
     }
     if (this.count >= MAX_SESSIONS) throw new RangeError(`session table is full (${MAX_SESSIONS} sessions)`);
     const shardCount = (this.shardCounts[shardIndex] ?? 0) + 1;
-    if (shardCount * 4 > shard.length * 3) {
+    if (shardCount * 4 > (mask + 1) * 3) {
       shard = this.grow(shardIndex);
-      mask = shard.length - 1;
-      for (slot = hash & mask; shard[slot] !== EMPTY; slot = (slot + 1) & mask);
+      mask = shard.length / 2 - 1;
+      for (slot = hash & mask; shard[2 * slot + 1] !== EMPTY; slot = (slot + 1) & mask);
     }
     const session = this.count++;
-    this.store(session, hash, length);
-    shard[slot] = session + 1;
+    this.store(session, length);
+    shard[2 * slot] = hash;
+    shard[2 * slot + 1] = session + 1;
     this.shardCounts[shardIndex] = shardCount;
     return session;
   }
@@ -118,23 +119,19 @@ export class SessionTable {
     for (let session = 0; session < this.count; session++) yield this.idOf(session);
   }
 
-  /** Bytes held by the table's typed arrays (slots, hashes, id offsets and id bytes). */
+  /** Bytes held by the table's typed arrays (slots, id offsets and id bytes). */
   get byteLength(): number {
     let bytes = this.shardCounts.byteLength;
     for (const shard of this.shards) bytes += shard.byteLength;
-    for (const block of this.blocks) bytes += block.hashes.byteLength + block.ends.byteLength + block.bytes.byteLength;
+    for (const block of this.blocks) bytes += block.ends.byteLength + block.bytes.byteLength;
     return bytes;
   }
 
-  private shardOf(hash: number): Uint32Array {
-    return this.shards[hash >>> (32 - SHARD_BITS)] ?? missing("shard");
-  }
-
-  private matches(session: number, hash: number, length: number): boolean {
+  /** Whether session `session`'s stored id equals the encoded id in the scratch buffer. */
+  private matches(session: number, length: number): boolean {
     const block = this.blocks[session >>> BLOCK_BITS];
     if (block === undefined) return false;
     const i = session & (BLOCK_SIZE - 1);
-    if (block.hashes[i] !== hash) return false;
     const start = i === 0 ? 0 : (block.ends[i - 1] ?? 0);
     if ((block.ends[i] ?? 0) - start !== length) return false;
     const bytes = block.bytes;
@@ -143,33 +140,33 @@ export class SessionTable {
     return true;
   }
 
-  /** Doubles a shard and re-slots its sessions from their stored hashes. */
+  /** Doubles a shard and re-slots its sessions by the hashes their slots hold. */
   private grow(shardIndex: number): Uint32Array {
     const old = this.shards[shardIndex] ?? missing("shard");
-    if (old.length >= MAX_SHARD_SLOTS) throw new RangeError("session table shard is full");
+    if (old.length / 2 >= MAX_SHARD_SLOTS) throw new RangeError("session table shard is full");
     const grown = new Uint32Array(old.length * 2);
-    const mask = grown.length - 1;
-    for (const stored of old) {
+    const mask = grown.length / 2 - 1;
+    for (let from = 0; from < old.length; from += 2) {
+      const stored = old[from + 1] ?? EMPTY;
       if (stored === EMPTY) continue;
-      const session = stored - 1;
-      const hash = this.blocks[session >>> BLOCK_BITS]?.hashes[session & (BLOCK_SIZE - 1)] ?? 0;
+      const hash = old[from] ?? 0;
       let slot = hash & mask;
-      while (grown[slot] !== EMPTY) slot = (slot + 1) & mask;
-      grown[slot] = stored;
+      while (grown[2 * slot + 1] !== EMPTY) slot = (slot + 1) & mask;
+      grown[2 * slot] = hash;
+      grown[2 * slot + 1] = stored;
     }
     this.shards[shardIndex] = grown;
     return grown;
   }
 
   /** Appends the encoded id in the scratch buffer to the arena as session `session`. */
-  private store(session: number, hash: number, length: number): void {
+  private store(session: number, length: number): void {
     const i = session & (BLOCK_SIZE - 1);
     if (i === 0) {
       const previous = this.blocks[this.blocks.length - 1];
       // A full block will never grow again: give back its spare capacity.
       if (previous !== undefined) previous.bytes = previous.bytes.slice(0, previous.used);
       this.blocks.push({
-        hashes: new Uint32Array(BLOCK_SIZE),
         ends: new Uint32Array(BLOCK_SIZE),
         bytes: new Uint8Array(BLOCK_SIZE * 8),
         used: 0,
@@ -185,7 +182,6 @@ export class SessionTable {
     for (let k = 0; k < length; k++) bytes[block.used + k] = this.scratch[k] ?? 0;
     block.used += length;
     block.ends[i] = block.used;
-    block.hashes[i] = hash;
   }
 
   /** Encodes `sessionId` into the scratch buffer; returns its length. */
