@@ -18,6 +18,7 @@ const SHARDS = 1 << SHARD_BITS;
 const INITIAL_SHARD_SLOTS = 16;
 const MAX_SHARD_SLOTS = 2 ** (32 - SHARD_BITS);
 const EMPTY = 0;
+const MAX_BLOCK_BYTES = 2 ** 32 - 1;
 
 /** Canonical (lowercase) UUIDs, the usual session id, are stored as their 16 bytes. */
 const UUID_LENGTH = 36;
@@ -173,6 +174,8 @@ export class SessionTable {
       });
     }
     const block = this.blocks[this.blocks.length - 1] ?? missing("id block");
+    // Offsets are 32-bit: only ids averaging over 64 KiB could reach this.
+    if (block.used + length > MAX_BLOCK_BYTES) throw new RangeError("session table id block is full");
     if (block.used + length > block.bytes.length) {
       const grown = new Uint8Array(Math.max(block.bytes.length * 2, block.used + length));
       grown.set(block.bytes.subarray(0, block.used));
