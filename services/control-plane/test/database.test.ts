@@ -43,7 +43,7 @@ describe.each(DATABASE_KINDS)("run repository on %s", (kind) => {
     if (kind === "postgres") await dropSchema(schema);
   });
 
-  it("migrates, and migrating again applies nothing", async () => {
+  it("migrates, and migrating again applies nothing", { timeout: 120_000 }, async () => {
     handle = await open(kind, schema);
     expect(await migrateToLatest(handle.db, handle.schema)).toEqual([]);
   });
@@ -97,7 +97,7 @@ describe.each(DATABASE_KINDS)("event store on %s", (kind) => {
     if (kind === "postgres") await dropSchema(schema);
   });
 
-  it("numbers each input as one block, folds projection and metrics with it, and writes a redelivery once", async () => {
+  it("numbers each input as one block, folds projection and metrics with it, and writes a redelivery once", { timeout: 120_000 }, async () => {
     handle = await open(kind, schema);
     const { row } = await runRepository.insertOrGet(handle.db, newRun({ runtime_session_id: "s-1" }));
     const created = await handle.db.transaction().execute((trx) =>

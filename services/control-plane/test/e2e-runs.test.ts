@@ -69,7 +69,7 @@ describe.each(DATABASE_KINDS)("runs end to end against the runtime daemon, store
   beforeAll(async () => {
     runtime = await spawnRuntime();
     cp = await startTestControlPlane(database, env());
-  });
+  }, 180_000);
   afterAll(async () => {
     await cp?.close();
     await runtime?.stop();

@@ -4,11 +4,14 @@ import { hashApiKey } from "../src/index.js";
 import { startTestControlPlane } from "./support/harness.js";
 import type { TestControlPlane } from "./support/harness.js";
 
+/** PGlite initialises a whole cluster in WebAssembly: on a loaded machine that takes a while (a failure bound only). */
+const PGLITE_START_BOUND_MS = 180_000;
+
 describe("the HTTP edge of a development control plane", () => {
   let cp: TestControlPlane;
   beforeAll(async () => {
     cp = await startTestControlPlane("pglite", { BODY_LIMIT_BYTES: "2048" });
-  });
+  }, PGLITE_START_BOUND_MS);
   afterAll(async () => {
     await cp?.close();
   });
@@ -98,7 +101,7 @@ describe("API keys, scopes and per-principal rate limits", () => {
         { id: "writer", key: "writer-key", scopes: ["runs:read", "runs:write"] },
       ]),
     });
-  });
+  }, PGLITE_START_BOUND_MS);
   afterAll(async () => {
     await cp?.close();
   });

@@ -55,7 +55,7 @@ describe("the control-plane process", () => {
     expect(child.output()).toContain("AUTH_API_KEYS");
   });
 
-  it("serves, then exits 0 on SIGTERM", async () => {
+  it("serves, then exits 0 on SIGTERM", { timeout: 180_000 }, async () => {
     const child = run({ ...BASE_ENV });
     const [, url] = await child.waitFor(/listening on (http:\/\/\S+)/);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);

@@ -93,6 +93,17 @@ describe("POST /runs validation and regressions of the existing control plane (c
     expect(events[0].subject).toEqual({ kind: "proposal", id: "p9" });
   });
 
+  it("never returns secrets from the stored request (G-20)", async () => {
+    const created = await cp.request("POST", "/runs", {
+      body: request({}, { metadata: { cancelCallback: { url: "https://agents.test/cancel", bearer: "s3cret" }, apiKey: "k-1", environment: "test" } }),
+    });
+    expect(created.status).toBe(201);
+    const run = (await cp.request("GET", `/runs/${created.body.runId}`)).body;
+    expect(run.metadata.executionRequest.session.metadata).toEqual({ cancelCallback: { url: "https://agents.test/cancel", bearer: "[redacted]" }, apiKey: "[redacted]", environment: "test" });
+    expect(JSON.stringify((await cp.request("GET", "/runs?limit=200")).body)).not.toContain("s3cret");
+    expect((await cp.request("POST", `/runs/${created.body.runId}/cancel`, { body: {} })).body.status).toBe("cancelled");
+  });
+
   it("answers 413 for a body over 1 MB, not 500", async () => {
     const big = request({}, { metadata: { blob: "x".repeat(1_100_000) } });
     const response = await cp.request("POST", "/runs", { body: big });

@@ -31,6 +31,17 @@ export function iso(value: Date | string | null): string | null {
   return (value instanceof Date ? value : new Date(value)).toISOString();
 }
 
+const SECRET_KEY = /bearer|token|secret|password|api[-_]?key|authorization|credential/i;
+
+/** A copy of `value` with every value under a secret-looking key replaced (G-20: the stored request keeps them). */
+export function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, SECRET_KEY.test(key) ? "[redacted]" : redactSecrets(item)]));
+  }
+  return value;
+}
+
 /** The API shape of a run row. */
 export function toApiRun(row: RunRow): ApiRun {
   return {
@@ -47,7 +58,7 @@ export function toApiRun(row: RunRow): ApiRun {
     sourceRef: row.source_ref,
     source: { kind: row.source_kind, ref: row.source_ref },
     tags: row.tags,
-    metadata: row.metadata,
+    metadata: redactSecrets(row.metadata) as Record<string, unknown>,
     errorCode: row.error_code,
     errorMessage: row.error_message,
     createdAt: iso(row.created_at) as string,
