@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
+import { loadLiveConfig } from "../streaming/live-config.js";
+import type { LiveConfig } from "../streaming/live-config.js";
 
 /** Invalid control-plane configuration; the message names the variable. Startup aborts. */
 export class ConfigError extends Error {
@@ -75,6 +77,8 @@ export interface ControlPlaneConfig {
   };
   readonly runtime: RuntimeConfig;
   readonly stream: { readonly backoffBaseMs: number; readonly backoffMaxMs: number };
+  /** Live streams to clients, stream tokens and replay. */
+  readonly live: LiveConfig;
   readonly sessionPoll: { readonly baseMs: number; readonly maxMs: number; readonly timeoutMs: number };
   readonly runRecovery: boolean;
   readonly logLevel: LogLevel;
@@ -172,6 +176,9 @@ export function loadConfig(env: Env): ControlPlaneConfig {
       requestTimeoutMs: int("RUNTIME_REQUEST_TIMEOUT_MS", 30_000, 1),
     },
     stream: { backoffBaseMs: int("STREAM_BACKOFF_BASE_MS", 250, 1), backoffMaxMs: int("STREAM_BACKOFF_MAX_MS", 30_000, 1) },
+    live: loadLiveConfig(env, (message) => {
+      throw new ConfigError(message);
+    }),
     sessionPoll: {
       baseMs: int("SESSION_POLL_BASE_MS", 100, 1),
       maxMs: int("SESSION_POLL_MAX_MS", 1_000, 1),

@@ -8,6 +8,9 @@ import Fastify from "fastify";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { ControlPlaneContext } from "../context.js";
 import { healthRoutes } from "../routes/health.js";
+import { runForkRoutes } from "../routes/run-fork.js";
+import { runReplayRoutes } from "../routes/run-replay.js";
+import { runStreamRoutes } from "../routes/run-streams.js";
 import { runReadRoutes } from "../routes/run-reads.js";
 import { runRoutes } from "../routes/runs.js";
 import { createAuthenticator, hasScope } from "./auth.js";
@@ -77,5 +80,8 @@ export async function buildApp(ctx: ControlPlaneContext): Promise<FastifyInstanc
   await app.register(healthRoutes, { ctx });
   await app.register(runRoutes, { ctx });
   await app.register(runReadRoutes, { ctx });
+  await app.register(runStreamRoutes, { ctx });
+  await app.register(runReplayRoutes, { ctx });
+  await app.register(runForkRoutes, { ctx });
   return app;
 }
