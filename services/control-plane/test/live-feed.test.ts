@@ -1,0 +1,160 @@
+import { emptyRunState } from "@macp/events";
+import type { CanonicalEvent } from "@macp/events";
+import { pino } from "pino";
+import { describe, expect, it } from "vitest";
+import { RunEventHub } from "../src/ingest/run-event-hub.js";
+import type { EventPages } from "../src/streaming/event-pages.js";
+import type { FrameSink } from "../src/streaming/frame-sink.js";
+import type { StreamFrame } from "../src/streaming/frames.js";
+import { LiveFeed } from "../src/streaming/live-feed.js";
+
+const RUN = "00000000-0000-4000-8000-000000000001";
+
+function event(seq: number, type = "message.received"): CanonicalEvent {
+  return { id: `e${seq}`, runId: RUN, seq, ts: new Date(0).toISOString(), type, schemaVersion: 3, source: { kind: "runtime", name: "t" }, trace: {}, data: {} } as unknown as CanonicalEvent;
+}
+
+/** A store whose events are `stored` (mutable: tests commit during a read). */
+function pagesOver(stored: CanonicalEvent[], duringRead?: (call: number) => void): EventPages {
+  let calls = 0;
+  return {
+    async page(_runId, afterSeq, limit) {
+      calls += 1;
+      const page = stored.filter((item) => item.seq > afterSeq).slice(0, limit);
+      duringRead?.(calls);
+      return page;
+    },
+    state: async () => emptyRunState(RUN),
+  };
+}
+
+/** A sink recording frames; `buffered` simulates bytes a client did not read. */
+function recordingSink(buffered = () => 0): FrameSink & { frames: StreamFrame[]; ended: "no" | "ended" | "aborted" } {
+  const listeners: (() => void)[] = [];
+  const sink = {
+    frames: [] as StreamFrame[],
+    ended: "no" as "no" | "ended" | "aborted",
+    send(frame: StreamFrame) {
+      sink.frames.push(frame);
+      return true;
+    },
+    get bufferedBytes() {
+      return buffered();
+    },
+    drained: async () => undefined,
+    get closed() {
+      return sink.ended !== "no";
+    },
+    end(abort = false) {
+      if (sink.ended !== "no") return;
+      sink.ended = abort ? "aborted" : "ended";
+      for (const listener of listeners) listener();
+    },
+    onClose(listener: () => void) {
+      listeners.push(listener);
+    },
+  };
+  return sink;
+}
+
+const seqsOf = (frames: StreamFrame[]) => frames.flatMap((frame) => (frame.event === "canonical_event" ? [frame.id] : []));
+const deps = (hub: RunEventHub, pages: EventPages, overrides: Partial<{ pageSize: number; maxPendingEvents: number; maxBufferedBytes: number }> = {}) => ({
+  hub,
+  pages,
+  pageSize: 2,
+  maxBufferedBytes: 1 << 20,
+  maxPendingEvents: 100,
+  logger: pino({ level: "silent" }),
+  ...overrides,
+});
+const request = { runId: RUN, afterSeq: 0, includeSnapshot: true, heartbeatMs: 60_000, status: "running" };
+
+describe("LiveFeed seam between backfill and live events", () => {
+  it("sends every event exactly once, in order, when events commit while the backfill reads", async () => {
+    const hub = new RunEventHub();
+    const stored = [event(2), event(3), event(5)];
+    const commit = (...events: CanonicalEvent[]) => {
+      stored.push(...events);
+      hub.publish({ runId: RUN, events, state: emptyRunState(RUN) });
+    };
+    // Each read commits more: the first page's read also sees seq 7 (stored and published), the
+    // second commits 9 and 10 after its query (published only), the last publishes seq 3 again.
+    const pages = pagesOver(stored, (call) => {
+      if (call === 1) commit(event(7));
+      if (call === 2) {
+        const late = [event(9), event(10)];
+        hub.publish({ runId: RUN, events: late, state: emptyRunState(RUN) });
+        stored.push(...late);
+      }
+      if (call === 3) hub.publish({ runId: RUN, events: [event(3)], state: emptyRunState(RUN) });
+    });
+    const sink = recordingSink();
+    const feed = new LiveFeed(deps(hub, pages), sink, request);
+    await feed.start();
+    commit(event(12), event(13));
+    expect(sink.frames[0]?.event).toBe("snapshot");
+    expect(seqsOf(sink.frames)).toEqual([2, 3, 5, 7, 9, 10, 12, 13]);
+    expect(feed.cursor).toBe(13);
+    expect(sink.ended).toBe("no");
+    sink.end();
+  });
+
+  it("resumes after the cursor and ends with run_terminal after the run's terminal event", async () => {
+    const hub = new RunEventHub();
+    const stored = [event(1), event(2), event(4)];
+    const sink = recordingSink();
+    await new LiveFeed(deps(hub, pagesOver(stored)), sink, { ...request, afterSeq: 2, includeSnapshot: false }).start();
+    hub.publish({ runId: RUN, events: [event(6), event(7, "run.completed")], state: emptyRunState(RUN) });
+    expect(sink.frames.map((frame) => frame.event)).toEqual(["canonical_event", "canonical_event", "canonical_event", "run_terminal"]);
+    expect(seqsOf(sink.frames)).toEqual([4, 6, 7]);
+    expect(sink.frames.at(-1)).toEqual({ event: "run_terminal", data: { runId: RUN, status: "completed", lastSeq: 7 } });
+    expect(sink.ended).toBe("ended");
+    hub.publish({ runId: RUN, events: [event(8)], state: emptyRunState(RUN) });
+    expect(seqsOf(sink.frames)).toEqual([4, 6, 7]);
+  });
+
+  it("closes after the backfill when the run had already ended", async () => {
+    const sink = recordingSink();
+    await new LiveFeed(deps(new RunEventHub(), pagesOver([event(1), event(2, "run.failed")])), sink, { ...request, status: "failed" }).start();
+    expect(sink.frames.map((frame) => frame.event)).toEqual(["snapshot", "canonical_event", "canonical_event", "run_terminal"]);
+    expect(sink.ended).toBe("ended");
+  });
+
+  it("drops held events beyond the limit and reads them from the store instead", async () => {
+    const hub = new RunEventHub();
+    const stored = [event(1)];
+    const pages = pagesOver(stored, (call) => {
+      if (call !== 1) return;
+      const burst = [2, 3, 4, 5, 6].map((seq) => event(seq));
+      stored.push(...burst);
+      for (const item of burst) hub.publish({ runId: RUN, events: [item], state: emptyRunState(RUN) });
+    });
+    const sink = recordingSink();
+    await new LiveFeed(deps(hub, pages, { pageSize: 10, maxPendingEvents: 2 }), sink, request).start();
+    expect(seqsOf(sink.frames)).toEqual([1, 2, 3, 4, 5, 6]);
+    sink.end();
+  });
+
+  it("drops a client that does not read instead of buffering without bound", async () => {
+    const hub = new RunEventHub();
+    let unread = 0;
+    const sink = recordingSink(() => unread);
+    await new LiveFeed(deps(hub, pagesOver([]), { maxBufferedBytes: 1000 }), sink, request).start();
+    hub.publish({ runId: RUN, events: [event(1)], state: emptyRunState(RUN) });
+    expect(sink.ended).toBe("no");
+    unread = 5000;
+    hub.publish({ runId: RUN, events: [event(2)], state: emptyRunState(RUN) });
+    expect(sink.ended).toBe("aborted");
+    hub.publish({ runId: RUN, events: [event(3)], state: emptyRunState(RUN) });
+    expect(seqsOf(sink.frames)).toEqual([1, 2]);
+  });
+
+  it("closes with a stream_closed frame carrying the cursor at shutdown", async () => {
+    const sink = recordingSink();
+    const feed = new LiveFeed(deps(new RunEventHub(), pagesOver([event(3)])), sink, { ...request, includeSnapshot: false });
+    await feed.start();
+    feed.shutdown();
+    expect(sink.frames.at(-1)).toEqual({ event: "stream_closed", data: { reason: "shutdown", lastSeq: 3 } });
+    expect(sink.ended).toBe("ended");
+  });
+});
