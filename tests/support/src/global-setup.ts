@@ -1,7 +1,7 @@
 import type { TestProject } from "vitest/node";
 import { liveProbes } from "./live-probes.js";
 import "./provided-context.js";
-import { createRunDatabase } from "./run-database.js";
+import { createRunDatabase, dropStaleRunDatabases } from "./run-database.js";
 import { NATS, POSTGRES, resolveServers, stopAll, type ResolvedServer } from "./server-resolution.js";
 
 /**
@@ -14,7 +14,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let runDatabase: Awaited<ReturnType<typeof createRunDatabase>> | undefined;
   try {
     // A given DATABASE_URL is used as it is; a container is this run's alone already.
-    if (postgres.source === "local") runDatabase = await createRunDatabase(postgres.url);
+    if (postgres.source === "local") {
+      await dropStaleRunDatabases(postgres.url);
+      runDatabase = await createRunDatabase(postgres.url);
+    }
   } catch (error) {
     await stopAll(servers);
     throw error;

@@ -1,7 +1,7 @@
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { databaseUrl } from "../src/index.js";
-import { createRunDatabase } from "../src/run-database.js";
+import { createRunDatabase, dropStaleRunDatabases } from "../src/run-database.js";
 
 async function query(url: string, text: string): Promise<unknown[]> {
   const client = new pg.Client({ connectionString: url });
@@ -28,5 +28,23 @@ describe("a test run's own database", () => {
     await run.drop();
     expect(await query(server, `select datname from pg_database where datname = '${name}'`)).toEqual([]);
     await leaked.end().catch(() => undefined);
+  });
+
+  it("drops the run databases whose process is gone, and only those", async () => {
+    const server = databaseUrl();
+    const gonePid = 4_194_303; // stands for a finished run: isAlive below says so
+    const gone = await createRunDatabase(server, gonePid);
+    const goneName = new URL(gone.url).pathname.slice(1);
+    const live = await createRunDatabase(server);
+    try {
+      // Every other run database on the server counts as alive: concurrent runs keep theirs.
+      const dropped = await dropStaleRunDatabases(server, (pid) => pid !== gonePid);
+      expect(dropped.filter((name) => name !== goneName)).toEqual([]);
+      expect(await query(server, `select datname from pg_database where datname = '${goneName}'`)).toEqual([]);
+      expect(await query(live.url, "select 1 as one")).toEqual([{ one: 1 }]);
+    } finally {
+      await gone.drop();
+      await live.drop();
+    }
   });
 });
