@@ -23,7 +23,8 @@ export interface PostgresStoreOptions {
   /**
    * Hold the schema's writer lock (default true): a second store on the same schema is refused,
    * because each runtime keeps live session state in memory and two writers would interleave
-   * conflicting histories. Only tests of raw appends turn it off.
+   * conflicting histories. It also fences every write (see the class). Only tests of raw appends
+   * and the benchmark's unfenced baseline turn it off.
    */
   readonly exclusive?: boolean;
   /**
