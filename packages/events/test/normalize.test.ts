@@ -14,6 +14,7 @@ import {
 import type { EventDraft, NormalizeContext, RawRuntimeEvent, RawStreamEnvelope } from "../src/index.js";
 import {
   decisionScript,
+  int64,
   failedTaskScript,
   handoffScript,
   multiRoundScript,
@@ -40,7 +41,7 @@ const shape = (drafts: EventDraft[]): string[] => drafts.map((d) => `${d.type}${
 function envelopeRaw(mode: string, messageType: string, payload: Uint8Array, sender = "agent://a", sessionId = "s-1"): RawStreamEnvelope {
   return {
     kind: "stream-envelope",
-    envelope: { macpVersion: "1.0", mode, messageType, messageId: "m-x", sessionId, sender, timestampUnixMs: 5, payload },
+    envelope: { macpVersion: "1.0", mode, messageType, messageId: "m-x", sessionId, sender, timestampUnixMs: int64(5), payload },
     runtimeSequence: 9,
     receivedAt: receivedAt(9),
   };
@@ -259,7 +260,7 @@ describe("normalizeRawEvent: inline errors, stream status, session snapshots", (
     const raw: RawRuntimeEvent = {
       kind: "session-snapshot",
       metadata: {
-        sessionId: "s-1", mode: ModeId.Task, state: SessionState.SESSION_STATE_RESOLVED, startedAtUnixMs: 1000, expiresAtUnixMs: 61000,
+        sessionId: "s-1", mode: ModeId.Task, state: SessionState.SESSION_STATE_RESOLVED, startedAtUnixMs: int64(1000), expiresAtUnixMs: int64(61000),
         modeVersion: "1.0.0", configurationVersion: "cfg-1", policyVersion: "policy.default", participants: ["agent://a"], participantActivity: [],
         initiator: "agent://a", contextId: "ctx-1", extensionKeys: ["x"],
       },

@@ -2,6 +2,7 @@ import { ModeId, SessionState, encodePayload } from "@macp/protocol";
 import { describe, expect, it } from "vitest";
 import { rawEventFromJson, rawEventToJson } from "../src/index.js";
 import type { RawRuntimeEvent } from "../src/index.js";
+import { int64 } from "./sessions.js";
 
 const AT = "2026-12-06T08:00:00.000Z";
 
@@ -16,7 +17,7 @@ describe("raw event JSON codec", () => {
         messageId: "m-1",
         sessionId: "s-1",
         sender: "agent://a",
-        timestampUnixMs: 1_765_000_000_000,
+        timestampUnixMs: int64(1_765_000_000_000),
         payload: encodePayload(ModeId.Decision, "Vote", { proposalId: "p1", vote: "APPROVE", reason: "ok" }),
       },
       runtimeSequence: 4,
@@ -31,13 +32,13 @@ describe("raw event JSON codec", () => {
         sessionId: "s-1",
         mode: ModeId.Task,
         state: SessionState.SESSION_STATE_RESOLVED,
-        startedAtUnixMs: 1_765_000_000_000,
-        expiresAtUnixMs: 1_765_000_060_000,
+        startedAtUnixMs: int64(1_765_000_000_000),
+        expiresAtUnixMs: int64(1_765_000_060_000),
         modeVersion: "1.0.0",
         configurationVersion: "cfg-1",
         policyVersion: "",
         participants: ["agent://a", "agent://b"],
-        participantActivity: [{ participantId: "agent://a", lastMessageAtUnixMs: 1_765_000_000_100, messageCount: 2 }],
+        participantActivity: [{ participantId: "agent://a", lastMessageAtUnixMs: int64(1_765_000_000_100), messageCount: 2 }],
         initiator: "agent://a",
         contextId: "",
         extensionKeys: [],

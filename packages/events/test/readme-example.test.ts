@@ -1,5 +1,5 @@
 // The README's opening example, verbatim apart from the assertions replacing its console.log lines.
-import { ModeId, encodePayload } from "@macp/protocol";
+import { Envelope, ModeId, encodePayload } from "@macp/protocol";
 import { expect, it } from "vitest";
 import { applyEvent, emptyRunState, normalizeContextFor, normalizeRawEvent, rawEventKey, sequenceEvents } from "@macp/events";
 
@@ -10,16 +10,15 @@ it("the README example runs and prints what it says", () => {
 
   const raw = {
     kind: "stream-envelope" as const,
-    envelope: {
+    envelope: Envelope.fromPartial({
       macpVersion: "1.0",
       mode: ModeId.Decision,
       messageType: "Vote",
       messageId: "m-1",
       sessionId: "s-1",
       sender: "agent://a",
-      timestampUnixMs: 0,
       payload: encodePayload(ModeId.Decision, "Vote", { proposalId: "p1", vote: "APPROVE", reason: "ok" }),
-    },
+    }),
     runtimeSequence: 3,
     receivedAt: "2026-12-06T08:00:00.000Z",
   };

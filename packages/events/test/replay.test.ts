@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { emptyMetricsSummary, foldEvents, emptyRunState, foldMetrics, runCompletedEvent } from "../src/index.js";
 import { ingestScript, Pipeline } from "./pipeline.js";
-import { decisionScript, failedTaskScript, RUN_ID, receivedAt, taskScript } from "./sessions.js";
+import { decisionScript, failedTaskScript, int64, RUN_ID, receivedAt, taskScript } from "./sessions.js";
 
 describe("replay of whole sessions to their final state", () => {
   it("a decision session: proposal, evaluation, objection, two votes, commitment", () => {
@@ -78,7 +78,7 @@ describe("replay of whole sessions to their final state", () => {
     p.ingest({
       kind: "session-snapshot",
       metadata: {
-        sessionId: failedTaskScript.sessionId, mode: failedTaskScript.mode, state: 3, startedAtUnixMs: 0, expiresAtUnixMs: 0, modeVersion: "1.0.0",
+        sessionId: failedTaskScript.sessionId, mode: failedTaskScript.mode, state: 3, startedAtUnixMs: int64(0), expiresAtUnixMs: int64(0), modeVersion: "1.0.0",
         configurationVersion: "cfg-1", policyVersion: "", participants: [...failedTaskScript.participants], participantActivity: [], initiator: "agent://planner",
         contextId: "", extensionKeys: [],
       },

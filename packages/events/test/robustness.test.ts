@@ -12,7 +12,7 @@ import {
   sequenceEvents,
 } from "../src/index.js";
 import type { CanonicalEvent, JsonObject, RawStreamEnvelope } from "../src/index.js";
-import { RUN_ID } from "./sessions.js";
+import { RUN_ID, int64 } from "./sessions.js";
 
 const MODES = [...Object.values(ModeId), "", "ext.custom.v1"];
 const MESSAGE_TYPES = [
@@ -45,7 +45,7 @@ describe("robustness on arbitrary runtime input (properties)", () => {
         (mode, messageType, payload, sender) => {
           const raw: RawStreamEnvelope = {
             kind: "stream-envelope",
-            envelope: { macpVersion: "1.0", mode, messageType, messageId: "m", sessionId: "s", sender, timestampUnixMs: 1, payload },
+            envelope: { macpVersion: "1.0", mode, messageType, messageId: "m", sessionId: "s", sender, timestampUnixMs: int64(1), payload },
             runtimeSequence: 0,
             receivedAt: "2026-12-06T08:00:00.000Z",
           };

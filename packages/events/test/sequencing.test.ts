@@ -9,6 +9,7 @@ import {
   sequenceEvents,
 } from "../src/index.js";
 import type { EventDraft, RawRuntimeEvent } from "../src/index.js";
+import { int64 } from "./sessions.js";
 
 const RUN = "7d444840-9dc0-11d1-b245-5ffdce74fad2";
 
@@ -69,7 +70,7 @@ describe("sequenceEvents", () => {
 });
 
 describe("rawEventKey", () => {
-  const envelope = { macpVersion: "1.0", mode: ModeId.Decision, messageType: "Vote", messageId: "m-1", sessionId: "s-1", sender: "agent://a", timestampUnixMs: 1, payload: new Uint8Array() };
+  const envelope = { macpVersion: "1.0", mode: ModeId.Decision, messageType: "Vote", messageId: "m-1", sessionId: "s-1", sender: "agent://a", timestampUnixMs: int64(1), payload: new Uint8Array() };
 
   it("keys an envelope by session and message id, not by its counted stream position", () => {
     const a: RawRuntimeEvent = { kind: "stream-envelope", envelope, runtimeSequence: 3, receivedAt: "2026-12-06T08:00:00.000Z" };

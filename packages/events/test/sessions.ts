@@ -1,8 +1,7 @@
 // Session scripts for the normalizer and fold tests: the happy paths of the conformance vectors
 // (copied here so the tests never read files outside the repository), encoded with the protocol's
 // payload encoders into the envelopes a passive StreamSession subscriber receives.
-import { ModeId, encodePayloadJson } from "@macp/protocol";
-import type { Envelope } from "@macp/protocol";
+import { Envelope, ModeId, encodePayloadJson } from "@macp/protocol";
 import type { RawStreamEnvelope } from "../src/index.js";
 
 export const RUN_ID = "0b6a5a3e-3a53-4b38-9d7c-6d2f0d3c6f01";
@@ -132,6 +131,15 @@ export const multiRoundScript: SessionScript = {
   ],
 };
 
+/**
+ * An int64 value of the generated wire types (`timestampUnixMs`, `startedAtUnixMs`, …) in whichever
+ * representation they use, number or bigint, so these tests compile against both.
+ */
+export function int64(n: number): Envelope["timestampUnixMs"] {
+  const sample: unknown = Envelope.fromPartial({}).timestampUnixMs;
+  return (typeof sample === "bigint" ? BigInt(n) : n) as Envelope["timestampUnixMs"];
+}
+
 /** Receive time of the n-th envelope: one second apart from a fixed instant. */
 export function receivedAt(n: number): string {
   return new Date(Date.UTC(2026, 11, 6, 8, 0, n)).toISOString();
@@ -146,7 +154,7 @@ export function envelope(script: SessionScript, index: number, message: ScriptMe
     messageId: `${script.sessionId.slice(-2)}-m${index}`,
     sessionId: script.sessionId,
     sender: message.sender,
-    timestampUnixMs: Date.UTC(2026, 11, 6, 8, 0, index),
+    timestampUnixMs: int64(Date.UTC(2026, 11, 6, 8, 0, index)),
     payload: encodePayloadJson(script.mode, message.messageType, message.payload),
   };
 }
