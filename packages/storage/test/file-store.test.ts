@@ -318,6 +318,38 @@ describe("FileStore", () => {
   });
 
   describe("segments and files", () => {
+    it("rebuilds the same index at reopen for thousands of sessions with ids of every shape, across segments", async () => {
+      const dir = await newDir();
+      const { store } = await openIn(dir, { segmentBytes: 32 * 1024, sync: noSync });
+      const ids = Array.from({ length: 3000 }, (_, i) => {
+        const uuid = `${((i * 2654435761) >>> 0).toString(16).padStart(8, "0")}-abcd-4ef0-8a0b-${i.toString(16).padStart(12, "0")}`;
+        return [uuid, uuid.toUpperCase(), `sessión-${i}-✓`][i % 3] ?? uuid;
+      });
+      const oracle = new Map<string, number[]>();
+      for (let seq = 1; seq <= 3; seq++) {
+        await Promise.all(
+          ids.map((id, i) => {
+            if (seq > 1 && i % 2 === 1) return Promise.resolve();
+            oracle.set(id, [...(oracle.get(id) ?? []), seq]);
+            return store.append(id, [logEntry(id, seq)]);
+          }),
+        );
+      }
+      await store.close();
+
+      const reopened = await openIn(dir, { segmentBytes: 32 * 1024, sync: noSync });
+      expect((await readdir(join(dir, "wal"))).length).toBeGreaterThan(3);
+      expect(new Set(await reopened.store.listSessions())).toEqual(new Set(oracle.keys()));
+      for (const [id, seqs] of oracle) {
+        const log = await reopened.store.loadLog(id);
+        if (log.some((entry) => entry.sessionId !== id) || log.map((entry) => entry.seq).join() !== seqs.join()) {
+          expect.fail(`log of ${id} after reopen: ${log.map((entry) => `${entry.sessionId}/${entry.seq}`).join(", ")}`);
+        }
+      }
+      // Ids that differ only in case are different sessions: session 0 was stored in lower case only.
+      expect(await reopened.store.loadLog((ids[0] ?? "").toUpperCase())).toEqual([]);
+    });
+
     it("rolls segments at the configured size and keeps a bounded number of them open", async () => {
       const dir = await newDir();
       const { store } = await openIn(dir, { segmentBytes: 1024, sync: noSync });
