@@ -8,10 +8,12 @@
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join, relative } from "node:path";
+import { delimiter, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const PUBLISHABLE = ["protocol", "modes", "policy", "core", "storage", "replay", "client", "cli"];
+// Packages that must not pull in gRPC (only @macp/client and @macp/cli depend on grpc-js).
+const GRPC_FREE = ["protocol", "modes", "policy", "core", "storage", "replay"];
 // Packages whose README example runs on its own (the client's needs a daemon: type-checked only).
 const SELF_CONTAINED_EXAMPLES = ["protocol", "modes", "policy", "core", "storage", "replay"];
 const root = realpathSync(fileURLToPath(new URL("..", import.meta.url)));
@@ -53,6 +55,26 @@ function checkInstalledPackage(dir, name) {
       if (/^(workspace|file|link):/.test(spec)) fail(`${name}: ${field}.${dependency} is "${spec}", which exists only in the workspace`);
     }
   }
+}
+
+/** Every package an installed package depends on, directly or not (peer dependencies are not installed for it). */
+function dependencyClosure(project, name) {
+  const seen = new Set();
+  const visit = (dependency, fromDir) => {
+    // Node's lookup: the nearest node_modules/<dependency> from the depending package upwards.
+    let dir = fromDir;
+    while (!existsSync(join(dir, "node_modules", dependency, "package.json"))) {
+      if (dir === project) fail(`${dependency} (needed from ${fromDir}) is not installed`);
+      dir = dirname(dir);
+    }
+    const packageDir = join(dir, "node_modules", dependency);
+    if (seen.has(packageDir)) return;
+    seen.add(packageDir);
+    const manifest = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8"));
+    for (const next of Object.keys(manifest.dependencies ?? {})) visit(next, packageDir);
+  };
+  visit(name, project);
+  return new Set([...seen].map((packageDir) => relative(project, packageDir).split(/node_modules[\\/]/).pop()));
 }
 
 /** The first fenced code block of a README, which must come before its first section heading. */
@@ -109,6 +131,10 @@ try {
   run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: project, stdio: ["ignore", "inherit", "inherit"] });
   for (const name of Object.keys(dependencies)) checkInstalledPackage(join(project, "node_modules", name), name);
   console.log("consumer-test: installed manifests checked");
+  for (const name of GRPC_FREE) {
+    const closure = dependencyClosure(project, `@macp/${name}`);
+    if (closure.has("@grpc/grpc-js")) fail(`@macp/${name} pulls in @grpc/grpc-js`);
+  }
   for (const name of PUBLISHABLE) {
     const example = openingExample(join(project, "node_modules/@macp", name, "README.md"), name);
     if (example.language === "ts") writeFileSync(join(project, `readme-${name}.ts`), example.code);
