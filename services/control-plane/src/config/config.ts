@@ -81,6 +81,8 @@ export interface ControlPlaneConfig {
   readonly live: LiveConfig;
   readonly sessionPoll: { readonly baseMs: number; readonly maxMs: number; readonly timeoutMs: number };
   readonly runRecovery: boolean;
+  /** How long a run's lease lasts without renewal (renewed every third of it). */
+  readonly runLeaseTtlMs: number;
   readonly logLevel: LogLevel;
   readonly shutdownGraceMs: number;
   readonly warnings: readonly string[];
@@ -185,6 +187,7 @@ export function loadConfig(env: Env): ControlPlaneConfig {
       timeoutMs: int("SESSION_POLL_TIMEOUT_MS", 600_000, 1),
     },
     runRecovery: bool("RUN_RECOVERY_ENABLED", true),
+    runLeaseTtlMs: int("RUN_LEASE_TTL_MS", 15_000, 300),
     logLevel,
     shutdownGraceMs: int("SHUTDOWN_GRACE_MS", 10_000),
     warnings,

@@ -1,7 +1,9 @@
+import { randomUUID } from "node:crypto";
 import { buildEnvelope, buildSessionStart, MacpClientError } from "@macp/client";
 import type { ClientAuth } from "@macp/client";
 import { messageSendFailedEvent, messageSentEvent, participantSeenEvent, sessionBoundEvent, sessionStateChangedEvent, sessionStateName } from "@macp/events";
 import type { Ack, Envelope } from "@macp/protocol";
+import { sql } from "kysely";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { ControlPlaneConfig } from "../config/config.js";
@@ -41,6 +43,11 @@ export class RunDriver {
   private readonly consumers = new Map<string, SessionConsumer>();
   private readonly abort = new AbortController();
   private watcher: LifecycleWatcher | undefined;
+  /** This instance's lease owner id. */
+  readonly instanceId = randomUUID();
+  /** Runs whose lease this instance holds. */
+  private readonly leases = new Set<string>();
+  private leaseTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -75,20 +82,78 @@ export class RunDriver {
       observer,
       drainingSink,
       async (sessionId) => {
+        // Only the instance driving a run applies its lifecycle (it can drain its own stream first).
         const run = await runRepository.getBySession(this.db, sessionId);
-        return run && !TERMINAL.has(run.status) ? run.id : undefined;
+        return run && !TERMINAL.has(run.status) && this.leases.has(run.id) ? run.id : undefined;
       },
       { backoffBaseMs: this.config.stream.backoffBaseMs, backoffMaxMs: this.config.stream.backoffMaxMs },
       this.logger,
     );
+    const period = Math.max(50, Math.floor(this.config.runLeaseTtlMs / 3));
+    this.leaseTimer = setInterval(() => void this.tendLeases(), period);
     if (!this.config.runRecovery) return;
-    for (const run of await runRepository.unfinished(this.db)) this.drive(run.id, "recovered");
+    await this.adoptOrphans();
   }
 
-  /** Drives a run in the background (once at a time per run). */
+  /** Drives every unfinished run nobody holds a live lease on (after a restart, or a dead instance's). */
+  private async adoptOrphans(): Promise<void> {
+    const orphans = await this.db
+      .selectFrom("runs")
+      .select("id")
+      .where("status", "not in", [...TERMINAL] as RunRow["status"][])
+      .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<", sql<Date>`now()`)]))
+      .execute();
+    for (const { id } of orphans) this.drive(id, "recovered");
+  }
+
+  /** Renews held leases; a run that finished or whose lease was lost is drained and let go. */
+  private async tendLeases(): Promise<void> {
+    if (this.abort.signal.aborted) return;
+    try {
+      const held = [...this.leases];
+      const renewed = new Set(
+        held.length === 0
+          ? []
+          : (
+              await this.db
+                .updateTable("runs")
+                .set({ lease_expires_at: sql`now() + ${`${this.config.runLeaseTtlMs} milliseconds`}::interval` })
+                .where("lease_owner", "=", this.instanceId)
+                .where("id", "in", held)
+                .where("status", "not in", [...TERMINAL] as RunRow["status"][])
+                .returning("id")
+                .execute()
+            ).map((row) => row.id),
+      );
+      for (const runId of held) {
+        if (renewed.has(runId) || this.tasks.has(runId)) continue;
+        this.leases.delete(runId);
+        void this.consumers.get(runId)?.drain();
+      }
+      if (this.config.runRecovery) await this.adoptOrphans();
+    } catch (error) {
+      this.logger.warn({ detail: error instanceof Error ? error.message : String(error) }, "run lease upkeep failed");
+    }
+  }
+
+  private async acquire(runId: string): Promise<boolean> {
+    const taken = await this.db
+      .updateTable("runs")
+      .set({ lease_owner: this.instanceId, lease_expires_at: sql`now() + ${`${this.config.runLeaseTtlMs} milliseconds`}::interval` })
+      .where("id", "=", runId)
+      .where("status", "not in", [...TERMINAL] as RunRow["status"][])
+      .where((eb) => eb.or([eb("lease_owner", "is", null), eb("lease_owner", "=", this.instanceId), eb("lease_expires_at", "<", sql<Date>`now()`)]))
+      .returning("id")
+      .executeTakeFirst();
+    if (taken) this.leases.add(runId);
+    return taken !== undefined;
+  }
+
+  /** Drives a run in the background (once at a time per run, and only under this instance's lease). */
   drive(runId: string, reason: "opened" | "recovered" = "opened"): void {
     if (this.tasks.has(runId) || this.abort.signal.aborted) return;
-    const task = this.step(runId, reason)
+    const task = this.acquire(runId)
+      .then((held) => (held ? this.step(runId, reason) : undefined))
       .catch(async (error: unknown) => {
         if (this.abort.signal.aborted) return;
         this.logger.error({ err: error, run_id: runId }, "run driver failed");
@@ -111,8 +176,21 @@ export class RunDriver {
 
   async stop(): Promise<void> {
     this.abort.abort();
+    clearInterval(this.leaseTimer);
     await Promise.all([this.watcher?.stop(), ...[...this.consumers.values()].map((consumer) => consumer.stop())]);
     await Promise.allSettled([...this.tasks.values()]);
+    // Hand the runs over at once instead of letting their leases run out.
+    const held = [...this.leases];
+    this.leases.clear();
+    if (held.length > 0) {
+      await this.db
+        .updateTable("runs")
+        .set({ lease_owner: null, lease_expires_at: null })
+        .where("lease_owner", "=", this.instanceId)
+        .where("id", "in", held)
+        .execute()
+        .catch((error: unknown) => this.logger.warn({ detail: error instanceof Error ? error.message : String(error) }, "could not release run leases"));
+    }
   }
 
   private async current(runId: string): Promise<RunRow | undefined> {

@@ -1,5 +1,6 @@
 import type { Migration } from "kysely";
 import { init } from "./0001-init.js";
+import { runLease } from "./0002-run-lease.js";
 
 /**
  * Every migration, by name; applied in name order. Add a file per change and one line here
@@ -7,4 +8,5 @@ import { init } from "./0001-init.js";
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001-init": init,
+  "0002-run-lease": runLease,
 };
