@@ -25,7 +25,7 @@ function kernelOver(store) {
 }
 
 function envelope(sessionId, messageType, messageId, sender, payload) {
-  return { macpVersion: "1.0", mode: MODE, messageType, messageId, sessionId, sender, timestampUnixMs: 0, payload };
+  return { macpVersion: "1.0", mode: MODE, messageType, messageId, sessionId, sender, timestampUnixMs: 0n, payload };
 }
 
 const startPayload = (sender) =>

@@ -40,7 +40,7 @@ function bearer(sender) {
 }
 
 function envelope(sessionId, messageType, messageId, payload) {
-  return { macpVersion: "1.0", mode: MODE, messageType, messageId, sessionId, sender: "", timestampUnixMs: 0, payload };
+  return { macpVersion: "1.0", mode: MODE, messageType, messageId, sessionId, sender: "", timestampUnixMs: 0n, payload };
 }
 
 /** Workers each own a session and keep one Send in flight for the duration. */
@@ -135,7 +135,7 @@ async function measureRuntimeFanout(address) {
         stream.on("error", reject);
       }),
     );
-    stream.write({ envelope: undefined, subscribeSessionId: sessionId, afterSequence: 0 });
+    stream.write({ envelope: undefined, subscribeSessionId: sessionId, afterSequence: 0n });
   }
   await allReady;
   const began = performance.now();
@@ -176,7 +176,7 @@ async function measureHistoryReplay(client, sessionId, sender, target) {
           }
         });
         stream.on("error", reject);
-        stream.write({ envelope: undefined, subscribeSessionId: sessionId, afterSequence: 0 });
+        stream.write({ envelope: undefined, subscribeSessionId: sessionId, afterSequence: 0n });
       });
     }),
   );
@@ -210,12 +210,12 @@ async function measureRawFanout(address) {
   }
   // A warm-up frame proves every watcher is attached before timing starts.
   const publisher = client.streamSession();
-  const timer = setInterval(() => publisher.write({ envelope: envelope("", "Signal", "probe", new Uint8Array()), subscribeSessionId: "", afterSequence: 0 }), 50);
+  const timer = setInterval(() => publisher.write({ envelope: envelope("", "Signal", "probe", new Uint8Array()), subscribeSessionId: "", afterSequence: 0n }), 50);
   await allConnected;
   clearInterval(timer);
   const began = performance.now();
   for (let i = 0; i < FANOUT_MESSAGES; i++) {
-    const ok = publisher.write({ envelope: envelope("", "Signal", `sig-${i}`, enc.encode(`v${i}`)), subscribeSessionId: "", afterSequence: 0 });
+    const ok = publisher.write({ envelope: envelope("", "Signal", `sig-${i}`, enc.encode(`v${i}`)), subscribeSessionId: "", afterSequence: 0n });
     if (!ok) await new Promise((r) => publisher.once("drain", r));
   }
   const finished = Math.max(...(await Promise.all(done)));

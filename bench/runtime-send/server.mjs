@@ -14,7 +14,7 @@ async function startEcho() {
   impl.send = (call, callback) => {
     const env = call.request.envelope;
     callback(null, {
-      ack: { ok: true, duplicate: false, messageId: env.messageId, sessionId: env.sessionId, acceptedAtUnixMs: Date.now(), sessionState: SessionState.SESSION_STATE_OPEN, error: undefined },
+      ack: { ok: true, duplicate: false, messageId: env.messageId, sessionId: env.sessionId, acceptedAtUnixMs: BigInt(Date.now()), sessionState: SessionState.SESSION_STATE_OPEN, error: undefined },
     });
   };
   // Raw fan-out baseline: every Signal sent is written to every WatchSignals stream.

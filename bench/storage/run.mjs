@@ -31,7 +31,7 @@ function entry(sessionId, seq) {
     messageId: `${sessionId}-${seq}`,
     sender: "agent://bench",
     macpVersion: "1.0",
-    timestampUnixMs: Date.now(),
+    timestampUnixMs: BigInt(Date.now()),
     receivedAtUnixMs: Date.now(),
     payload: new Uint8Array(PAYLOAD_BYTES).fill(seq & 0xff),
   };

@@ -137,7 +137,7 @@ function decisionInProcess(): void {
     messageType,
     messageId: `m${(step += 1)}`,
     sender,
-    timestampUnixMs: 1_000 + step,
+    timestampUnixMs: BigInt(1_000 + step),
     payload: encodePayloadJson(ModeId.Decision, messageType, json),
   });
   let outcome = decisionMode.start(session, start);
@@ -159,7 +159,7 @@ function decisionInProcess(): void {
     description: "every vote approves",
     rules: JSON.stringify({ voting: { algorithm: "unanimous" } }),
     schemaVersion: 1,
-    registeredAtUnixMs: 0,
+    registeredAtUnixMs: 0n,
   });
   check(validatePolicyDefinition(unanimous) === undefined, "a policy descriptor validates");
   const verdict = evaluateDecision(unanimous, state, PARTICIPANTS, true);

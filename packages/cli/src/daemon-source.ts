@@ -2,7 +2,7 @@ import { status } from "@grpc/grpc-js";
 import { MacpClientError, createMacpClient } from "@macp/client";
 import type { MacpClient } from "@macp/client";
 import { historyLine } from "@macp/replay";
-import { SessionState } from "@macp/protocol";
+import { SessionState, int64ToJson } from "@macp/protocol";
 import type { SessionMetadata } from "@macp/protocol";
 import { CliError } from "./session-source.js";
 import type { HistoryRecord, SessionRow, SessionSource } from "./session-source.js";
@@ -111,8 +111,8 @@ function rowOf(metadata: SessionMetadata): SessionRow {
     status: statusName(metadata.state),
     initiator: metadata.initiator,
     participants: metadata.participants,
-    startedAtUnixMs: metadata.startedAtUnixMs,
-    expiresAtUnixMs: metadata.expiresAtUnixMs,
+    startedAtUnixMs: int64ToJson(metadata.startedAtUnixMs),
+    expiresAtUnixMs: int64ToJson(metadata.expiresAtUnixMs),
     acceptedMessages: undefined,
     error: undefined,
   };
@@ -130,13 +130,13 @@ function metadataJson(metadata: SessionMetadata): Record<string, unknown> {
     configurationVersion: metadata.configurationVersion,
     policyVersion: metadata.policyVersion,
     contextId: metadata.contextId,
-    startedAtUnixMs: metadata.startedAtUnixMs,
-    expiresAtUnixMs: metadata.expiresAtUnixMs,
+    startedAtUnixMs: int64ToJson(metadata.startedAtUnixMs),
+    expiresAtUnixMs: int64ToJson(metadata.expiresAtUnixMs),
     extensionKeys: metadata.extensionKeys,
     participantActivity: metadata.participantActivity.map((activity) => ({
       participantId: activity.participantId,
       messageCount: activity.messageCount,
-      lastMessageAtUnixMs: activity.lastMessageAtUnixMs,
+      lastMessageAtUnixMs: int64ToJson(activity.lastMessageAtUnixMs),
     })),
   };
 }

@@ -4,6 +4,7 @@ import {
   SessionResumePayload,
   SessionSuspendPayload,
   decodePayload,
+  int64ToJson,
 } from "@macp/protocol";
 
 /** Longest payload text shown in a table cell. */
@@ -36,6 +37,7 @@ function decoded(mode: string, messageType: string, bytes: Uint8Array): string |
 }
 
 function bytesAsText(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return int64ToJson(value);
   if (!(value instanceof Uint8Array)) return value;
   return utf8Text(value) ?? `<${value.length} bytes>`;
 }

@@ -25,7 +25,7 @@ export async function sessionCommand(
 
 function readable(key: string, value: unknown, session: Record<string, unknown>): string {
   if (value === null || value === undefined) return "-";
-  if (key.endsWith("UnixMs") && typeof value === "number") return isoTime(value);
+  if (key.endsWith("UnixMs") && (typeof value === "number" || typeof value === "string")) return isoTime(value);
   if (key === "resolution" && typeof value === "string") {
     return payloadText(String(session.mode), "Commitment", Buffer.from(value, "base64"), Number.POSITIVE_INFINITY);
   }

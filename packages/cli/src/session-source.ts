@@ -9,8 +9,10 @@ export interface SessionRow {
   readonly status: string;
   readonly initiator: string;
   readonly participants: readonly string[];
-  readonly startedAtUnixMs: number;
-  readonly expiresAtUnixMs: number;
+  /** Unix ms: a number within ±(2^53 − 1), else a decimal string (`int64ToJson`). */
+  readonly startedAtUnixMs: number | string;
+  /** Unix ms: a number within ±(2^53 − 1), else a decimal string (`int64ToJson`). */
+  readonly expiresAtUnixMs: number | string;
   /** Accepted envelopes so far; known only from storage (the wire does not carry it). */
   readonly acceptedMessages: number | undefined;
   /** Why a stored session does not replay. */

@@ -1,3 +1,5 @@
+import { formatUnixMs } from "@macp/replay";
+
 /**
  * Lines of a left-aligned text table: a header row, then one row per entry. The last column is
  * not padded, so long payload text does not leave trailing blanks.
@@ -14,7 +16,7 @@ export function textTable(headers: readonly string[], rows: readonly (readonly s
   return [line(headers), ...rows.map(line)];
 }
 
-/** ISO-8601 time of Unix milliseconds, or `-` for an unknown (zero) time. */
-export function isoTime(unixMs: number): string {
-  return unixMs === 0 ? "-" : new Date(unixMs).toISOString();
+/** ISO-8601 time of Unix milliseconds (any int64, in `int64ToJson` form), or `-` for an unknown (zero) time. */
+export function isoTime(unixMs: number | string): string {
+  return unixMs === 0 || unixMs === "0" ? "-" : formatUnixMs(BigInt(unixMs));
 }

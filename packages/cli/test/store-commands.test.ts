@@ -1,9 +1,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Kernel, ManualClock } from "@macp/core";
 import { serializeSessionState } from "@macp/core/internal";
 import { ModeRegistry } from "@macp/modes";
-import { ModeId } from "@macp/protocol";
+import { PolicyRegistry } from "@macp/policy";
+import { ModeId, decodePayload, encodePayload } from "@macp/protocol";
 import { exportHistory, rebuildSession } from "@macp/replay";
 import { FileStore } from "@macp/storage";
 import { replayCommand, runCli, sessionCommand, sessionsCommand, storeSource, verifyCommand } from "@macp/cli";
@@ -248,5 +250,69 @@ describe("runCli against storage", () => {
     expect(code).toBe(1);
     expect(output.stderr).toEqual([`macp: data directory ${missing} does not exist`]);
     expect(existsSync(missing)).toBe(false);
+  });
+});
+
+describe("64-bit values (data directory)", () => {
+  const TASK_SESSION = "00000000-0000-4000-8000-0000000000e1";
+  const I64_MAX = 2n ** 63n - 1n;
+
+  /** A task session whose client stamps every envelope i64::MAX and asks for no deadline (i64::MAX). */
+  async function writeTaskDir(path: string): Promise<void> {
+    const store = await FileStore.open({ dir: path, logger: quietLogger });
+    const kernel = new Kernel({ store, clock: new ManualClock(T0), modes: new ModeRegistry(), policies: new PolicyRegistry(), snapshotEvery: 0 });
+    const envelope = (messageType: string, messageId: string, payload: Uint8Array) => ({
+      macpVersion: "1.0",
+      mode: ModeId.Task,
+      messageType,
+      messageId,
+      sessionId: TASK_SESSION,
+      sender: COORDINATOR,
+      timestampUnixMs: I64_MAX,
+      payload,
+    });
+    const start = encodePayload(ModeId.Task, "SessionStart", {
+      participants: [COORDINATOR, ALICE],
+      modeVersion: "1.0.0",
+      configurationVersion: "cfg-1",
+      ttlMs: 60_000n,
+    });
+    const request = encodePayload(ModeId.Task, "TaskRequest", { taskId: "t1", title: "Build", deadlineUnixMs: I64_MAX });
+    for (const message of [envelope("SessionStart", "s-0", start), envelope("TaskRequest", "s-1", request)]) {
+      const outcome = await kernel.send(message, { sender: COORDINATOR });
+      if (!outcome.ok) throw new Error(`${message.messageId}: ${outcome.error?.message}`);
+    }
+    await kernel.close();
+  }
+
+  it("prints i64::MAX timestamps, deadlines and deadlines of sessions exactly in every JSON output", async () => {
+    const taskDir = await tempDir();
+    try {
+      await writeTaskDir(taskDir.path);
+      const rows = captureOutput();
+      const session = captureOutput();
+      const history = captureOutput();
+      await withSource(async (source) => {
+        await sessionsCommand(source, rows, { json: true });
+        await sessionCommand(source, session, TASK_SESSION, { json: true });
+        await replayCommand(source, history, TASK_SESSION, { json: true, includeInternal: false });
+      }, taskDir.path);
+
+      expect(JSON.parse(rows.stdout[0] ?? "")).toMatchObject({ expiresAtUnixMs: "9223372036854775807" });
+      expect(JSON.parse(session.stdout[0] ?? "")).toMatchObject({
+        expiresAtUnixMs: "9223372036854775807",
+        modeState: { task: { deadline_unix_ms: "9223372036854775807" } },
+      });
+      const records = history.stdout.map((line) => JSON.parse(line) as { timestamp: string; payload_b64: string });
+      expect(records.map((record) => record.timestamp)).toEqual(["+292278994-08-17T07:12:55.807Z", "+292278994-08-17T07:12:55.807Z"]);
+      const sent = decodePayload(ModeId.Task, "TaskRequest", Buffer.from(records[1]?.payload_b64 ?? "", "base64"));
+      expect(sent).toMatchObject({ deadlineUnixMs: I64_MAX });
+
+      const table = captureOutput();
+      await withSource((source) => replayCommand(source, table, TASK_SESSION, { json: false, includeInternal: false }), taskDir.path);
+      expect(table.stdout[2]).toMatch(/^2\s+\+292278994-08-17T07:12:55\.807Z\s/);
+    } finally {
+      await taskDir.remove();
+    }
   });
 });

@@ -87,7 +87,7 @@ export async function writeDataDir(dir: string): Promise<void> {
     messageId: "x-1",
     sessionId: SESSIONS.extension,
     sender: ALICE,
-    timestampUnixMs: 0,
+    timestampUnixMs: 0n,
     payload: new TextEncoder().encode("looks good"),
   });
   await kernel.close();
@@ -118,7 +118,7 @@ function message(
     messageId,
     sessionId,
     sender,
-    timestampUnixMs: 0,
+    timestampUnixMs: 0n,
     payload: encodePayloadJson(mode, messageType, json),
   };
 }

@@ -17,7 +17,8 @@ export interface EnvelopeFields {
   readonly messageId?: string;
   /** Leave empty (the default): the runtime fills in the authenticated sender. */
   readonly sender?: string;
-  readonly timestampUnixMs?: number;
+  /** Any int64 (a number within ±(2^53 − 1) or a `bigint`, e.g. i64::MAX); sent exactly. */
+  readonly timestampUnixMs?: number | bigint;
 }
 
 /** Builds an envelope with `macpVersion` "1.0"; throws when no message id is given or can be generated. */
@@ -33,23 +34,28 @@ export function buildEnvelope(fields: EnvelopeFields, context: EnvelopeContext =
     messageId,
     sessionId: fields.sessionId,
     sender: fields.sender ?? "",
-    timestampUnixMs: fields.timestampUnixMs ?? context.now?.() ?? 0,
+    timestampUnixMs: BigInt(fields.timestampUnixMs ?? context.now?.() ?? 0),
     payload: fields.payload,
   };
 }
+
+/** `SessionStartPayload` fields a caller sets; `ttlMs` may be a number or a `bigint`. */
+export type SessionStartInput = Partial<Omit<SessionStartPayload, "ttlMs">> & { readonly ttlMs?: number | bigint };
 
 /** Fields of a `SessionStart` envelope; payload fields left out take their protobuf defaults. */
 export interface SessionStartFields {
   readonly mode: string;
   readonly sessionId: string;
-  readonly payload: Partial<SessionStartPayload>;
+  readonly payload: SessionStartInput;
   readonly messageId?: string;
-  readonly timestampUnixMs?: number;
+  readonly timestampUnixMs?: number | bigint;
 }
 
 /** Builds a `SessionStart` envelope with an encoded `SessionStartPayload`. */
 export function buildSessionStart(fields: SessionStartFields, context: EnvelopeContext = {}): Envelope {
-  const payload = SessionStartPayload.encode(SessionStartPayload.fromPartial(fields.payload)).finish();
+  const { ttlMs, ...rest } = fields.payload;
+  const message = SessionStartPayload.fromPartial({ ...rest, ttlMs: BigInt(ttlMs ?? 0) });
+  const payload = SessionStartPayload.encode(message).finish();
   return buildEnvelope({ ...fields, messageType: "SessionStart", payload }, context);
 }
 
@@ -57,7 +63,7 @@ export function buildSessionStart(fields: SessionStartFields, context: EnvelopeC
 export interface SignalFields {
   readonly payload: Partial<SignalPayload>;
   readonly messageId?: string;
-  readonly timestampUnixMs?: number;
+  readonly timestampUnixMs?: number | bigint;
 }
 
 /** Builds an ambient `Signal` envelope with an encoded `SignalPayload`. */

@@ -10,6 +10,6 @@ export type { CallOptions, MacpClient, MacpClientOptions, RequestInput } from ".
 export type { ClientAuth } from "./call-metadata.js";
 export { MacpClientError } from "./client-error.js";
 export { buildEnvelope, buildSessionStart, buildSignal } from "./envelope-builders.js";
-export type { EnvelopeContext, EnvelopeFields, SessionStartFields, SignalFields } from "./envelope-builders.js";
+export type { EnvelopeContext, EnvelopeFields, SessionStartFields, SessionStartInput, SignalFields } from "./envelope-builders.js";
 export type { ResponseStream } from "./response-stream.js";
 export type { SessionStream } from "./session-stream.js";

@@ -11,7 +11,7 @@ export interface SessionStream extends ResponseStream<StreamSessionResponse> {
   /** Sends an envelope frame. */
   send(envelope: Envelope): void;
   /** Sends a passive-subscribe frame: replay from `afterSequence`, then live envelopes. */
-  subscribe(sessionId: string, afterSequence?: number): void;
+  subscribe(sessionId: string, afterSequence?: number | bigint): void;
   /** Half-closes: no more frames from this side; responses continue until the server ends. */
   end(): void;
 }
@@ -30,9 +30,9 @@ export function sessionStream(
   };
 
   return {
-    send: (envelope) => write({ envelope, subscribeSessionId: "", afterSequence: 0 }),
+    send: (envelope) => write({ envelope, subscribeSessionId: "", afterSequence: 0n }),
     subscribe: (sessionId, afterSequence = 0) =>
-      write({ envelope: undefined, subscribeSessionId: sessionId, afterSequence }),
+      write({ envelope: undefined, subscribeSessionId: sessionId, afterSequence: BigInt(afterSequence) }),
     end() {
       if (!open) return;
       open = false;

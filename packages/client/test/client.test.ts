@@ -73,7 +73,7 @@ const fakeRuntime: Partial<MACPRuntimeServiceServer> = {
         duplicate: false,
         messageId: request?.messageId ?? "",
         sessionId: request?.sessionId ?? "",
-        acceptedAtUnixMs: 1,
+        acceptedAtUnixMs: 1n,
         sessionState: SessionState.SESSION_STATE_OPEN,
         error: undefined,
       },
@@ -102,7 +102,7 @@ const fakeRuntime: Partial<MACPRuntimeServiceServer> = {
   watchSessions(call: ServerWritableStream<WatchSessionsRequest, WatchSessionsResponse>) {
     call.on("cancelled", () => seen.watchCancelled.resolve());
     for (let i = 1; i <= 3; i += 1) {
-      call.write({ event: { eventType: SessionLifecycleEvent_EventType.EVENT_TYPE_CREATED, session: undefined, observedAtUnixMs: i } });
+      call.write({ event: { eventType: SessionLifecycleEvent_EventType.EVENT_TYPE_CREATED, session: undefined, observedAtUnixMs: BigInt(i) } });
     }
   },
   watchSignals(call) {
@@ -111,11 +111,11 @@ const fakeRuntime: Partial<MACPRuntimeServiceServer> = {
     call.end();
   },
   watchRoots(call) {
-    call.write({ change: { observedAtUnixMs: 7 } });
+    call.write({ change: { observedAtUnixMs: 7n } });
     call.emit("error", fail(status.RESOURCE_EXHAUSTED, new MacpError("RateLimited")));
   },
   watchPolicies(call) {
-    for (let i = 0; i < 500; i += 1) call.write({ descriptors: [], observedAtUnixMs: i });
+    for (let i = 0; i < 500; i += 1) call.write({ descriptors: [], observedAtUnixMs: BigInt(i) });
     call.end();
   },
   streamSession(call: ServerDuplexStream<StreamSessionRequest, StreamSessionResponse>) {
@@ -250,12 +250,12 @@ describe("server streams", () => {
   });
 
   it("cancels the call when the consumer breaks", async () => {
-    const observed: number[] = [];
+    const observed: bigint[] = [];
     for await (const { event } of client.watchSessions()) {
-      observed.push(event?.observedAtUnixMs ?? 0);
+      observed.push(event?.observedAtUnixMs ?? 0n);
       if (observed.length === 2) break;
     }
-    expect(observed).toEqual([1, 2]);
+    expect(observed).toEqual([1n, 2n]);
     await seen.watchCancelled.promise;
   });
 
@@ -283,19 +283,19 @@ describe("server streams", () => {
   });
 
   it("yields what arrived, then throws the terminal status", async () => {
-    const received: number[] = [];
+    const received: bigint[] = [];
     const error = await rejection(
       (async () => {
-        for await (const { change } of client.watchRoots()) received.push(change?.observedAtUnixMs ?? 0);
+        for await (const { change } of client.watchRoots()) received.push(change?.observedAtUnixMs ?? 0n);
       })(),
     );
-    expect(received).toEqual([7]);
+    expect(received).toEqual([7n]);
     expect(error).toMatchObject({ grpcCode: status.RESOURCE_EXHAUSTED, macpCode: "RATE_LIMITED" });
   });
 
   it("delivers long streams in order despite flow control", async () => {
     const updates = await collect(client.watchPolicies());
-    expect(updates.map((u) => u.observedAtUnixMs)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+    expect(updates.map((u) => u.observedAtUnixMs)).toEqual(Array.from({ length: 500 }, (_, i) => BigInt(i)));
   });
 
   it("refuses a second iteration of the same stream", () => {

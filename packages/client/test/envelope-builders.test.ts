@@ -13,19 +13,28 @@ describe("buildEnvelope", () => {
       messageId: "m-1",
       sessionId: "s",
       sender: "",
-      timestampUnixMs: 0,
+      timestampUnixMs: 0n,
       payload: new Uint8Array([1, 2]),
     });
   });
 
   it("takes the id and time from the context when not given", () => {
     const envelope = buildEnvelope(fields, { newId: () => "generated", now: () => 42 });
-    expect([envelope.messageId, envelope.timestampUnixMs]).toEqual(["generated", 42]);
+    expect([envelope.messageId, envelope.timestampUnixMs]).toEqual(["generated", 42n]);
   });
 
   it("prefers explicit values over the context", () => {
     const envelope = buildEnvelope({ ...fields, messageId: "m", timestampUnixMs: 7 }, { newId: () => "x", now: () => 42 });
-    expect([envelope.messageId, envelope.timestampUnixMs]).toEqual(["m", 7]);
+    expect([envelope.messageId, envelope.timestampUnixMs]).toEqual(["m", 7n]);
+  });
+
+  it.each([
+    ["i64::MAX as a bigint", 2n ** 63n - 1n],
+    ["i64::MIN as a bigint", -(2n ** 63n)],
+    ["a safe number", -1],
+  ])("takes any int64 timestamp exactly: %s", (_, timestampUnixMs) => {
+    const envelope = buildEnvelope({ ...fields, messageId: "m", timestampUnixMs });
+    expect(envelope.timestampUnixMs).toBe(BigInt(timestampUnixMs));
   });
 
   it.each([undefined, ""])("refuses to build without a message id (%o)", (messageId) => {
@@ -35,7 +44,7 @@ describe("buildEnvelope", () => {
   it("generates UUIDv4 ids and wall-clock time with the system context", () => {
     const envelope = buildEnvelope(fields, systemEnvelopeContext);
     expect(envelope.messageId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(envelope.timestampUnixMs).toBeGreaterThan(0);
+    expect(envelope.timestampUnixMs).toBeGreaterThan(0n);
   });
 });
 
@@ -51,7 +60,7 @@ describe("buildSessionStart", () => {
     expect(SessionStartPayload.decode(envelope.payload)).toMatchObject({
       intent: "pick a vendor",
       participants: ["alice", "bob"],
-      ttlMs: 60_000,
+      ttlMs: 60_000n,
       modeVersion: "",
       policyVersion: "",
       roots: [],

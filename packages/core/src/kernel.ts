@@ -10,6 +10,7 @@ import {
   decodeProgress,
   decodeSignal,
   identifierLengthError,
+  int64JsonReplacer,
   isValidSessionId,
 } from "@macp/protocol";
 import type { Envelope, ModeDescriptor, PolicyDescriptor } from "@macp/protocol";
@@ -140,7 +141,7 @@ export function envelopeOf(entry: LogEntry): Envelope {
     messageId: entry.messageId,
     sessionId: entry.sessionId,
     sender: entry.sender,
-    timestampUnixMs: entry.timestampUnixMs === 0 ? entry.receivedAtUnixMs : entry.timestampUnixMs,
+    timestampUnixMs: entry.timestampUnixMs === 0n ? BigInt(entry.receivedAtUnixMs) : entry.timestampUnixMs,
     payload: entry.payload,
   };
 }
@@ -365,7 +366,7 @@ export class Kernel {
         throw new MacpError("SessionNotOpen", `session is ${live.record.status}`);
       }
       const banked = now - (live.record.suspendedAtUnixMs ?? now);
-      const payload = SessionResumePayload.encode({ reason, resumedBy: caller, bankedMs: banked }).finish();
+      const payload = SessionResumePayload.encode({ reason, resumedBy: caller, bankedMs: BigInt(banked) }).finish();
       const expired = live.record.accumulatedSuspendedMs + banked > MAX_SUSPEND_MS;
       await this.transition(live, CoreMessageType.SessionResume, payload, now, expired ? "EXPIRED" : "RESUMED");
       if (expired) throw new MacpError("TtlExpired", "cumulative suspension exceeded the cap");
@@ -567,7 +568,7 @@ export class Kernel {
   private async persistRegistry(kind: "policies" | "modes", rollback: () => void): Promise<{ ok: boolean; error: string }> {
     const document =
       kind === "policies"
-        ? JSON.stringify(this.policies.exportRegistered().map(policyToDescriptor))
+        ? JSON.stringify(this.policies.exportRegistered().map(policyToDescriptor), int64JsonReplacer)
         : JSON.stringify(this.modes.exportState());
     try {
       await this.store.saveRegistry(kind, document);
@@ -652,7 +653,7 @@ export class Kernel {
       messageId: "",
       sender: RUNTIME_SENDER,
       macpVersion: PROTOCOL_VERSION,
-      timestampUnixMs: now,
+      timestampUnixMs: BigInt(now),
       receivedAtUnixMs: now,
       payload,
     };

@@ -1,5 +1,6 @@
 import {
   CoreMessageType,
+  INT64_MAX,
   MAX_PARTICIPANTS,
   MAX_SUSPEND_MS,
   MAX_TTL_MS,
@@ -82,10 +83,16 @@ function sessionStartLimitError(payload: SessionStartPayload): MacpError | undef
   );
 }
 
-function checkTtl(ttlMs: number): void {
-  if (!Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_TTL_MS) {
+function checkTtl(ttlMs: bigint): void {
+  if (ttlMs < 1n || ttlMs > BigInt(MAX_TTL_MS)) {
     throw new MacpError("InvalidTtl", `ttl_ms must be between 1 and ${MAX_TTL_MS}`);
   }
+}
+
+/** `a + b` clamped to i64::MAX, as the reference's `saturating_add` (deadlines of huge client timestamps). */
+function saturatingAdd(a: bigint, b: bigint): bigint {
+  const sum = a + b;
+  return sum > INT64_MAX ? INT64_MAX : sum;
 }
 
 /** Inputs of a session's birth, identical in the live path and in replay. */
@@ -99,7 +106,7 @@ export interface SessionBirth {
 /** Builds a new session from an accepted SessionStart and runs the mode's start rule. */
 export function createSession(modeEntry: ModeEntryView, birth: SessionBirth): SessionRecord {
   const { entry, payload } = birth;
-  const base = entry.timestampUnixMs > 0 ? entry.timestampUnixMs : entry.receivedAtUnixMs;
+  const base = entry.timestampUnixMs > 0n ? entry.timestampUnixMs : BigInt(entry.receivedAtUnixMs);
   const extensions: Record<string, string> = {};
   for (const key of Object.keys(payload.extensions).sort()) {
     extensions[key] = bytesToBase64(payload.extensions[key] ?? new Uint8Array());
@@ -115,9 +122,10 @@ export function createSession(modeEntry: ModeEntryView, birth: SessionBirth): Se
     configurationVersion: payload.configurationVersion,
     policyVersion: birth.policyVersion,
     policy: birth.policy,
-    ttlMs: payload.ttlMs,
+    // Checked to lie in [1, MAX_TTL_MS] when the start was accepted.
+    ttlMs: Number(payload.ttlMs),
     startedAtUnixMs: entry.receivedAtUnixMs,
-    expiresAtUnixMs: base + payload.ttlMs,
+    expiresAtUnixMs: saturatingAdd(base, payload.ttlMs),
     contextId: payload.contextId,
     extensions,
     roots: payload.roots.map((root) => ({ uri: root.uri, name: root.name })),
@@ -172,7 +180,8 @@ export function applyInternal(record: SessionRecord, entry: LogEntry): SessionRe
     case CoreMessageType.SessionSuspend:
       return { ...record, status: "Suspended", suspendedAtUnixMs: entry.receivedAtUnixMs };
     case CoreMessageType.SessionResume: {
-      const banked = SessionResumePayload.decode(entry.payload).bankedMs;
+      // The runtime wrote this from its own clock: a duration far below 2^53.
+      const banked = Number(SessionResumePayload.decode(entry.payload).bankedMs);
       const accumulated = record.accumulatedSuspendedMs + banked;
       if (accumulated > MAX_SUSPEND_MS) {
         return { ...record, status: "Expired", suspendedAtUnixMs: null, accumulatedSuspendedMs: accumulated };
@@ -182,7 +191,7 @@ export function applyInternal(record: SessionRecord, entry: LogEntry): SessionRe
         status: "Open",
         suspendedAtUnixMs: null,
         accumulatedSuspendedMs: accumulated,
-        expiresAtUnixMs: record.expiresAtUnixMs + banked,
+        expiresAtUnixMs: saturatingAdd(record.expiresAtUnixMs, BigInt(banked)),
       };
     }
     default:

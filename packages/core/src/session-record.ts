@@ -1,4 +1,5 @@
 import type { JsonValue, PolicyDefinition } from "@macp/policy";
+import { MacpError, int64FromJson, int64JsonReplacer } from "@macp/protocol";
 
 /** Lifecycle state of a session. */
 export type SessionStatus = "Open" | "Resolved" | "Expired" | "Cancelled" | "Suspended";
@@ -26,7 +27,8 @@ export interface SessionRecord {
   readonly policy: PolicyDefinition | null;
   readonly ttlMs: number;
   readonly startedAtUnixMs: number;
-  readonly expiresAtUnixMs: number;
+  /** SessionStart timestamp (or receive time) + TTL, saturating at i64::MAX, shifted by resumes. */
+  readonly expiresAtUnixMs: bigint;
   readonly contextId: string;
   /** SessionStart `extensions`, values base64. */
   readonly extensions: Readonly<Record<string, string>>;
@@ -49,15 +51,21 @@ export interface SessionState {
   readonly seenMessageIds: readonly string[];
 }
 
-/** Canonical JSON text of a session's replayable state: the form of snapshots and determinism checks. */
+/**
+ * Canonical JSON text of a session's replayable state: the form of snapshots and determinism
+ * checks. 64-bit values are numbers within ±(2^53 − 1) and decimal strings beyond (`int64ToJson`),
+ * so a state whose values all fit a double serializes as it always did.
+ */
 export function serializeSessionState(state: SessionState): string {
-  return JSON.stringify({ record: state.record, seenMessageIds: state.seenMessageIds });
+  return JSON.stringify({ record: state.record, seenMessageIds: state.seenMessageIds }, int64JsonReplacer);
 }
 
 /** Parses a snapshot produced by {@link serializeSessionState}. */
 export function deserializeSessionState(text: string): SessionState {
-  const parsed = JSON.parse(text) as SessionState;
-  return { record: parsed.record, seenMessageIds: parsed.seenMessageIds };
+  const parsed = JSON.parse(text) as { record: Omit<SessionRecord, "expiresAtUnixMs"> & { expiresAtUnixMs: unknown }; seenMessageIds: string[] };
+  const expiresAtUnixMs = int64FromJson(parsed.record.expiresAtUnixMs);
+  if (expiresAtUnixMs === undefined) throw new MacpError("InvalidModeState", "snapshot expiresAtUnixMs is not a 64-bit integer");
+  return { record: { ...parsed.record, expiresAtUnixMs }, seenMessageIds: parsed.seenMessageIds };
 }
 
 /** Base64 of raw bytes without relying on Node's Buffer (this package is platform-neutral). */

@@ -16,7 +16,8 @@ export interface LogEntry {
   readonly messageId: string;
   readonly sender: string;
   readonly macpVersion: string;
-  readonly timestampUnixMs: number;
+  /** The envelope's `timestamp_unix_ms` as sent (any int64); the runtime's clock for internal records. */
+  readonly timestampUnixMs: bigint;
   /** Runtime clock when the record was committed; replay uses it instead of any clock. */
   readonly receivedAtUnixMs: number;
   readonly payload: Uint8Array;

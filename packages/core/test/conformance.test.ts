@@ -40,7 +40,7 @@ describe("conformance vectors through the kernel (in-process)", () => {
           modeVersion: vector.mode_version,
           configurationVersion: vector.configuration_version,
           policyVersion: vector.policy_version,
-          ttlMs: vector.ttl_ms,
+          ttlMs: BigInt(vector.ttl_ms),
         },
         "m0",
       ),

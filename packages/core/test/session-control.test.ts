@@ -71,12 +71,12 @@ describe("CancelSession / SuspendSession / ResumeSession", () => {
 
   it("stops the TTL while suspended and banks the suspended time on resume", async () => {
     const { kernel, clock, id } = await started();
-    const deadline = kernel.peekSession(id)?.record.expiresAtUnixMs ?? 0;
+    const deadline = kernel.peekSession(id)?.record.expiresAtUnixMs ?? 0n;
     expect(await kernel.suspend(id, "coordinator", "pause")).toMatchObject({ ok: true, status: "Suspended" });
     expect((await kernel.send(proposal(id, "alice", "p1"), { sender: "alice" })).error?.code).toBe("SESSION_NOT_OPEN");
     clock.advance(60_000);
     expect(await kernel.resume(id, "coordinator", "go")).toMatchObject({ ok: true, status: "Open" });
-    expect(kernel.peekSession(id)?.record.expiresAtUnixMs).toBe(deadline + 60_000);
+    expect(kernel.peekSession(id)?.record.expiresAtUnixMs).toBe(deadline + 60_000n);
     expect((await kernel.send(proposal(id, "alice", "p1"), { sender: "alice" })).ok).toBe(true);
   });
 

@@ -86,7 +86,7 @@ describe("stored sessions that cannot be rebuilt", () => {
       },
     });
     await store.append(id, [
-      { kind: "incoming", seq: 1, sessionId: id, mode: "ext.gone.v1", messageType: "SessionStart", messageId: "m0", sender: "alice", macpVersion: "1.0", timestampUnixMs: T0, receivedAtUnixMs: T0, payload: new Uint8Array() },
+      { kind: "incoming", seq: 1, sessionId: id, mode: "ext.gone.v1", messageType: "SessionStart", messageId: "m0", sender: "alice", macpVersion: "1.0", timestampUnixMs: BigInt(T0), receivedAtUnixMs: T0, payload: new Uint8Array() },
     ]);
     const start = await kernel.send(sessionStart(id, DECISION, "alice", { participants: ["alice"] }), { sender: "alice" });
     expect(start.error?.code).toBe("SESSION_ALREADY_EXISTS");

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InMemorySessionStore } from "@macp/core";
+import { serializeSessionState } from "@macp/core/internal";
 import type { LogEntry } from "@macp/core";
 import { SignalPayload, decision } from "@macp/protocol";
 import type { Envelope } from "@macp/protocol";
@@ -46,11 +47,11 @@ describe("session messages", () => {
     const { kernel, id } = await started();
     const message = proposal(id, "alice");
     expect((await kernel.send(message, { sender: "alice" })).duplicate).toBe(false);
-    const before = JSON.stringify(kernel.sessionState(id));
+    const before = serializeSessionState(kernel.sessionState(id)!);
     const published: number[] = [];
     kernel.subscribeSession(id, (event) => published.push(event.seq));
     expect(await kernel.send(message, { sender: "alice" })).toMatchObject({ ok: true, duplicate: true, status: "Open" });
-    expect(JSON.stringify(kernel.sessionState(id))).toBe(before);
+    expect(serializeSessionState(kernel.sessionState(id)!)).toBe(before);
     expect(published).toEqual([]);
   });
 
@@ -111,11 +112,11 @@ describe("session messages", () => {
     const { kernel } = createHarness(store);
     const id = newSessionId();
     await kernel.send(sessionStart(id, DECISION, "alice", { participants }), { sender: "alice" });
-    const before = JSON.stringify(kernel.sessionState(id));
+    const before = serializeSessionState(kernel.sessionState(id)!);
     store.failing = true;
     const failed = await kernel.send(proposal(id, "alice", "p1", "retry-me"), { sender: "alice" });
     expect(failed.error?.code).toBe("INTERNAL_ERROR");
-    expect(JSON.stringify(kernel.sessionState(id))).toBe(before);
+    expect(serializeSessionState(kernel.sessionState(id)!)).toBe(before);
     store.failing = false;
     expect(await kernel.send(proposal(id, "alice", "p1", "retry-me"), { sender: "alice" })).toMatchObject({
       ok: true,

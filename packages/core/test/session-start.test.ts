@@ -147,11 +147,11 @@ describe("SessionStart validation", () => {
     const { kernel } = createHarness();
     const stamped = newSessionId();
     const start = sessionStart(stamped, DECISION, "alice", { participants, ttlMs: 5_000 });
-    await kernel.send({ ...start, timestampUnixMs: T0 - 1_000 }, { sender: "alice" });
-    expect(kernel.peekSession(stamped)?.record.expiresAtUnixMs).toBe(T0 + 4_000);
+    await kernel.send({ ...start, timestampUnixMs: BigInt(T0 - 1_000) }, { sender: "alice" });
+    expect(kernel.peekSession(stamped)?.record.expiresAtUnixMs).toBe(BigInt(T0 + 4_000));
     const unstamped = newSessionId();
     await kernel.send(sessionStart(unstamped, DECISION, "alice", { participants, ttlMs: 5_000 }), { sender: "alice" });
-    expect(kernel.peekSession(unstamped)?.record.expiresAtUnixMs).toBe(T0 + 5_000);
+    expect(kernel.peekSession(unstamped)?.record.expiresAtUnixMs).toBe(BigInt(T0 + 5_000));
   });
 
   it("publishes the SessionStart as sequence 1 and emits CREATED", async () => {

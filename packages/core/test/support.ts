@@ -41,7 +41,7 @@ export function envelope(fields: Partial<Envelope> & Pick<Envelope, "messageType
     mode: "",
     messageId: `m-${++counter}`,
     sessionId: "",
-    timestampUnixMs: 0,
+    timestampUnixMs: 0n,
     payload: new Uint8Array(),
     ...fields,
   };
@@ -52,7 +52,7 @@ export function sessionStart(
   sessionId: string,
   mode: string,
   sender: string,
-  payload: Partial<SessionStartPayload>,
+  payload: Partial<Omit<SessionStartPayload, "ttlMs">> & { ttlMs?: number | bigint },
   messageId = `start-${sessionId}`,
 ): Envelope {
   return envelope({

@@ -113,15 +113,17 @@ function applyDecline(state: HandoffState, envelope: ModeEnvelope): HandoffState
 
 /**
  * Implicit accept is evaluated lazily with envelope timestamps (never the wall clock) so replay
- * reaches the same result; offers stamped 0 never time out.
+ * reaches the same result; offers stamped 0 never time out. The elapsed time is the reference's
+ * i64 subtraction, which wraps (a release build) when client timestamps lie far apart.
  */
-function applyImplicitAccept(session: SessionView, state: HandoffState, commitAtMs: number): HandoffState {
+function applyImplicitAccept(session: SessionView, state: HandoffState, commitAtMs: bigint): HandoffState {
   if (session.policy === null) return state;
   const timeoutMs = parseHandoffRules(session.policy.rules).implicitAcceptTimeoutMs;
   if (timeoutMs <= 0) return state;
   let next = state;
   for (const offer of state.offers.values()) {
-    if (offer.disposition === "Offered" && offer.offered_at_ms > 0 && commitAtMs - offer.offered_at_ms >= timeoutMs) {
+    const elapsedMs = BigInt.asIntN(64, commitAtMs - offer.offered_at_ms);
+    if (offer.disposition === "Offered" && offer.offered_at_ms > 0n && elapsedMs >= timeoutMs) {
       next = withOffer(next, {
         ...offer,
         disposition: "Accepted",

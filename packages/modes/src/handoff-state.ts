@@ -1,4 +1,5 @@
 import type { JsonValue } from "@macp/policy";
+import { int64ToJson } from "@macp/protocol";
 import {
   bytesJson,
   mapJson,
@@ -6,8 +7,8 @@ import {
   readBytes,
   readEnum,
   readMap,
+  readInt64,
   readNullableString,
-  readNumber,
   readObject,
   readString,
 } from "./state-json.js";
@@ -29,7 +30,7 @@ export interface HandoffOffer {
   readonly declined_by: string | null;
   readonly outcome_reason: string | null;
   /** The offer envelope's own timestamp, so implicit accept replays identically. */
-  readonly offered_at_ms: number;
+  readonly offered_at_ms: bigint;
 }
 
 /** One HandoffContext message. */
@@ -60,7 +61,7 @@ function readOffer(value: JsonValue): HandoffOffer {
     accepted_by: readNullableString(object, "accepted_by"),
     declined_by: readNullableString(object, "declined_by"),
     outcome_reason: readNullableString(object, "outcome_reason"),
-    offered_at_ms: readNumber(object, "offered_at_ms"),
+    offered_at_ms: readInt64(object, "offered_at_ms"),
   };
 }
 
@@ -89,7 +90,7 @@ export function readHandoffState(json: JsonValue): HandoffState {
 /** Handoff state as its canonical JSON document (declaration order, maps sorted by key). */
 export function writeHandoffState(state: HandoffState): JsonValue {
   return {
-    offers: mapJson(state.offers, (offer) => ({ ...offer })),
+    offers: mapJson(state.offers, (offer) => ({ ...offer, offered_at_ms: int64ToJson(offer.offered_at_ms) })),
     contexts: mapJson(state.contexts, (list) =>
       list.map((entry) => ({ content_type: entry.content_type, context: bytesJson(entry.context), sender: entry.sender })),
     ),

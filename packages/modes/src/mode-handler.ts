@@ -23,7 +23,8 @@ export interface ModeEnvelope {
   readonly messageType: string;
   readonly messageId: string;
   readonly sender: string;
-  readonly timestampUnixMs: number;
+  /** The client's `timestamp_unix_ms`, exact over the whole int64 range. */
+  readonly timestampUnixMs: bigint;
   readonly payload: Uint8Array;
 }
 

@@ -1,4 +1,4 @@
-import { MacpError } from "@macp/protocol";
+import { MacpError, int64FromJson } from "@macp/protocol";
 import type { JsonValue } from "@macp/policy";
 
 /** A JSON object as parsed from stored mode state. */
@@ -47,6 +47,16 @@ export function readNullableString(object: JsonObject, key: string): string | nu
 export function readNumber(object: JsonObject, key: string): number {
   const value = field(object, key);
   if (typeof value !== "number" || !Number.isFinite(value)) throw corruptState(`${key} is not a number`);
+  return value;
+}
+
+/**
+ * Reads an int64 field stored in its JSON form (a number within ±(2^53 − 1), else a decimal
+ * string; see `int64ToJson`), exactly.
+ */
+export function readInt64(object: JsonObject, key: string): bigint {
+  const value = int64FromJson(field(object, key));
+  if (value === undefined) throw corruptState(`${key} is not a 64-bit integer`);
   return value;
 }
 

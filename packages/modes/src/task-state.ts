@@ -1,4 +1,5 @@
 import type { JsonValue, TaskPolicyInput } from "@macp/policy";
+import { int64ToJson } from "@macp/protocol";
 import {
   bytesJson,
   corruptState,
@@ -6,6 +7,7 @@ import {
   readArray,
   readBoolean,
   readBytes,
+  readInt64,
   readNullableString,
   readNumber,
   readObject,
@@ -20,7 +22,8 @@ export interface TaskRecord {
   readonly instructions: string;
   readonly requested_assignee: string;
   readonly input: Uint8Array;
-  readonly deadline_unix_ms: number;
+  /** Stored, never enforced (§7); exact over the whole int64 range (SDKs send i64::MAX for "none"). */
+  readonly deadline_unix_ms: bigint;
   readonly requester: string;
 }
 
@@ -90,7 +93,7 @@ function readTask(value: JsonValue | undefined): TaskRecord | null {
     instructions: readString(object, "instructions"),
     requested_assignee: readString(object, "requested_assignee"),
     input: readBytes(object, "input"),
-    deadline_unix_ms: readNumber(object, "deadline_unix_ms"),
+    deadline_unix_ms: readInt64(object, "deadline_unix_ms"),
     requester: readString(object, "requester"),
   };
 }
@@ -162,7 +165,7 @@ export function readTaskState(json: JsonValue): TaskState {
 }
 
 function taskJson(task: TaskRecord): JsonValue {
-  return { ...task, input: bytesJson(task.input) };
+  return { ...task, input: bytesJson(task.input), deadline_unix_ms: int64ToJson(task.deadline_unix_ms) };
 }
 
 function updateJson(update: TaskUpdate): JsonValue {

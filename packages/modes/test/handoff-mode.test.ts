@@ -208,7 +208,7 @@ describe("handoff happy paths", () => {
 
 describe("handoff policy effects", () => {
   const implicit = sessionView(MODE, OWNER, [OWNER, TARGET], customPolicy({ acceptance: { implicit_accept_timeout_ms: 100 } }));
-  const offerAt = (timestamp: number): Step => ({ ...OFFER, timestamp });
+  const offerAt = (timestamp: number | bigint): Step => ({ ...OFFER, timestamp });
   const commitOn = (on: ReturnType<typeof sessionView>) => commitmentBytes({ action: "handoff.accepted", policyVersion: on.policyVersion });
 
   it("implicitly accepts a pending offer once the timeout has elapsed by envelope time", () => {
@@ -224,6 +224,30 @@ describe("handoff policy effects", () => {
   ])("does not implicitly accept %s", (_name, offeredAt, committedAt) => {
     const outcome = handoffMode.apply(implicit, stateAfter([offerAt(offeredAt)], implicit), envelope("Commitment", OWNER, commitOn(implicit), committedAt));
     expectRejected(outcome, "INVALID_ENVELOPE", "InvalidPayload");
+  });
+
+  it("stores an offer stamped i64::MAX exactly and reads it back from JSON text", () => {
+    const state = stateAfter([offerAt(2n ** 63n - 1n)], implicit);
+    expect(state).toMatchObject({ offers: { h1: { offered_at_ms: "9223372036854775807" } } });
+    const reread = JSON.parse(JSON.stringify(state)) as JsonValue;
+    expect(handoffMode.apply(implicit, reread, envelope("HandoffAccept", TARGET, accept())).kind).toBe("accepted");
+  });
+
+  it.each([
+    ["99 ms after the offer: not yet", 99n, "rejected"],
+    ["100 ms after the offer: accepted", 100n, "accepted"],
+  ])("times offers beyond 2^53 exactly (%s)", (_name, elapsed, kind) => {
+    // Doubles are 256 ms apart near 2^60, so neither case would be told apart without bigint.
+    const offeredAt = 2n ** 60n;
+    const state = JSON.parse(JSON.stringify(stateAfter([offerAt(offeredAt)], implicit))) as JsonValue;
+    const outcome = handoffMode.apply(implicit, state, envelope("Commitment", OWNER, commitOn(implicit), offeredAt + elapsed));
+    expect(outcome.kind).toBe(kind);
+  });
+
+  it("measures elapsed time with the reference's wrapping i64 subtraction", () => {
+    // i64::MIN - 1 wraps to i64::MAX in a release build of the reference: the timeout has elapsed.
+    const outcome = handoffMode.apply(implicit, stateAfter([offerAt(1)], implicit), envelope("Commitment", OWNER, commitOn(implicit), -(2n ** 63n)));
+    expect(acceptedState(outcome)).toMatchObject({ offers: { h1: { disposition: "Accepted", accepted_by: TARGET } } });
   });
 
   it("has no implicit accept without a bound policy (legacy replay)", () => {

@@ -47,9 +47,14 @@ export function commitmentBytes(overrides: Partial<CommitmentPayload> = {}): Uin
 let nextMessage = 0;
 
 /** An envelope as the kernel hands it to a mode. */
-export function envelope(messageType: string, sender: string, payload: Uint8Array, timestampUnixMs = 1_000): ModeEnvelope {
+export function envelope(
+  messageType: string,
+  sender: string,
+  payload: Uint8Array,
+  timestampUnixMs: number | bigint = 1_000,
+): ModeEnvelope {
   nextMessage += 1;
-  return { messageType, messageId: `m${nextMessage}`, sender, timestampUnixMs, payload };
+  return { messageType, messageId: `m${nextMessage}`, sender, timestampUnixMs: BigInt(timestampUnixMs), payload };
 }
 
 /** The state of an accepted outcome (fails the test otherwise). */
@@ -69,7 +74,7 @@ export interface Step {
   readonly type: string;
   readonly sender: string;
   readonly payload: Uint8Array;
-  readonly timestamp?: number;
+  readonly timestamp?: number | bigint;
 }
 
 /** Starts a session and applies every step, all of which must be accepted; returns the final state. */
@@ -89,7 +94,7 @@ export function startPayload(session: SessionView) {
     modeVersion: session.modeVersion,
     configurationVersion: session.configurationVersion,
     policyVersion: session.policyVersion,
-    ttlMs: session.ttlMs,
+    ttlMs: BigInt(session.ttlMs),
     roots: [],
     contextId: "",
     extensions: {},

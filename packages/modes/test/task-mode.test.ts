@@ -26,7 +26,7 @@ const requiringOutput = sessionView(MODE, PLANNER, [PLANNER, W1, W2], customPoli
 const request = (sender: string, requestedAssignee = "", taskId = "t1"): Step => ({
   type: "TaskRequest",
   sender,
-  payload: wire.TaskRequestPayload.encode({ taskId, title: "Build", instructions: "Do it", requestedAssignee, input: Uint8Array.of(1, 2), deadlineUnixMs: 99 }).finish(),
+  payload: wire.TaskRequestPayload.encode({ taskId, title: "Build", instructions: "Do it", requestedAssignee, input: Uint8Array.of(1, 2), deadlineUnixMs: 99n }).finish(),
 });
 const acceptTask = (sender: string, assignee = "", taskId = "t1"): Step => ({
   type: "TaskAccept",
@@ -237,6 +237,25 @@ describe("task mode happy paths", () => {
         terminal_report: { Complete: { task_id: "t1", assignee: W1, output: [4, 5], summary: "done" } },
       }),
     );
+  });
+
+  it.each([
+    ["i64::MAX, the SDKs' \"no deadline\"", 2n ** 63n - 1n, "9223372036854775807"],
+    ["i64::MIN", -(2n ** 63n), "-9223372036854775808"],
+    ["the largest safe integer", 2n ** 53n - 1n, 9007199254740991],
+  ])("keeps a deadline of %s exactly, through the stored state", (_, deadlineUnixMs, stored) => {
+    const withDeadline: Step = {
+      type: "TaskRequest",
+      sender: PLANNER,
+      payload: wire.TaskRequestPayload.encode(wire.TaskRequestPayload.fromPartial({ taskId: "t1", title: "Build", deadlineUnixMs })).finish(),
+    };
+    const state = run(taskMode, session, [withDeadline, acceptTask(W1)]);
+    expect(state).toMatchObject({ task: { deadline_unix_ms: stored }, active_assignee: W1 });
+    // The state goes through JSON text (a snapshot) and is still read exactly.
+    const reread = JSON.parse(JSON.stringify(state)) as JsonValue;
+    expect(acceptedState(taskMode.apply(session, reread, envelope(update(W1, 0.5).type, W1, update(W1, 0.5).payload)))).toMatchObject({
+      task: { deadline_unix_ms: stored },
+    });
   });
 
   it("stores a failure report externally tagged", () => {

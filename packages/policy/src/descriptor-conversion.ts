@@ -40,6 +40,6 @@ export function policyToDescriptor(def: PolicyDefinition): PolicyDescriptor {
     description: def.description,
     rules: toCanonicalJson(def.rules),
     schemaVersion: def.schemaVersion,
-    registeredAtUnixMs: 0,
+    registeredAtUnixMs: 0n,
   };
 }

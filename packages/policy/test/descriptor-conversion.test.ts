@@ -14,7 +14,7 @@ const descriptor = (rules: string, overrides: Partial<PolicyDescriptor> = {}): P
   description: "d",
   rules,
   schemaVersion: 1,
-  registeredAtUnixMs: 1234,
+  registeredAtUnixMs: 1234n,
   ...overrides,
 });
 
@@ -41,7 +41,7 @@ describe("the default policy", () => {
       description: DEFAULT_POLICY.description,
       rules: DEFAULT_RULES_TEXT,
       schemaVersion: 1,
-      registeredAtUnixMs: 0,
+      registeredAtUnixMs: 0n,
     });
   });
 
@@ -153,7 +153,7 @@ describe("outbound conversion re-serializes rules canonically", () => {
   });
 
   it("always reports registered_at_unix_ms 0", () => {
-    expect(policyToDescriptor(policyFromDescriptor(descriptor("{}"))).registeredAtUnixMs).toBe(0);
+    expect(policyToDescriptor(policyFromDescriptor(descriptor("{}"))).registeredAtUnixMs).toBe(0n);
   });
 });
 

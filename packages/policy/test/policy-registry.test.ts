@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MacpError, type PolicyDescriptor } from "@macp/protocol";
+import { MacpError, int64JsonReplacer, type PolicyDescriptor } from "@macp/protocol";
 import {
   DEFAULT_POLICY,
   PolicyRegistry,
@@ -14,7 +14,7 @@ const descriptor = (policyId: string, overrides: Partial<PolicyDescriptor> = {})
   description: `policy ${policyId}`,
   rules: '{"voting":{"algorithm":"majority"}}',
   schemaVersion: 1,
-  registeredAtUnixMs: 99,
+  registeredAtUnixMs: 99n,
   ...overrides,
 });
 
@@ -259,7 +259,7 @@ describe("export and restore", () => {
   it("keeps float forms when persisted as descriptors", () => {
     const source = new PolicyRegistry();
     source.register(descriptor("p1", { rules: '{"voting":{"threshold":1.0}}' }));
-    const persisted = JSON.stringify(source.exportRegistered().map(policyToDescriptor));
+    const persisted = JSON.stringify(source.exportRegistered().map(policyToDescriptor), int64JsonReplacer);
     const target = new PolicyRegistry();
     target.restore((JSON.parse(persisted) as PolicyDescriptor[]).map(policyFromDescriptor));
     expect(policyToDescriptor(target.get("p1") as PolicyDefinition).rules).toBe('{"voting":{"threshold":1.0}}');

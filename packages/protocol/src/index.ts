@@ -57,3 +57,4 @@ export {
 export { decodeContribute, encodeContributeProto } from "./contribute-payload.js";
 export type { ContributeValue } from "./contribute-payload.js";
 export { encodeEnvelope, decodeEnvelope } from "./envelope-codec.js";
+export { INT64_MIN, INT64_MAX, UINT64_MAX, int64ToJson, int64FromJson, int64JsonReplacer } from "./int64-json.js";

@@ -1,5 +1,6 @@
 import { MacpError } from "./errors.js";
 import type { MacpErrorVariant } from "./errors.js";
+import { INT64_MAX, INT64_MIN, UINT64_MAX, int64FromJson } from "./int64-json.js";
 import { encodeUtf8, isWellFormedText } from "./utf8-text.js";
 import type { FieldSchema, MessageSchema, ScalarKind } from "./wire-schema.js";
 
@@ -26,6 +27,9 @@ function defaultScalar(kind: ScalarKind): unknown {
       return new Uint8Array(0);
     case "bool":
       return false;
+    case "int64":
+    case "uint64":
+      return 0n;
     default:
       return 0;
   }
@@ -68,6 +72,14 @@ function integer(value: unknown, path: string, min: number, max: number): number
   return number;
 }
 
+function int64(value: unknown, path: string, min: bigint, max: bigint): bigint {
+  const result = int64FromJson(value, min, max);
+  if (result === undefined) {
+    throw new Rejected(`${path}: expected an integer in [${min}, ${max}] (a bigint, a decimal string or a number within ±(2^53 - 1))`);
+  }
+  return result;
+}
+
 function double(value: unknown, path: string): number {
   if (typeof value === "number") return value;
   if (value === "NaN") return Number.NaN;
@@ -87,9 +99,9 @@ function scalarValue(kind: ScalarKind, value: unknown, path: string): unknown {
       if (typeof value !== "boolean") throw new Rejected(`${path}: expected true or false`);
       return value;
     case "int64":
-      return integer(value, path, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+      return int64(value, path, INT64_MIN, INT64_MAX);
     case "uint64":
-      return integer(value, path, 0, Number.MAX_SAFE_INTEGER);
+      return int64(value, path, 0n, UINT64_MAX);
     case "uint32":
       return integer(value, path, 0, MAX_UINT32);
     case "double":
@@ -139,7 +151,8 @@ function build(schema: MessageSchema, input: unknown, path: string): Record<stri
 /**
  * Builds a generated-code message object from JSON-like input: proto field names (snake_case)
  * or their camelCase property names; `bytes` as UTF-8 text, byte arrays or `Uint8Array`;
- * 64-bit integers as safe numbers or decimal strings; maps as objects; `null` means default.
+ * 64-bit integers as `bigint`, decimal strings or numbers within ±(2^53 − 1) (always `bigint` in
+ * the result); maps as objects; `null` means default.
  * Anything else, including an unknown field, is `MacpError(variant)`.
  */
 export function messageFromJson(schema: MessageSchema, input: unknown, variant: MacpErrorVariant): Record<string, unknown> {

@@ -77,8 +77,8 @@ export function encodePayload(mode: string, messageType: string, value: unknown)
 
 /**
  * Encodes a payload given as JSON with proto field names, as in the conformance vectors:
- * `bytes` as UTF-8 strings or byte arrays, int64 as numbers (or decimal strings), maps as
- * objects, nested messages as objects. Unknown fields and mistyped values are
+ * `bytes` as UTF-8 strings or byte arrays, int64 as `bigint`, decimal strings or numbers within
+ * ±(2^53 − 1), maps as objects, nested messages as objects. Unknown fields and mistyped values are
  * `MacpError("InvalidPayload")`.
  */
 export function encodePayloadJson(mode: string, messageType: string, json: Record<string, unknown>): Uint8Array {

@@ -12,8 +12,8 @@ export interface MessageCodec<T> {
 }
 
 /**
- * Decodes `bytes` as `schema`, strictly: any malformed input, and any value the generated code
- * cannot represent (an int64 beyond ±2^53), becomes `MacpError(variant)`, never another error.
+ * Decodes `bytes` as `schema`, strictly: any malformed input becomes `MacpError(variant)`, never
+ * another error. 64-bit integers decode exactly, as `bigint`, over their whole range.
  */
 export function decodeStrict<T>(
   codec: MessageCodec<T>,

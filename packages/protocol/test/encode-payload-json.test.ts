@@ -28,7 +28,7 @@ describe("encodePayloadJson input forms", () => {
       modeVersion: "1.0.0",
       configurationVersion: "cfg-1",
       policyVersion: "policy.default",
-      ttlMs: 60000,
+      ttlMs: 60000n,
       roots: [
         { uri: "file:///r", name: "r" },
         { uri: "file:///s", name: "" },
@@ -70,10 +70,14 @@ describe("encodePayloadJson input forms", () => {
   });
 
   it.each([
-    ["a number", 42, 42],
-    ["a decimal string", "42", 42],
-    ["a negative number", -5, -5],
-    ["the largest safe integer", Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+    ["a number", 42, 42n],
+    ["a decimal string", "42", 42n],
+    ["a negative number", -5, -5n],
+    ["the largest safe integer", Number.MAX_SAFE_INTEGER, BigInt(Number.MAX_SAFE_INTEGER)],
+    ["a bigint", 7n, 7n],
+    ["i64::MAX as a decimal string", "9223372036854775807", 2n ** 63n - 1n],
+    ["i64::MAX as a bigint", 2n ** 63n - 1n, 2n ** 63n - 1n],
+    ["i64::MIN as a decimal string", "-9223372036854775808", -(2n ** 63n)],
   ])("takes int64 as %s", (_, deadline_unix_ms, expected) => {
     expect(roundTrip(ModeId.Task, "TaskRequest", { task_id: "t1", deadline_unix_ms })).toMatchObject({
       deadlineUnixMs: expected,
@@ -113,8 +117,9 @@ describe("encodePayloadJson input forms", () => {
     ["a string for a bool", "Commitment", { outcome_positive: "true" }],
     ["a number for a bool", "Commitment", { outcome_positive: 1 }],
     ["a fractional int64", "SessionStart", { ttl_ms: 1.5 }],
-    ["an int64 beyond 2^53", "SessionStart", { ttl_ms: 2 ** 60 }],
-    ["an int64 string beyond 2^53", "SessionStart", { ttl_ms: "18446744073709551615" }],
+    ["an int64 number beyond 2^53", "SessionStart", { ttl_ms: 2 ** 60 }],
+    ["an int64 string beyond i64::MAX", "SessionStart", { ttl_ms: "18446744073709551615" }],
+    ["an int64 bigint below i64::MIN", "SessionStart", { ttl_ms: -(2n ** 63n) - 1n }],
     ["a non-decimal int64 string", "SessionStart", { ttl_ms: "0x10" }],
     ["a string for a repeated field", "SessionStart", { participants: "agent://a" }],
     ["a null inside a repeated field", "SessionStart", { participants: ["a", null] }],
@@ -166,6 +171,8 @@ function expectCarries(decoded: unknown, json: Record<string, unknown>): void {
     const actual = record[camelCase(key)];
     if (actual instanceof Uint8Array) {
       expect(actual).toEqual(typeof value === "string" ? utf8.encode(value) : Uint8Array.from(value as number[]));
+    } else if (typeof actual === "bigint") {
+      expect([key, actual]).toEqual([key, BigInt(value as number)]);
     } else {
       expect([key, actual]).toEqual([key, value]);
     }

@@ -9,7 +9,7 @@ import { Kernel, ManualClock } from "@macp/core";
 import { bytesToBase64, replayLog } from "@macp/core/internal";
 import { ModeRegistry } from "@macp/modes";
 import { PolicyRegistry } from "@macp/policy";
-import { ModeId, PROTOCOL_VERSION, encodeContributeProto, encodePayloadJson } from "@macp/protocol";
+import { ModeId, PROTOCOL_VERSION, encodeContributeProto, encodePayloadJson, int64ToJson } from "@macp/protocol";
 import { hashSessionState, summarizeSession } from "@macp/replay";
 import { MemoryStore } from "@macp/storage";
 
@@ -46,7 +46,7 @@ const SCENARIOS = [
         description: "majority with at least two voters",
         rules: JSON.stringify({ voting: { algorithm: "majority", threshold: 0.5, quorum: { type: "count", value: 2 } } }),
         schemaVersion: 1,
-        registeredAtUnixMs: 0,
+        registeredAtUnixMs: 0n,
       });
       if (!registered.ok) throw new Error(registered.error);
       await s.start({ policy_version: "policy.majority-of-two" });
@@ -160,7 +160,7 @@ function scriptedSession(index, mode) {
         messageId: `m${counter++}`,
         sessionId,
         sender,
-        timestampUnixMs: clock.now(),
+        timestampUnixMs: BigInt(clock.now()),
         payload,
       };
     },
@@ -199,7 +199,7 @@ function entryJson(entry) {
     messageId: entry.messageId,
     sender: entry.sender,
     macpVersion: entry.macpVersion,
-    timestampUnixMs: entry.timestampUnixMs,
+    timestampUnixMs: int64ToJson(entry.timestampUnixMs),
     receivedAtUnixMs: entry.receivedAtUnixMs,
     payload: bytesToBase64(entry.payload),
   };

@@ -2,6 +2,7 @@ import { envelopeOf } from "@macp/core";
 import { bytesToBase64 } from "@macp/core/internal";
 import type { LogEntry } from "@macp/core";
 import type { Envelope } from "@macp/protocol";
+import { formatUnixMs } from "./unix-ms-text.js";
 
 /** One record of an exported history (JSON lines), following the MACP JSON envelope mapping. */
 export interface HistoryLine {
@@ -13,6 +14,7 @@ export interface HistoryLine {
   readonly message_id: string;
   readonly session_id: string;
   readonly sender: string;
+  /** ISO 8601 (RFC 3339 for years 0000–9999; a signed six-plus-digit year beyond), exact to the ms. */
   readonly timestamp: string;
   /** When the runtime committed the record: known to storage, not carried on the wire. */
   readonly received_at?: string;
@@ -35,8 +37,8 @@ export function historyLine(
     message_id: envelope.messageId,
     session_id: envelope.sessionId,
     sender: envelope.sender,
-    timestamp: new Date(envelope.timestampUnixMs).toISOString(),
-    ...(receivedAtUnixMs === undefined ? {} : { received_at: new Date(receivedAtUnixMs).toISOString() }),
+    timestamp: formatUnixMs(envelope.timestampUnixMs),
+    ...(receivedAtUnixMs === undefined ? {} : { received_at: formatUnixMs(receivedAtUnixMs) }),
     payload_b64: bytesToBase64(envelope.payload),
   };
 }

@@ -14,3 +14,4 @@ export { summarizeSession } from "./session-summary.js";
 export type { SessionSummary } from "./session-summary.js";
 export { exportHistory, historyLine, historyLines } from "./history-export.js";
 export type { HistoryLine } from "./history-export.js";
+export { formatUnixMs } from "./unix-ms-text.js";

@@ -1,5 +1,6 @@
 import type { SessionState, SessionStatus } from "@macp/core";
 import type { JsonValue } from "@macp/policy";
+import { int64ToJson } from "@macp/protocol";
 
 /**
  * The facts of a session state a person checks: lifecycle, parties, versions, timing, how much
@@ -16,7 +17,8 @@ export interface SessionSummary {
   readonly policyVersion: string;
   readonly ttlMs: number;
   readonly startedAtUnixMs: number;
-  readonly expiresAtUnixMs: number;
+  /** A number within ±(2^53 − 1), else a decimal string (`int64ToJson`). */
+  readonly expiresAtUnixMs: number | string;
   readonly accumulatedSuspendedMs: number;
   /** Acceptance sequence of the last accepted envelope. */
   readonly lastSeq: number;
@@ -42,7 +44,7 @@ export function summarizeSession(state: SessionState): SessionSummary {
     policyVersion: record.policyVersion,
     ttlMs: record.ttlMs,
     startedAtUnixMs: record.startedAtUnixMs,
-    expiresAtUnixMs: record.expiresAtUnixMs,
+    expiresAtUnixMs: int64ToJson(record.expiresAtUnixMs),
     accumulatedSuspendedMs: record.accumulatedSuspendedMs,
     lastSeq: record.lastSeq,
     logLength: record.logLength,

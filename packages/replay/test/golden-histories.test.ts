@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { base64ToBytes, deserializeSessionState, replayLog, serializeSessionState } from "@macp/core/internal";
 import type { LogEntry, LogEntryKind } from "@macp/core";
 import { ModeRegistry } from "@macp/modes";
+import { int64FromJson } from "@macp/protocol";
 import { hashSessionState, recoverSessions, summarizeSession } from "@macp/replay";
 import type { SessionSummary } from "@macp/replay";
 import { openFileStore, tempDir } from "./support.js";
@@ -19,8 +20,10 @@ interface GoldenHistory {
   readonly finalState: SessionSummary;
 }
 
-interface StoredEntry extends Omit<LogEntry, "payload"> {
+interface StoredEntry extends Omit<LogEntry, "payload" | "timestampUnixMs"> {
   readonly payload: string;
+  /** `int64ToJson` form. */
+  readonly timestampUnixMs: number | string;
 }
 
 const KINDS: readonly LogEntryKind[] = ["incoming", "internal", "checkpoint"];
@@ -30,10 +33,11 @@ function loadGolden(file: string): GoldenHistory {
     entries: StoredEntry[];
   };
   const entries = raw.entries.map((entry, i) => {
-    if (!KINDS.includes(entry.kind) || !Number.isInteger(entry.seq) || typeof entry.payload !== "string") {
+    const timestampUnixMs = int64FromJson(entry.timestampUnixMs);
+    if (!KINDS.includes(entry.kind) || !Number.isInteger(entry.seq) || typeof entry.payload !== "string" || timestampUnixMs === undefined) {
       throw new Error(`${file}: entry ${i} is malformed`);
     }
-    return { ...entry, payload: base64ToBytes(entry.payload) };
+    return { ...entry, timestampUnixMs, payload: base64ToBytes(entry.payload) };
   });
   return { ...raw, entries };
 }

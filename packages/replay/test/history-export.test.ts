@@ -43,12 +43,25 @@ describe("exportHistory", () => {
   it("keeps the sender's own timestamp and the runtime's receive time apart", async () => {
     const h = createHarness(new MemoryStore());
     const id = sessionIdFor(1);
-    await accept(h.kernel, { ...sessionStart(ModeId.Decision, id), timestampUnixMs: T0 - 5_000 });
+    await accept(h.kernel, { ...sessionStart(ModeId.Decision, id), timestampUnixMs: BigInt(T0 - 5_000) });
 
     const [start] = parse(exportHistory(await h.store.loadLog(id)));
 
     expect(start?.timestamp).toBe(new Date(T0 - 5_000).toISOString());
     expect(start?.received_at).toBe(new Date(T0).toISOString());
+  });
+
+  it.each([
+    ["i64::MAX", 2n ** 63n - 1n, "+292278994-08-17T07:12:55.807Z"],
+    ["i64::MIN", -(2n ** 63n), "-292275055-05-16T16:47:04.192Z"],
+  ])("writes a timestamp of %s exactly, beyond what a Date holds", async (_, timestampUnixMs, text) => {
+    const h = createHarness(new MemoryStore());
+    const id = sessionIdFor(1);
+    await accept(h.kernel, { ...sessionStart(ModeId.Decision, id), timestampUnixMs });
+
+    const [start] = parse(exportHistory(await h.store.loadLog(id)));
+
+    expect(start?.timestamp).toBe(text);
   });
 
   it("leaves runtime-internal records out unless asked, and then marks them", async () => {

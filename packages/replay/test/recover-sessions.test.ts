@@ -71,7 +71,7 @@ function comment(sessionId: string, messageId: string): Envelope {
     messageId,
     sessionId,
     sender: COORDINATOR,
-    timestampUnixMs: 0,
+    timestampUnixMs: 0n,
     payload: new TextEncoder().encode(`comment ${messageId}`),
   };
 }
@@ -178,7 +178,7 @@ describe("recoverSessions over a MemoryStore", () => {
       description: "majority of two",
       rules: JSON.stringify({ voting: { algorithm: "majority", threshold: 0.5, quorum: { type: "count", value: 2 } } }),
       schemaVersion: 1,
-      registeredAtUnixMs: 0,
+      registeredAtUnixMs: 0n,
     });
     expect(registered).toEqual({ ok: true, error: "" });
     const id = sessionIdFor(1);

@@ -68,7 +68,7 @@ export function envelope(
     messageId,
     sessionId,
     sender,
-    timestampUnixMs: 0,
+    timestampUnixMs: 0n,
     payload: encodePayloadJson(mode, messageType, json),
   };
 }

@@ -31,6 +31,10 @@ export class ByteWriter {
     this.position = this.buffer.writeDoubleLE(value, this.position);
   }
 
+  i64(value: bigint): void {
+    this.position = this.buffer.writeBigInt64LE(value, this.position);
+  }
+
   varint(value: number): void {
     while (value >= 0x80) {
       this.buffer[this.position++] = (value & 0x7f) | 0x80;
@@ -86,6 +90,13 @@ export class ByteReader {
   f64(): number {
     this.need(8);
     const value = this.buffer.readDoubleLE(this.position);
+    this.position += 8;
+    return value;
+  }
+
+  i64(): bigint {
+    this.need(8);
+    const value = this.buffer.readBigInt64LE(this.position);
     this.position += 8;
     return value;
   }

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Migration } from "kysely";
 
-/** Row shapes as Kysely sees them (int8 columns are parsed to numbers by the pool). */
+/** Row shapes as Kysely sees them (int8 columns are parsed to numbers by the pool, to bigints beyond 2^53). */
 export interface StorageDatabase {
   sessions: { session_id: string; log_length: number };
   log_entries: {
@@ -13,7 +13,7 @@ export interface StorageDatabase {
     message_id: string;
     sender: string;
     macp_version: string;
-    timestamp_unix_ms: number;
+    timestamp_unix_ms: number | bigint;
     received_at_unix_ms: number;
     payload: Uint8Array;
   };

@@ -79,10 +79,11 @@ export class PostgresStore implements SessionStore {
       max: options.maxConnections ?? 10,
       keepAlive: true,
       connectionTimeoutMillis: 10_000,
-      // bigint columns hold millisecond timestamps and counters, all within 2^53.
+      // bigint columns hold counters and the runtime's clock readings, all within 2^53, read as
+      // numbers; only a client's timestamp_unix_ms may lie beyond, and it is read as a bigint.
       types: {
         getTypeParser: ((oid: number, format?: "text" | "binary") =>
-          oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+          oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
       },
     });
     // An idle connection dropped by the server must not crash the process; the next query reconnects.
@@ -145,7 +146,7 @@ export class PostgresStore implements SessionStore {
             ${column((e) => e.seq)}::bigint[], ${column((e) => e.kind)}::text[],
             ${column((e) => e.mode)}::text[], ${column((e) => e.messageType)}::text[],
             ${column((e) => e.messageId)}::text[], ${column((e) => e.sender)}::text[],
-            ${column((e) => e.macpVersion)}::text[], ${column((e) => e.timestampUnixMs)}::bigint[],
+            ${column((e) => e.macpVersion)}::text[], ${column((e) => e.timestampUnixMs.toString())}::bigint[],
             ${column((e) => e.receivedAtUnixMs)}::bigint[], ${column((e) => asBuffer(e.payload))}::bytea[]
           ) with ordinality as e(seq, kind, mode, message_type, message_id, sender, macp_version,
             timestamp_unix_ms, received_at_unix_ms, payload, ordinality)
@@ -338,6 +339,11 @@ export class PostgresStore implements SessionStore {
   }
 }
 
+function parseInt8(text: string): number | bigint {
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : BigInt(text);
+}
+
 function toEntry(row: EntryRow): LogEntry {
   return {
     kind: row.kind as LogEntryKind,
@@ -348,7 +354,7 @@ function toEntry(row: EntryRow): LogEntry {
     messageId: row.message_id,
     sender: row.sender,
     macpVersion: row.macp_version,
-    timestampUnixMs: row.timestamp_unix_ms,
+    timestampUnixMs: BigInt(row.timestamp_unix_ms),
     receivedAtUnixMs: row.received_at_unix_ms,
     // A plain copy: pg may hand back a view into a shared pool slab.
     payload: new Uint8Array(row.payload),

@@ -7,20 +7,24 @@ import { storageFailed } from "./storage-error.js";
  * Record bodies are a small binary layout rather than JSON: payloads are opaque bytes (protobuf
  * or JSON) that JSON would have to base64 or number-array encode, and the open-time scan only
  * needs each entry's kind and seq, which it can read without materialising strings. Strings are
- * varint-length-prefixed UTF-8, timestamps f64 (exact for every safe integer).
+ * varint-length-prefixed UTF-8, the envelope timestamp a signed 64-bit integer (clients may send
+ * any int64, e.g. i64::MAX), the runtime's receive time f64 (exact for every safe integer).
  *
- *   append   := u8 1 | str sessionId | varint count | entry*count
- *   entry    := u8 kind | u32 seq | f64 timestampUnixMs | f64 receivedAtUnixMs
+ *   append   := u8 4 | str sessionId | varint count | entry*count
+ *   entry    := u8 kind | u32 seq | i64 timestampUnixMs | f64 receivedAtUnixMs
  *               | str mode | str messageType | str messageId | str sender | str macpVersion
  *               | bytes payload
+ *   legacy append := u8 1 | … as append, but f64 timestampUnixMs (written before int64 timestamps;
+ *               still read, never written)
  *   snapshot := u8 2 | str sessionId | f64 logLength | str state
  *   registry := u8 3 | str kind | str document
  *
  * One append call is one record, so a multi-entry append is all-or-nothing after a crash.
  */
-const APPEND = 1;
+const LEGACY_APPEND = 1;
 const SNAPSHOT = 2;
 const REGISTRY = 3;
+const APPEND = 4;
 
 const KIND_CODES: Record<LogEntryKind, number> = { incoming: 0, internal: 1, checkpoint: 2 };
 const KINDS: readonly LogEntryKind[] = ["incoming", "internal", "checkpoint"];
@@ -56,7 +60,7 @@ export function encodeAppendFrame(sessionId: string, entries: readonly LogEntry[
   for (const entry of entries) {
     writer.u8(KIND_CODES[entry.kind]);
     writer.u32(entry.seq);
-    writer.f64(entry.timestampUnixMs);
+    writer.i64(entry.timestampUnixMs);
     writer.f64(entry.receivedAtUnixMs);
     writer.string(entry.mode, length());
     writer.string(entry.messageType, length());
@@ -78,7 +82,7 @@ export interface AppendSummary {
 /** The session and each entry's kind code and seq of the body at `bytes[start, end)`, without decoding the rest. */
 export function scanAppendBody(bytes: Buffer, start: number, end: number): AppendSummary {
   return readBody(new ByteReader(bytes, start, end), "append", (reader) => {
-    expectType(reader, APPEND);
+    appendType(reader);
     const summary: AppendSummary = { sessionId: reader.string(), kindCodes: [], seqs: [] };
     const count = reader.varint();
     for (let i = 0; i < count; i++) {
@@ -96,7 +100,7 @@ export function scanAppendBody(bytes: Buffer, start: number, end: number): Appen
 /** Every entry of the append body at `bytes[start, end)`. */
 export function decodeAppendBody(bytes: Buffer, start: number, end: number): { sessionId: string; entries: LogEntry[] } {
   return readBody(new ByteReader(bytes, start, end), "append", (reader) => {
-    expectType(reader, APPEND);
+    const legacy = appendType(reader) === LEGACY_APPEND;
     const sessionId = reader.string();
     const count = reader.varint();
     const entries: LogEntry[] = [];
@@ -106,7 +110,7 @@ export function decodeAppendBody(bytes: Buffer, start: number, end: number): { s
       entries.push({
         kind,
         seq: reader.u32(),
-        timestampUnixMs: reader.f64(),
+        timestampUnixMs: legacy ? legacyTimestamp(reader) : reader.i64(),
         receivedAtUnixMs: reader.f64(),
         mode: reader.string(),
         messageType: reader.string(),
@@ -183,6 +187,20 @@ function bodyWriter(bodyBytes: number): ByteWriter {
   const writer = new ByteWriter(allocateFrame(bodyBytes));
   writer.skipTo(FRAME_HEADER_BYTES);
   return writer;
+}
+
+/** A legacy f64 timestamp; it was written only for safe integers. */
+function legacyTimestamp(reader: ByteReader): bigint {
+  const value = reader.f64();
+  if (!Number.isSafeInteger(value)) throw new MalformedBytes("legacy timestamp is not an integer");
+  return BigInt(value);
+}
+
+/** Reads the type of an append record (current or legacy) and returns it. */
+function appendType(reader: ByteReader): number {
+  const actual = reader.u8();
+  if (actual !== APPEND && actual !== LEGACY_APPEND) throw new MalformedBytes(`record type ${actual}, expected an append`);
+  return actual;
 }
 
 function expectType(reader: ByteReader, type: number): void {

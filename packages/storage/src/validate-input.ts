@@ -7,8 +7,8 @@ const MAX_SEQ = 0xffff_ffff;
 /**
  * Rejects entries every backend would store differently or not at all, so the three backends
  * accept exactly the same inputs: entries must belong to the session they are appended to (the
- * file format stores the session id once per append), `seq` must fit 32 bits and timestamps must
- * be integers (Postgres keeps them as bigint).
+ * file format stores the session id once per append), `seq` must fit 32 bits, the envelope
+ * timestamp must be an int64 and the receive time a safe integer (Postgres keeps both as bigint).
  */
 export function validateEntries(sessionId: string, entries: readonly LogEntry[]): void {
   for (const entry of entries) {
@@ -19,8 +19,12 @@ export function validateEntries(sessionId: string, entries: readonly LogEntry[])
     if (!Number.isInteger(entry.seq) || entry.seq < 0 || entry.seq > MAX_SEQ) {
       throw storageFailed(`log entry seq ${entry.seq} is not an integer in [0, ${MAX_SEQ}]`);
     }
-    if (!Number.isSafeInteger(entry.timestampUnixMs) || !Number.isSafeInteger(entry.receivedAtUnixMs)) {
-      throw storageFailed("log entry timestamps must be integer milliseconds");
+    if (
+      typeof entry.timestampUnixMs !== "bigint" ||
+      BigInt.asIntN(64, entry.timestampUnixMs) !== entry.timestampUnixMs ||
+      !Number.isSafeInteger(entry.receivedAtUnixMs)
+    ) {
+      throw storageFailed("log entry timestamps must be integer milliseconds (an int64 timestamp, a safe-integer receive time)");
     }
   }
 }

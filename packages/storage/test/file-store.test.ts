@@ -4,6 +4,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { MacpError } from "@macp/protocol";
 import { FileStore, type FileStoreOptions, type SyncFunction } from "../src/index.js";
+import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, readSegmentHeader, sealFrame } from "../src/frame.js";
 import { logEntry, recordingLogger } from "./log-entries.js";
 import { describeSessionStoreContract } from "./session-store-contract.js";
 import { tempDir } from "./temp-dirs.js";
@@ -54,6 +55,35 @@ describe("FileStore", () => {
     bytes[offset] = (bytes[offset] ?? 0) ^ 0x5a;
     await writeFile(path, bytes);
   }
+
+  describe("format", () => {
+    it("reads append records written before int64 timestamps (f64 timestamps, record type 1)", async () => {
+      const dir = await newDir();
+      const { store } = await openIn(dir);
+      const entry = logEntry("s", 1, { timestampUnixMs: 1_700_000_000_123n });
+      await store.append("s", [entry]);
+      await store.close();
+
+      // Rewrite the one append record as the previous format wrote it.
+      const path = join(dir, FIRST_SEGMENT);
+      const bytes = await readFile(path);
+      const salt = readSegmentHeader(bytes) ?? 0;
+      const body = SEGMENT_HEADER_BYTES + FRAME_HEADER_BYTES;
+      expect(bytes[body]).toBe(4);
+      bytes[body] = 1;
+      // type, session id "s" (length 1 + 1 byte), entry count, kind, seq
+      const timestampAt = body + 1 + 2 + 1 + 1 + 4;
+      expect(bytes.readBigInt64LE(timestampAt)).toBe(1_700_000_000_123n);
+      bytes.writeDoubleLE(1_700_000_000_123, timestampAt);
+      const frameLength = FRAME_HEADER_BYTES + bytes.readUInt32LE(SEGMENT_HEADER_BYTES);
+      sealFrame(bytes.subarray(SEGMENT_HEADER_BYTES, SEGMENT_HEADER_BYTES + frameLength), salt);
+      await writeFile(path, bytes);
+
+      const reopened = await openIn(dir);
+      expect(await reopened.store.loadLog("s")).toEqual([entry]);
+      expect(reopened.logger.warnings).toEqual([]);
+    });
+  });
 
   describe("recovery at open", () => {
     it("cuts a torn last record back to the last good record, warns, and keeps appending", async () => {

@@ -11,7 +11,7 @@ export function logEntry(sessionId: string, seq: number, overrides: Partial<LogE
     messageId: `msg-${sessionId}-${seq}`,
     sender: "agent://alice",
     macpVersion: "1.0",
-    timestampUnixMs: 1_700_000_000_000 + seq,
+    timestampUnixMs: BigInt(1_700_000_000_000 + Math.trunc(seq)),
     receivedAtUnixMs: 1_700_000_000_500 + seq,
     payload: new Uint8Array([seq & 0xff, 0, 0xff]),
     ...overrides,

@@ -172,7 +172,9 @@ export function describeSessionStoreContract(name: string, subject: ContractSubj
         ["mine", [logEntry("mine", -1)]],
         ["mine", [logEntry("mine", 1.5)]],
         ["mine", [logEntry("mine", 2 ** 32)]],
-        ["mine", [logEntry("mine", 1, { timestampUnixMs: 1.25 })]],
+        ["mine", [logEntry("mine", 1, { timestampUnixMs: 1.25 as unknown as bigint })]],
+        ["mine", [logEntry("mine", 1, { timestampUnixMs: 2n ** 63n })]],
+        ["mine", [logEntry("mine", 1, { receivedAtUnixMs: 2 ** 60 })]],
         ["mine", [logEntry("mine", 1, { kind: "bogus" as LogEntry["kind"] })]],
       ];
       for (const [id, entries] of attempts) {
@@ -183,6 +185,20 @@ export function describeSessionStoreContract(name: string, subject: ContractSubj
       const snapshotError = await store.writeSnapshot("mine", { logLength: -1, state: "{}" }).catch((caught: unknown) => caught);
       expect((snapshotError as MacpError).code).toBe("INTERNAL_ERROR");
       expect(await store.listSessions()).toEqual([]);
+    });
+
+    it("keeps every int64 envelope timestamp exactly, i64::MAX and i64::MIN included", async () => {
+      const { store, reopen } = await setUp();
+      const timestamps = [2n ** 63n - 1n, -(2n ** 63n), 2n ** 53n, -(2n ** 53n) - 1n, 0n, -1n];
+      const log = timestamps.map((timestampUnixMs, i) => logEntry("big", i + 1, { timestampUnixMs }));
+      await store.append("big", log);
+      expect((await store.loadLog("big")).map((entry) => entry.timestampUnixMs)).toEqual(timestamps);
+      expect((await store.loadLogAfter("big", 0)).map((entry) => entry.timestampUnixMs)).toEqual(timestamps);
+      if (subject.durable) {
+        await store.close();
+        const reopened = await reopen();
+        expect(await reopened.loadLog("big")).toEqual(log);
+      }
     });
 
     it("rejects every operation after close", async () => {

@@ -234,14 +234,14 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
     watchModeRegistry: (call) => {
       const writer = watch<WatchModeRegistryResponse>(call);
       const changed = (): void =>
-        writer.write({ change: { registry: "modes", observedAtUnixMs: ctx.clock.now() } });
+        writer.write({ change: { registry: "modes", observedAtUnixMs: BigInt(ctx.clock.now()) } });
       writer.onClose(ctx.modes.subscribe(changed));
       changed();
     },
 
     watchRoots: (call) => {
       const writer = watch<WatchRootsResponse>(call);
-      writer.write({ change: { observedAtUnixMs: ctx.clock.now() } });
+      writer.write({ change: { observedAtUnixMs: BigInt(ctx.clock.now()) } });
     },
 
     registerExtMode: unary(async (request, metadata) => {
@@ -331,7 +331,7 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
       const snapshot = (): void =>
         writer.write({
           descriptors: ctx.policies.list().map(policyToDescriptor),
-          observedAtUnixMs: ctx.clock.now(),
+          observedAtUnixMs: BigInt(ctx.clock.now()),
         });
       writer.onClose(ctx.policies.subscribe(snapshot));
       snapshot();

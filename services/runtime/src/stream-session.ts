@@ -161,7 +161,7 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
     subscribedLastSeq = info.record.lastSeq;
     // An after_sequence beyond the history replays nothing but must not hide live envelopes
     // (the reference streams every live envelope whatever after_sequence said).
-    follow(sessionId, Math.min(frame.afterSequence, info.record.lastSeq));
+    follow(sessionId, frame.afterSequence < BigInt(info.record.lastSeq) ? Number(frame.afterSequence) : info.record.lastSeq);
   };
 
   const send = async (envelope: Envelope): Promise<void> => {

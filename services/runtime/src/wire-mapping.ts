@@ -32,7 +32,7 @@ export function ackOf(outcome: KernelOutcome, sessionId: string, messageId: stri
     duplicate: outcome.duplicate,
     messageId: echoId(messageId),
     sessionId: echoId(sessionId),
-    acceptedAtUnixMs: outcome.atUnixMs,
+    acceptedAtUnixMs: BigInt(outcome.atUnixMs),
     sessionState: outcome.ok && outcome.status ? wireState(outcome.status) : SessionState.SESSION_STATE_UNSPECIFIED,
     error: outcome.error ? ackError(outcome.error, sessionId, messageId) : undefined,
   };
@@ -50,7 +50,7 @@ export function sessionMetadata(info: SessionInfo): SessionMetadata {
     sessionId: record.sessionId,
     mode: record.mode,
     state: wireState(record.status),
-    startedAtUnixMs: record.startedAtUnixMs,
+    startedAtUnixMs: BigInt(record.startedAtUnixMs),
     expiresAtUnixMs: record.expiresAtUnixMs,
     modeVersion: record.modeVersion,
     configurationVersion: record.configurationVersion,
@@ -58,7 +58,7 @@ export function sessionMetadata(info: SessionInfo): SessionMetadata {
     participants: [...record.participants],
     participantActivity: [...info.activity.entries()].map(([participantId, activity]) => ({
       participantId,
-      lastMessageAtUnixMs: activity.lastMessageAtUnixMs,
+      lastMessageAtUnixMs: BigInt(activity.lastMessageAtUnixMs),
       messageCount: activity.messageCount,
     })),
     initiator: record.initiator,
@@ -73,5 +73,9 @@ export function lifecycleEvent(
   info: SessionInfo | undefined,
   observedAtUnixMs: number,
 ): SessionLifecycleEvent {
-  return { eventType: EVENT[type], session: info ? sessionMetadata(info) : undefined, observedAtUnixMs };
+  return {
+    eventType: EVENT[type],
+    session: info ? sessionMetadata(info) : undefined,
+    observedAtUnixMs: BigInt(observedAtUnixMs),
+  };
 }

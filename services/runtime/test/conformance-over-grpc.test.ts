@@ -77,7 +77,7 @@ function startOf(vector: Vector, sessionId: string): Envelope {
       modeVersion: vector.mode_version,
       configurationVersion: vector.configuration_version,
       policyVersion: vector.policy_version,
-      ttlMs: vector.ttl_ms,
+      ttlMs: BigInt(vector.ttl_ms),
     },
   });
 }
@@ -107,7 +107,7 @@ async function registerPolicy(runtime: TestRuntime, vector: Vector): Promise<voi
       description: vector.policy.description ?? "",
       rules: JSON.stringify(vector.policy.rules),
       schemaVersion: vector.policy.schema_version,
-      registeredAtUnixMs: 0,
+      registeredAtUnixMs: 0n,
     },
   });
   expect(result.error).toBe("");

@@ -300,7 +300,7 @@ describe("crash recovery of the daemon process", () => {
         description: "registered before the crashes",
         rules: JSON.stringify({ voting: { algorithm: "majority", threshold: 0.5, quorum: { type: "count", value: 2 } } }),
         schemaVersion: 1,
-        registeredAtUnixMs: 0,
+        registeredAtUnixMs: 0n,
       },
     });
     expect(registered.ok).toBe(true);

@@ -210,7 +210,7 @@ describe("policy registry", () => {
     expect(await alice.registerPolicy({ policyDescriptor: policy("policy.c-any", { mode: "*" }) })).toEqual({ ok: true, error: "" });
 
     const { policyDescriptor } = await alice.getPolicy({ policyId: "policy.b-decision" });
-    expect(policyDescriptor).toMatchObject({ policyId: "policy.b-decision", mode: ModeId.Decision, schemaVersion: 1, registeredAtUnixMs: 0 });
+    expect(policyDescriptor).toMatchObject({ policyId: "policy.b-decision", mode: ModeId.Decision, schemaVersion: 1, registeredAtUnixMs: 0n });
     expect(JSON.parse(policyDescriptor?.rules ?? "null")).toMatchObject({ voting: { algorithm: "majority" } });
 
     const all = (await alice.listPolicies()).descriptors.map((d) => d.policyId);

@@ -166,7 +166,7 @@ describe("identifiers of 1 MiB on every RPC, then the same connection keeps work
     ["RegisterExtMode", () => fuzzer.registerExtMode({ modeDescriptor: { mode: LONG, modeVersion: "1.0.0", title: "", description: "", determinismClass: "", participantModel: "", messageTypes: ["A"], terminalMessageTypes: [], schemaUris: {} } })],
     ["UnregisterExtMode", () => fuzzer.unregisterExtMode({ mode: LONG })],
     ["PromoteMode", () => fuzzer.promoteMode({ mode: "ext.multi_round.v1", promotedModeName: LONG_UTF8 })],
-    ["RegisterPolicy", () => fuzzer.registerPolicy({ policyDescriptor: { policyId: LONG, mode: "*", description: "", rules: "{}", schemaVersion: 1, registeredAtUnixMs: 0 } })],
+    ["RegisterPolicy", () => fuzzer.registerPolicy({ policyDescriptor: { policyId: LONG, mode: "*", description: "", rules: "{}", schemaVersion: 1, registeredAtUnixMs: 0n } })],
     ["UnregisterPolicy", () => fuzzer.unregisterPolicy({ policyId: LONG })],
     ["GetPolicy", () => fuzzer.getPolicy({ policyId: LONG })],
     ["ListPolicies", () => fuzzer.listPolicies({ mode: LONG })],
@@ -179,7 +179,7 @@ describe("identifiers of 1 MiB on every RPC, then the same connection keeps work
   it("RegisterPolicy whose rules quote a 1 MiB value: ok=false with a bounded error text", async () => {
     const rules = JSON.stringify({ voting: { weights: { [LONG]: "heavy" } } });
     const response = await fuzzer.registerPolicy({
-      policyDescriptor: { policyId: "policy.long-rules", mode: "*", description: "", rules, schemaVersion: 1, registeredAtUnixMs: 0 },
+      policyDescriptor: { policyId: "policy.long-rules", mode: "*", description: "", rules, schemaVersion: 1, registeredAtUnixMs: 0n },
     });
     expect(response.ok).toBe(false);
     expect(response.error).toMatch(/^rules do not match schema for mode '\*': voting\.weights\["x+…\[truncated, \d+ bytes\]$/);

@@ -135,7 +135,7 @@ const POLICY: PolicyDescriptor = {
   description: "majority of at least two voters",
   rules: JSON.stringify({ voting: { algorithm: "majority", threshold: 0.5, quorum: { type: "count", value: 2 } } }),
   schemaVersion: 1,
-  registeredAtUnixMs: 0,
+  registeredAtUnixMs: 0n,
 };
 
 const EXT_MODE: ModeDescriptor = {

@@ -31,7 +31,7 @@ describe("repeated subscribe frames from a reader that never reads", () => {
     call.on("error", () => undefined);
     // Never reads, so the server's writes back up and each delivery loop waits for a drain.
     call.pause();
-    const frame = Buffer.from(StreamSessionRequest.encode({ envelope: undefined, subscribeSessionId: sessionId, afterSequence: 0 }).finish());
+    const frame = Buffer.from(StreamSessionRequest.encode({ envelope: undefined, subscribeSessionId: sessionId, afterSequence: 0n }).finish());
     for (let i = 0; i < 200; i++) call.write(frame);
     // Without the fix each replaced subscription stays parked; watch a few seconds of frames.
     let peak = 0;

@@ -154,7 +154,7 @@ describe("GetSession and ListSessions", () => {
       contextId: "ctx-1",
       extensionKeys: ["x-trace"],
     });
-    expect(metadata?.expiresAtUnixMs).toBe(start.timestampUnixMs + 120_000);
+    expect(metadata?.expiresAtUnixMs).toBe(start.timestampUnixMs + 120_000n);
     expect(metadata?.startedAtUnixMs).toBeGreaterThan(0);
     const activity = Object.fromEntries((metadata?.participantActivity ?? []).map((a) => [a.participantId, a.messageCount]));
     expect(activity).toEqual({ [ALICE]: 1, [BOB]: 2 });
@@ -321,11 +321,11 @@ describe("time: TTL and the suspension cap (manual clock)", () => {
 
   it("suspension stops the TTL: the deadline moves by the time spent suspended", async () => {
     const sessionId = await start(1000);
-    const before = (await owner.getSession({ sessionId })).metadata?.expiresAtUnixMs ?? 0;
+    const before = (await owner.getSession({ sessionId })).metadata?.expiresAtUnixMs ?? 0n;
     expect(summary(await control(owner, "suspend", sessionId))).toBe("ok SESSION_STATE_SUSPENDED");
     clock.advance(5000);
     expect(summary(await control(owner, "resume", sessionId))).toBe("ok SESSION_STATE_OPEN");
-    expect((await owner.getSession({ sessionId })).metadata?.expiresAtUnixMs).toBe(before + 5000);
+    expect((await owner.getSession({ sessionId })).metadata?.expiresAtUnixMs).toBe(before + 5000n);
     expect(ackCode(await sendAck(owner, proposal(sessionId, "m1")))).toBe("ok");
   });
 

@@ -314,13 +314,13 @@ describe("terminal errors end the stream with a status", () => {
       frame: (sessionId: string): StreamSessionRequest => ({
         envelope: proposal(sessionId, "m9"),
         subscribeSessionId: sessionId,
-        afterSequence: 0,
+        afterSequence: 0n,
       }),
     },
     {
       name: "a frame with neither",
       details: "StreamSessionRequest must contain an envelope or subscribe_session_id",
-      frame: (): StreamSessionRequest => ({ envelope: undefined, subscribeSessionId: "", afterSequence: 0 }),
+      frame: (): StreamSessionRequest => ({ envelope: undefined, subscribeSessionId: "", afterSequence: 0n }),
     },
   ])("$name → INVALID_ARGUMENT", async ({ frame, details }) => {
     const sessionId = await openDecisionSession(alice, [ALICE, BOB]);

@@ -12,15 +12,18 @@ const SCALAR_ARBITRARIES: Record<string, fc.Arbitrary<unknown>> = {
   string: fc.string({ unit: "grapheme", minLength: 1, maxLength: 12 }),
   bytes: fc.uint8Array({ minLength: 1, maxLength: 12 }),
   bool: fc.constant(true),
-  int64: fc.maxSafeInteger().filter((value) => value !== 0),
-  uint64: fc.maxSafeNat().filter((value) => value !== 0),
+  // The whole 64-bit ranges, extremes included: the generated code and the codecs carry bigint.
+  int64: fc
+    .oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.constantFrom(-(2n ** 63n), 2n ** 63n - 1n, -1n))
+    .filter((value) => value !== 0n),
+  uint64: fc.oneof(fc.bigInt({ min: 1n, max: 2n ** 64n - 1n }), fc.constant(2n ** 64n - 1n)),
   uint32: fc.integer({ min: 1, max: 0xffff_ffff }),
   double: fc.double().filter((value) => value !== 0),
 };
 
-/** True for a proto3 default: `""`, `0`/`-0`, `false`, empty bytes/list/map, absent message. */
+/** True for a proto3 default: `""`, `0`/`-0`/`0n`, `false`, empty bytes/list/map, absent message. */
 export function isDefaultValue(value: unknown): boolean {
-  if (value === undefined || value === "" || value === 0 || value === false) return true;
+  if (value === undefined || value === "" || value === 0 || value === 0n || value === false) return true;
   if (value instanceof Uint8Array || Array.isArray(value)) return value.length === 0;
   if (typeof value === "object" && value !== null) return Object.keys(value).length === 0;
   return false;
@@ -112,6 +115,8 @@ export class MessageModel {
   private jsonValue(pkg: string, type: string, value: unknown): unknown {
     if (type.startsWith("message ")) return this.toProtoJson(`${pkg}.${type.slice(8)}`, value as Value);
     if (type === "bytes") return Array.from(value as Uint8Array);
+    // proto3 JSON writes 64-bit integers as decimal strings.
+    if (typeof value === "bigint") return value.toString();
     const map = /^map<string, (\w+)>$/.exec(type);
     if (map !== null) {
       return Object.fromEntries(

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { MacpClientError, buildEnvelope, buildSessionStart, buildSignal, createMacpClient } from "@macp/client";
-import type { ClientAuth, MacpClient } from "@macp/client";
+import type { ClientAuth, MacpClient, SessionStartInput } from "@macp/client";
 import type { Clock } from "@macp/core";
 import { ModeId, encodePayloadJson } from "@macp/protocol";
-import type { Ack, Envelope, SessionStartPayload } from "@macp/protocol";
+import type { Ack, Envelope } from "@macp/protocol";
 import { createLogger, loadConfig, startRuntime } from "../../src/index.js";
 import type { RuntimeHandle } from "../../src/index.js";
 
@@ -66,8 +66,8 @@ export interface StartOptions {
   readonly sessionId: string;
   readonly participants: readonly string[];
   readonly messageId?: string;
-  readonly payload?: Partial<SessionStartPayload>;
-  readonly timestampUnixMs?: number;
+  readonly payload?: SessionStartInput;
+  readonly timestampUnixMs?: number | bigint;
 }
 
 /** A SessionStart envelope (decision mode unless told otherwise) with strict-mode defaults. */
