@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { credentials, Metadata } from "@grpc/grpc-js";
-import { MACPRuntimeServiceClient, SessionStartPayload } from "@macp/protocol";
+import { SessionStartPayload } from "@macp/protocol";
+import { MACPRuntimeServiceClient } from "@macp/protocol/grpc";
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const CONCURRENCY = [1, 16, 64];
