@@ -19,6 +19,7 @@ import { RuntimeMetrics } from "./metrics.js";
 import { OpenStreams } from "./open-streams.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { createRuntimeService } from "./runtime-service.js";
+import { addReflection } from "./reflection.js";
 import { guardRequests, tolerantDefinition } from "./request-decoding.js";
 
 const SERVICE_NAME = "macp.v1.MACPRuntimeService";
@@ -142,6 +143,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     })),
   );
   health.addToServer(server);
+  addReflection(server);
 
   const credentials = config.tls
     ? ServerCredentials.createSsl(null, [
