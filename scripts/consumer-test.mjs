@@ -143,8 +143,11 @@ try {
   run(process.execPath, [join(project, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], { cwd: project, stdio: ["ignore", "inherit", "inherit"] });
   console.log("consumer-test: strict NodeNext type check passed");
 
+  // Examples make temporary directories; TMPDIR keeps them inside the scratch directory.
+  const exampleTmp = join(scratch, "tmp");
+  mkdirSync(exampleTmp);
   for (const name of SELF_CONTAINED_EXAMPLES) {
-    run(process.execPath, [join(project, `out/readme-${name}.js`)], { cwd: project });
+    run(process.execPath, [join(project, `out/readme-${name}.js`)], { cwd: project, env: { ...process.env, TMPDIR: exampleTmp } });
     console.log(`consumer-test: the @macp/${name} README example ran`);
   }
 
