@@ -132,6 +132,24 @@ describe("live run stream over SSE and WebSocket (development auth)", () => {
     expect(seqs.slice(0, 2)).toEqual([stored[3], live[0]]);
     expect(frames.at(-1)).toMatchObject({ event: "run_terminal", data: { status: "failed" } });
   });
+
+  it("refuses a WebSocket for an unknown run before the upgrade, and a first message that is not a subscribe", async () => {
+    const base = cp.url.replace(/^http/, "ws");
+    const unknown = new WebSocket(`${base}/runs/${randomUUID()}/ws?afterSeq=0`);
+    const status = await new Promise<number | undefined>((resolve) => {
+      unknown.on("unexpected-response", (_request, response) => resolve(response.statusCode));
+      unknown.on("open", () => resolve(undefined));
+      unknown.on("error", () => undefined);
+    });
+    expect(status).toBe(404);
+
+    const runId = await seedRun(ctx());
+    const socket = new WebSocket(`${base}/runs/${runId}/ws`);
+    await new Promise((resolve) => socket.once("open", resolve));
+    const closed = new Promise<number>((resolve) => socket.once("close", (code) => resolve(code)));
+    socket.send(JSON.stringify({ type: "subscribe", afterSeq: -3 }));
+    expect(await closed).toBe(1008);
+  });
 });
 
 describe("stream authentication (API keys, stream tokens) and shutdown", () => {
