@@ -8,7 +8,9 @@ import Fastify from "fastify";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { ControlPlaneContext } from "../context.js";
 import { healthRoutes } from "../routes/health.js";
+import { runBatchRoutes } from "../routes/run-batch.js";
 import { runForkRoutes } from "../routes/run-fork.js";
+import { runInsightRoutes } from "../routes/run-insights.js";
 import { runReplayRoutes } from "../routes/run-replay.js";
 import { runStreamRoutes } from "../routes/run-streams.js";
 import { runReadRoutes } from "../routes/run-reads.js";
@@ -78,10 +80,13 @@ export async function buildApp(ctx: ControlPlaneContext): Promise<FastifyInstanc
   });
 
   await app.register(healthRoutes, { ctx });
+  // Literal /runs/batch/* paths before the /runs/:id/* ones.
+  await app.register(runBatchRoutes, { ctx });
   await app.register(runRoutes, { ctx });
   await app.register(runReadRoutes, { ctx });
   await app.register(runStreamRoutes, { ctx });
   await app.register(runReplayRoutes, { ctx });
   await app.register(runForkRoutes, { ctx });
+  await app.register(runInsightRoutes, { ctx });
   return app;
 }

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import type { Kysely, Transaction } from "kysely";
 import type { Database, RunRow } from "../db/schema.js";
-import { RUN_STATE_SCHEMA_VERSION_STORED, toEventRow } from "./event-rows.js";
+import { RUN_STATE_SCHEMA_VERSION_STORED, fromEventRow, toEventRow } from "./event-rows.js";
 
 type Trx = Transaction<Database>;
 
@@ -14,6 +14,15 @@ export interface AppendResult {
   readonly duplicate: boolean;
   readonly run: RunRow;
   readonly events: readonly CanonicalEvent[];
+  readonly state: RunStateProjection;
+  readonly metrics: MetricsSummary;
+}
+
+/** What a rebuild folded. */
+export interface RebuildResult {
+  /** Seq of the last canonical event folded (0 when the run has none). */
+  readonly latestSeq: number;
+  readonly eventCount: number;
   readonly state: RunStateProjection;
   readonly metrics: MetricsSummary;
 }
@@ -83,6 +92,31 @@ export const eventStore = {
     return persist(trx, locked, fresh, nextSeq - 1, state, metrics);
   },
 
+  /**
+   * Refolds the projection and metrics of `runId` from its stored canonical events (page by page)
+   * and stores them, holding the run lock so no append interleaves. `undefined` for an unknown run.
+   */
+  async rebuild(trx: Trx, runId: string, pageSize = 1000): Promise<RebuildResult | undefined> {
+    const locked = await lock(trx, runId);
+    if (!locked) return undefined;
+    let state = emptyRunState(runId);
+    let metrics = emptyMetricsSummary(runId);
+    let cursor = 0;
+    let eventCount = 0;
+    for (;;) {
+      const rows = await trx.selectFrom("run_events_canonical").selectAll().where("run_id", "=", runId).where("seq", ">", cursor).orderBy("seq").limit(pageSize).execute();
+      for (const event of rows.map(fromEventRow)) {
+        state = applyEvent(state, event);
+        metrics = applyMetricsEvent(metrics, event);
+        cursor = event.seq;
+        eventCount += 1;
+      }
+      if (rows.length < pageSize) break;
+    }
+    await storeModels(trx, runId, state, metrics);
+    return { latestSeq: cursor, eventCount, state, metrics };
+  },
+
   /** The stored projection, or the empty one. */
   async state(db: Kysely<Database> | Trx, runId: string): Promise<RunStateProjection> {
     return (await readModels(db, runId)).state;
@@ -125,18 +159,7 @@ async function persist(
   }
   const state = events.reduce(applyEvent, stateBefore);
   const metrics = events.reduce(applyMetricsEvent, metricsBefore);
-  const stateJson = JSON.stringify(state);
-  const metricsJson = JSON.stringify(metrics);
-  await trx
-    .insertInto("run_projections")
-    .values({ run_id: run.id, version: state.version, schema_version: RUN_STATE_SCHEMA_VERSION_STORED, state: stateJson })
-    .onConflict((conflict) => conflict.column("run_id").doUpdateSet({ version: state.version, state: stateJson, updated_at: sql`now()` }))
-    .execute();
-  await trx
-    .insertInto("run_metrics")
-    .values({ run_id: run.id, version: metrics.version, summary: metricsJson })
-    .onConflict((conflict) => conflict.column("run_id").doUpdateSet({ version: metrics.version, summary: metricsJson, updated_at: sql`now()` }))
-    .execute();
+  await storeModels(trx, run.id, state, metrics);
   const updated = await trx
     .updateTable("runs")
     .set({ last_event_seq: lastSeq, updated_at: sql`now()` })
@@ -144,4 +167,19 @@ async function persist(
     .returningAll()
     .executeTakeFirstOrThrow();
   return { duplicate: false, run: updated, events, state, metrics };
+}
+
+async function storeModels(trx: Trx, runId: string, state: RunStateProjection, metrics: MetricsSummary): Promise<void> {
+  const stateJson = JSON.stringify(state);
+  const metricsJson = JSON.stringify(metrics);
+  await trx
+    .insertInto("run_projections")
+    .values({ run_id: runId, version: state.version, schema_version: RUN_STATE_SCHEMA_VERSION_STORED, state: stateJson })
+    .onConflict((conflict) => conflict.column("run_id").doUpdateSet({ version: state.version, schema_version: RUN_STATE_SCHEMA_VERSION_STORED, state: stateJson, updated_at: sql`now()` }))
+    .execute();
+  await trx
+    .insertInto("run_metrics")
+    .values({ run_id: runId, version: metrics.version, summary: metricsJson })
+    .onConflict((conflict) => conflict.column("run_id").doUpdateSet({ version: metrics.version, summary: metricsJson, updated_at: sql`now()` }))
+    .execute();
 }

@@ -146,28 +146,14 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutePluginOptions> = async (a
   app.post(
     "/runs/:id/archive",
     { config: write, schema: { tags: ["runs"], params: RunIdParams, response: { 200: ApiRunSchema, ...errorResponses(400, 401, 403, 404) } } },
-    async (request) => {
-      const existing = await runRepository.get(db, request.params.id);
-      if (!existing) throw HttpError.notFound("run", request.params.id);
-      if (existing.archived_at !== null) return toApiRun(existing);
-      const tags = existing.tags.includes("archived") ? existing.tags : [...existing.tags, "archived"];
-      const row = await runRepository.update(db, existing.id, { archived_at: new Date(), tags: JSON.stringify(tags) });
-      if (!row) throw HttpError.notFound("run", request.params.id);
-      return toApiRun(row);
-    },
+    async (request) => toApiRun(await ctx.runs.archive(request.params.id)),
   );
 
   app.delete(
     "/runs/:id",
     { config: write, schema: { tags: ["runs"], params: RunIdParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404, 409) } } },
     async (request, reply) => {
-      const existing = await runRepository.get(db, request.params.id);
-      if (!existing) throw HttpError.notFound("run", request.params.id);
-      if (!["completed", "failed", "cancelled"].includes(existing.status)) {
-        throw new HttpError(409, "RUN_NOT_TERMINAL", `run ${existing.id} is ${existing.status}; only finished runs can be deleted (cancel it first)`);
-      }
-      await ctx.driver.release(existing.id);
-      await runRepository.delete(db, existing.id);
+      await ctx.runs.remove(request.params.id);
       return reply.status(204).send(null);
     },
   );

@@ -3,6 +3,7 @@ import { MacpClientError } from "@macp/client";
 import { runCreatedEvent } from "@macp/events";
 import type { Kysely } from "kysely";
 import type { ControlPlaneConfig } from "../config/config.js";
+import { TERMINAL_STATUSES } from "../db/schema.js";
 import type { Database, RunRow } from "../db/schema.js";
 import type { Principal } from "../http/auth.js";
 import { HttpError, fromRuntimeError } from "../http/errors.js";
@@ -191,6 +192,28 @@ export class RunService {
     };
     if (request.session.contextEnvelope === undefined) delete request.session.contextEnvelope;
     return (await this.create(principal, request)).run;
+  }
+
+  /** Marks a run archived (tag `archived`); archiving an archived run changes nothing. */
+  async archive(runId: string): Promise<RunRow> {
+    const existing = await runRepository.get(this.db, runId);
+    if (!existing) throw HttpError.notFound("run", runId);
+    if (existing.archived_at !== null) return existing;
+    const tags = existing.tags.includes("archived") ? existing.tags : [...existing.tags, "archived"];
+    const row = await runRepository.update(this.db, existing.id, { archived_at: new Date(), tags: JSON.stringify(tags) });
+    if (!row) throw HttpError.notFound("run", runId);
+    return row;
+  }
+
+  /** Deletes a finished run with everything stored about it. */
+  async remove(runId: string): Promise<void> {
+    const existing = await runRepository.get(this.db, runId);
+    if (!existing) throw HttpError.notFound("run", runId);
+    if (!(TERMINAL_STATUSES as readonly string[]).includes(existing.status)) {
+      throw new HttpError(409, "RUN_NOT_TERMINAL", `run ${existing.id} is ${existing.status}; only finished runs can be deleted (cancel it first)`);
+    }
+    await this.driver.release(existing.id);
+    await runRepository.delete(this.db, existing.id);
   }
 
   /** Cancels through the runtime with a credential allowed to; the run changes only if the runtime agreed. */
