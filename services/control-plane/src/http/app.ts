@@ -15,6 +15,7 @@ import { runReplayRoutes } from "../routes/run-replay.js";
 import { runStreamRoutes } from "../routes/run-streams.js";
 import { runReadRoutes } from "../routes/run-reads.js";
 import { runRoutes } from "../routes/runs.js";
+import { runtimeRoutes } from "../routes/runtime.js";
 import { createAuthenticator, hasScope } from "./auth.js";
 import { HttpError, errorHandler } from "./errors.js";
 
@@ -88,5 +89,6 @@ export async function buildApp(ctx: ControlPlaneContext): Promise<FastifyInstanc
   await app.register(runReplayRoutes, { ctx });
   await app.register(runForkRoutes, { ctx });
   await app.register(runInsightRoutes, { ctx });
+  await app.register(runtimeRoutes, { ctx });
   return app;
 }

@@ -14,6 +14,8 @@ export interface RuntimeGateway {
   canRead(participants: readonly string[]): boolean;
   /** Credential to speak as `sender`, or `undefined` when none is configured (never a spoof). */
   senderAuth(sender: string): ClientAuth | undefined;
+  /** The control plane's own credential (discovery, policy registry): the observer token, or in dev auth its own name. */
+  ownAuth(): ClientAuth | undefined;
   /** Times a unary call into the metrics; failures stay {@link MacpClientError}s. */
   call<T>(method: string, run: (options: CallOptions) => Promise<T>, auth?: ClientAuth): Promise<T>;
   /** Opens a StreamSession call with `auth`. */
@@ -58,6 +60,9 @@ export function createRuntimeGateway(config: RuntimeConfig, metrics: ControlPlan
       if (token !== undefined) return { bearer: token };
       return config.devAuth && sender !== "" ? { bearer: sender } : undefined;
     },
+    ownAuth() {
+      return observer() ?? (config.devAuth ? { bearer: "macp-control-plane" } : undefined);
+    },
     async call(method, run, auth) {
       const started = process.hrtime.bigint();
       let status = "OK";
@@ -76,7 +81,7 @@ export function createRuntimeGateway(config: RuntimeConfig, metrics: ControlPlan
     probe() {
       const now = Date.now();
       if (cached && now - cached.at < PROBE_TTL_MS) return cached.probe;
-      const auth = observer() ?? (config.devAuth ? { bearer: "macp-control-plane" } : undefined);
+      const auth = gateway.ownAuth();
       const probe = client.getManifest({}, { deadlineMs: PROBE_DEADLINE_MS, ...(auth ? { auth } : {}) }).then(
         (response): RuntimeProbe => ({
           ok: true,
