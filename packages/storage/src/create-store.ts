@@ -4,6 +4,7 @@ import { FileStore } from "./file-store.js";
 import { MemoryStore } from "./memory-store.js";
 import { PostgresStore } from "./postgres-store.js";
 import { storageFailed } from "./storage-error.js";
+import type { SyncFunction } from "./durable-io.js";
 import type { StorageLogger } from "./storage-logger.js";
 import type { SyncMode } from "./wal-writer.js";
 
@@ -14,6 +15,8 @@ export interface StoreConfig {
   readonly dataDir?: string;
   /** File backend durability grouping (default `group`). */
   readonly syncMode?: SyncMode;
+  /** File backend: replaces fdatasync/fsync, e.g. to time each sync ({@link defaultSync} does the work). */
+  readonly sync?: SyncFunction;
   /** Postgres URL; required for the postgres backend. */
   readonly databaseUrl?: string;
   /** Postgres schema (default `macp`). */
@@ -42,6 +45,7 @@ export async function createStore(config: StoreConfig): Promise<SessionStore> {
       return FileStore.open({
         dir: config.dataDir ?? DEFAULT_DATA_DIR,
         ...(config.syncMode === undefined ? {} : { syncMode: config.syncMode }),
+        ...(config.sync === undefined ? {} : { sync: config.sync }),
         ...(config.logger === undefined ? {} : { logger: config.logger }),
         ...(config.strictRecovery === undefined ? {} : { strictRecovery: config.strictRecovery }),
         ...(config.onFatal === undefined ? {} : { onFatal: config.onFatal }),

@@ -6,6 +6,8 @@ export interface SyncTarget {
   readonly path: string;
   /** `wal`: a log segment after a group of appends; `file`: a snapshot/registry/segment file before it is published; `directory`: a directory after entries in it changed. */
   readonly kind: "wal" | "file" | "directory";
+  /** For the sync that commits a group of log appends: how many appends the group holds. */
+  readonly appends?: number;
 }
 
 /**

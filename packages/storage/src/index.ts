@@ -16,5 +16,6 @@ export { createStore, DEFAULT_DATA_DIR } from "./create-store.js";
 export type { StoreConfig } from "./create-store.js";
 export { storeConfigFromEnv } from "./store-config-from-env.js";
 export type { SyncMode } from "./wal-writer.js";
+export { defaultSync } from "./durable-io.js";
 export type { SyncFunction, SyncTarget } from "./durable-io.js";
 export type { StorageLogger } from "./storage-logger.js";

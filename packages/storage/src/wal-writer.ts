@@ -177,7 +177,7 @@ export class WalWriter {
       const [single] = group;
       const data = group.length === 1 && single !== undefined ? single.frame : Buffer.concat(group.map((w) => w.frame), end - start);
       await writeFully(this.handle, data, start);
-      await this.options.sync({ handle: this.handle, path, kind: "wal" });
+      await this.options.sync({ handle: this.handle, path, kind: "wal", appends: group.length });
     } catch (error) {
       const failure = storageFailed("durable append failed", error);
       await this.undo(start, path);

@@ -25,6 +25,19 @@ export function envelopeLabels(modes: ModeNames, envelope: { mode: string; messa
   return { mode, message_type: known ? envelope.messageType : "other" };
 }
 
+/** What the runtime's gauges read when scraped. */
+export interface MetricSources {
+  readonly openSessions: () => number;
+  readonly streamSubscribers: () => number;
+  /** Every session held in memory, as its mode label and lifecycle state. */
+  readonly sessions: () => Iterable<{ readonly mode: string; readonly state: string }>;
+}
+
+/** Which kind of stream a lagging client was cut from. */
+export type LaggedStream = "session" | "watch";
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
 /** Prometheus metrics of the runtime, on a registry of its own (never the global one). */
 export class RuntimeMetrics {
   readonly registry = new Registry();
@@ -33,8 +46,14 @@ export class RuntimeMetrics {
   readonly sendLatency: Histogram<"outcome">;
   readonly openSessions: Gauge;
   readonly streamSubscribers: Gauge;
+  readonly sessions: Gauge<"mode" | "state">;
+  readonly storageAppend: Histogram;
+  readonly storageSync: Histogram<"kind">;
+  readonly groupCommitAppends: Histogram;
+  readonly recoveryDuration: Gauge;
+  readonly streamLagDrops: Counter<"stream">;
 
-  constructor(openSessions: () => number, streamSubscribers: () => number) {
+  constructor(sources: MetricSources) {
     collectDefaultMetrics({ register: this.registry });
     this.accepted = new Counter({
       name: "macp_messages_accepted_total",
@@ -52,7 +71,7 @@ export class RuntimeMetrics {
       name: "macp_send_duration_seconds",
       help: "Time from receiving an envelope to its acknowledgement.",
       labelNames: ["outcome"],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      buckets: LATENCY_BUCKETS,
       registers: [this.registry],
     });
     this.openSessions = new Gauge({
@@ -60,7 +79,7 @@ export class RuntimeMetrics {
       help: "Sessions currently in the OPEN state.",
       registers: [this.registry],
       collect() {
-        this.set(openSessions());
+        this.set(sources.openSessions());
       },
     });
     this.streamSubscribers = new Gauge({
@@ -68,8 +87,56 @@ export class RuntimeMetrics {
       help: "Live StreamSession subscriptions.",
       registers: [this.registry],
       collect() {
-        this.set(streamSubscribers());
+        this.set(sources.streamSubscribers());
       },
+    });
+    this.sessions = new Gauge({
+      name: "macp_sessions",
+      help: "Sessions held in memory (finished ones until retention evicts them), by mode and state.",
+      labelNames: ["mode", "state"],
+      registers: [this.registry],
+      collect() {
+        const counts = new Map<string, { mode: string; state: string; count: number }>();
+        for (const { mode, state } of sources.sessions()) {
+          const key = `${mode}\n${state}`;
+          const entry = counts.get(key) ?? { mode, state, count: 0 };
+          entry.count++;
+          counts.set(key, entry);
+        }
+        // A state no session is in any more must read 0, not its last count.
+        this.reset();
+        for (const { mode, state, count } of counts.values()) this.set({ mode, state }, count);
+      },
+    });
+    this.storageAppend = new Histogram({
+      name: "macp_storage_append_duration_seconds",
+      help: "Time for the storage backend to make one append of session log records durable.",
+      buckets: LATENCY_BUCKETS,
+      registers: [this.registry],
+    });
+    this.storageSync = new Histogram({
+      name: "macp_storage_fsync_duration_seconds",
+      help: "File backend: duration of each fdatasync/fsync, by what it makes durable (wal, file, directory).",
+      labelNames: ["kind"],
+      buckets: LATENCY_BUCKETS,
+      registers: [this.registry],
+    });
+    this.groupCommitAppends = new Histogram({
+      name: "macp_storage_group_commit_appends",
+      help: "File backend: appends made durable by one write-ahead log group commit (one fdatasync).",
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers: [this.registry],
+    });
+    this.recoveryDuration = new Gauge({
+      name: "macp_recovery_duration_seconds",
+      help: "Time the last start spent rebuilding sessions from storage.",
+      registers: [this.registry],
+    });
+    this.streamLagDrops = new Counter({
+      name: "macp_stream_lag_drops_total",
+      help: "Streams ended because their client fell too far behind, by stream kind (session, watch).",
+      labelNames: ["stream"],
+      registers: [this.registry],
     });
   }
 }

@@ -98,7 +98,7 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
     };
 
   const watch = <T>(call: ServerWritableStream<unknown, T>): StreamWriter<T> => {
-    const writer = new StreamWriter<T>(call, ctx.watchBufferLimit);
+    const writer = new StreamWriter<T>(call, ctx.watchBufferLimit, () => ctx.metrics.streamLagDrops.inc({ stream: "watch" }));
     const end = (): void => writer.end();
     ctx.openStreams.add(end);
     writer.onClose(() => ctx.openStreams.delete(end));

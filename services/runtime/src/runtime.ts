@@ -10,12 +10,14 @@ import { ModeRegistry } from "@macp/modes";
 import { PolicyRegistry } from "@macp/policy";
 import { MACPRuntimeServiceService } from "@macp/protocol/grpc";
 import { loadStoredSession, recoverSessions } from "@macp/replay";
-import { createStore } from "@macp/storage";
+import { createStore, defaultSync } from "@macp/storage";
+import type { SyncFunction } from "@macp/storage";
 import { createAuthenticator } from "./auth/index.js";
 import type { RuntimeConfig } from "./config.js";
 import { EnvelopePipeline } from "./envelope-pipeline.js";
 import { FaultStop, type RuntimeFault } from "./fault-stop.js";
-import { RuntimeMetrics } from "./metrics.js";
+import { meteredStore } from "./metered-store.js";
+import { RuntimeMetrics, envelopeLabels } from "./metrics.js";
 import { OpenStreams } from "./open-streams.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { createRuntimeService } from "./runtime-service.js";
@@ -77,18 +79,33 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
   };
   const faults = new FaultStop({ logger, stopServing, ...(options.onFault ? { onFault: options.onFault } : {}) });
 
+  const metrics: RuntimeMetrics = new RuntimeMetrics({
+    openSessions: () => kernel.listSessions().filter((s) => s.record.status === "Open").length,
+    streamSubscribers: () => kernel.sessionSubscriberCount,
+    sessions: () =>
+      kernel.listSessions().map(({ record }) => ({
+        mode: envelopeLabels(modes, { mode: record.mode, messageType: "" }).mode,
+        state: record.status,
+      })),
+  });
+  const sync: SyncFunction = async (target) => {
+    const stop = metrics.storageSync.startTimer({ kind: target.kind });
+    await defaultSync(target);
+    stop();
+    if (target.appends !== undefined) metrics.groupCommitAppends.observe(target.appends);
+  };
   const storage = { logger, onFatal: (error: Error) => void faults.fail(error, "storage") };
   const store = await createStore(
     config.storage.backend === "file"
-      ? { backend: "file", dataDir: config.storage.dataDir, strictRecovery: config.strictRecovery, ...storage }
+      ? { backend: "file", dataDir: config.storage.dataDir, strictRecovery: config.strictRecovery, sync, ...storage }
       : config.storage.backend === "postgres"
         ? { backend: "postgres", databaseUrl: config.storage.databaseUrl, databaseSchema: config.storage.databaseSchema, ...storage }
         : { backend: "memory" },
   );
   const modes = new ModeRegistry();
   const policies = new PolicyRegistry();
-  const kernel = new Kernel({
-    store,
+  const kernel: Kernel = new Kernel({
+    store: meteredStore(store, metrics.storageAppend),
     clock,
     modes,
     policies,
@@ -105,16 +122,13 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
   for (const failure of report.failures) {
     logger.error({ session_id: failure.sessionId, error: failure.error }, "session could not be recovered");
   }
+  metrics.recoveryDuration.set((Date.now() - started) / 1000);
   const expired = await kernel.sweep();
   logger.info(
     { sessions: report.recovered.length, from_snapshot: report.fromSnapshot, failed: report.failures.length, expired, ms: Date.now() - started },
     "recovery complete",
   );
 
-  const metrics = new RuntimeMetrics(
-    () => kernel.listSessions().filter((s) => s.record.status === "Open").length,
-    () => kernel.sessionSubscriberCount,
-  );
   const pipeline = new EnvelopePipeline(
     kernel,
     new RateLimiter({

@@ -134,6 +134,7 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
         }
       } catch (error) {
         if (error instanceof FeedLagError) {
+          ctx.metrics.streamLagDrops.inc({ stream: "session" });
           finish(new MacpError("StreamLagged", error.message, undefined, { cause: error }));
         } else {
           ctx.logger.error({ err: error, session_id: sessionId }, "StreamSession history or delivery failed");

@@ -14,6 +14,7 @@ export class StreamWriter<T> {
   constructor(
     private readonly call: WritableCall<T>,
     private readonly limit: number,
+    private readonly onLag: () => void = () => undefined,
   ) {
     const close = (): void => this.close();
     call.on("cancelled", close);
@@ -37,6 +38,7 @@ export class StreamWriter<T> {
   write(message: T): void {
     if (this.closed) return;
     if (this.call.writableLength >= this.limit) {
+      this.onLag();
       this.end();
       return;
     }

@@ -13,9 +13,11 @@ import {
   StreamReader,
   ackCode,
   message,
+  metricValue,
   newSessionId,
   openDecisionSession,
   proposal,
+  scrapeMetrics,
   sendAck,
   sessionStart,
   startTestRuntime,
@@ -249,7 +251,7 @@ describe("WatchSignals", () => {
 
 describe("lagging watchers", () => {
   it("a WatchSignals client that stops reading has its stream ended with OK instead of buffering without bound", async () => {
-    runtime = await startTestRuntime({ MACP_MESSAGE_LIMIT_PER_MINUTE: "100000" });
+    runtime = await startTestRuntime({ MACP_MESSAGE_LIMIT_PER_MINUTE: "100000", MACP_METRICS_ADDR: "127.0.0.1:0" });
     const alice = runtime.client(ALICE);
     const watch = new StreamReader(runtime.client().watchSignals(), "lagging WatchSignals");
     await waitUntilWatching(alice, watch);
@@ -275,6 +277,8 @@ describe("lagging watchers", () => {
     }
     expect(received).toBeGreaterThan(0);
     expect(received).toBeLessThan(total);
+    const metrics = await scrapeMetrics(runtime.handle.metricsUrl);
+    expect(metricValue(metrics, 'macp_stream_lag_drops_total{stream="watch"}')).toBe(1);
   });
 });
 

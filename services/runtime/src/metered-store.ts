@@ -1,0 +1,27 @@
+import type { LogEntry, SessionStore } from "@macp/core";
+import type { Histogram } from "prom-client";
+
+/**
+ * The kernel's store with each append timed: the durable-append latency an operator compares
+ * with the Send latency, whatever the backend.
+ */
+export function meteredStore(store: SessionStore, appendDuration: Histogram): SessionStore {
+  return {
+    async append(sessionId: string, entries: readonly LogEntry[]): Promise<void> {
+      const stop = appendDuration.startTimer();
+      try {
+        await store.append(sessionId, entries);
+      } finally {
+        stop();
+      }
+    },
+    loadLog: (sessionId) => store.loadLog(sessionId),
+    loadLogAfter: (sessionId, afterSeq) => store.loadLogAfter(sessionId, afterSeq),
+    listSessions: () => store.listSessions(),
+    writeSnapshot: (sessionId, snapshot) => store.writeSnapshot(sessionId, snapshot),
+    loadSnapshot: (sessionId) => store.loadSnapshot(sessionId),
+    saveRegistry: (kind, document) => store.saveRegistry(kind, document),
+    loadRegistry: (kind) => store.loadRegistry(kind),
+    close: () => store.close(),
+  };
+}
