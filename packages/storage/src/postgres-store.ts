@@ -113,7 +113,12 @@ export class PostgresStore implements SessionStore {
       provider: { getMigrations: async () => storageMigrations(this.schema) },
       migrationTableSchema: this.schema,
     });
-    const { error } = await migrator.migrateToLatest();
+    let { error } = await migrator.migrateToLatest();
+    // Kysely's table check introspects every schema of the database; a schema dropped by someone
+    // else during that query fails it with "schema … does not exist". That is not about ours: retry.
+    for (let attempt = 1; attempt < 5 && isConcurrentSchemaDrop(error); attempt += 1) {
+      ({ error } = await migrator.migrateToLatest());
+    }
     if (error !== undefined) throw storageFailed(`postgres migration of schema "${this.schema}" failed`, error);
     const setting = await withStorageErrors("cannot read synchronous_commit", () =>
       sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(this.db),
@@ -364,4 +369,9 @@ function toEntry(row: EntryRow): LogEntry {
 /** pg serialises Buffers (not bare Uint8Arrays) inside arrays as bytea. */
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** True for the error a concurrent `drop schema` elsewhere in the database gives Kysely's introspection. */
+function isConcurrentSchemaDrop(error: unknown): boolean {
+  return error instanceof Error && /schema "[^"]*" does not exist/.test(error.message);
 }

@@ -27,10 +27,11 @@ describe("POST /runs validation and regressions of the existing control plane (c
     runtime = await spawnRuntime();
     cp = await startTestControlPlane("postgres", { RUNTIME_ADDRESS: runtime.address, DB_POOL_MAX: "4" });
   });
+  // 64 runs are open at the end; on a loaded CI machine releasing them can take longer than the default hook bound.
   afterAll(async () => {
     await cp?.close();
     await runtime?.stop();
-  });
+  }, 180_000);
 
   const running = (runId: string) =>
     waitFor(`run ${runId} running`, async () => ((await cp.request("GET", `/runs/${runId}`)).body.status === "running" ? true : undefined), 90_000);

@@ -80,7 +80,12 @@ const provider: MigrationProvider = {
 export async function migrateToLatest(db: Kysely<Database>, schema = "public"): Promise<string[]> {
   // Qualified by schema: kysely's table check would otherwise see another schema's migration tables.
   const migrator = new Migrator({ db, provider, migrationTableSchema: schema });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely's table check introspects every schema of the database; a schema dropped by someone
+  // else during that query fails it with "schema … does not exist". That is not about ours: retry.
+  for (let attempt = 1; attempt < 5 && error instanceof Error && /schema "[^"]*" does not exist/.test(error.message); attempt += 1) {
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((result) => result.status === "Success").map((result) => result.migrationName);
 }
