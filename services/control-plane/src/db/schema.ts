@@ -117,6 +117,21 @@ export interface RunArtifactsTable {
   created_at: Timestamp;
 }
 
+export interface AuditLogTable {
+  id: string;
+  /** The authenticated principal's id. */
+  actor: string;
+  /** `api-key`, `jwt` or `dev`. */
+  actor_type: string;
+  action: string;
+  resource: string;
+  resource_id: string | null;
+  status_code: number;
+  details: Json<Record<string, unknown>>;
+  request_id: string;
+  created_at: Timestamp;
+}
+
 /** Every table of the control plane's database. */
 export interface Database {
   runs: RunsTable;
@@ -126,6 +141,7 @@ export interface Database {
   run_projections: RunProjectionsTable;
   run_metrics: RunMetricsTable;
   run_artifacts: RunArtifactsTable;
+  audit_log: AuditLogTable;
 }
 
 export type RunRow = Selectable<RunsTable>;
@@ -134,3 +150,4 @@ export type RunUpdate = Updateable<RunsTable>;
 export type RuntimeSessionRow = Selectable<RuntimeSessionsTable>;
 export type CanonicalRow = Selectable<RunEventsCanonicalTable>;
 export type ArtifactRow = Selectable<RunArtifactsTable>;
+export type AuditRow = Selectable<AuditLogTable>;

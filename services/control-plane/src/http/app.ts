@@ -7,6 +7,8 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify from "fastify";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { ControlPlaneContext } from "../context.js";
+import { auditHook } from "../audit/audit-hook.js";
+import { auditRoutes } from "../routes/audit.js";
 import { healthRoutes } from "../routes/health.js";
 import { runBatchRoutes } from "../routes/run-batch.js";
 import { runForkRoutes } from "../routes/run-fork.js";
@@ -74,6 +76,7 @@ export async function buildApp(ctx: ControlPlaneContext): Promise<FastifyInstanc
       throw new HttpError(403, "FORBIDDEN", `this call needs the ${scope} scope`);
     }
   });
+  app.addHook("onSend", auditHook(ctx.database.db));
   app.addHook("onResponse", async (request, reply) => {
     const labels = { method: request.method, path: request.routeOptions.url ?? "unmatched", status_code: String(reply.statusCode) };
     metrics.httpRequests.inc(labels);
@@ -90,5 +93,6 @@ export async function buildApp(ctx: ControlPlaneContext): Promise<FastifyInstanc
   await app.register(runForkRoutes, { ctx });
   await app.register(runInsightRoutes, { ctx });
   await app.register(runtimeRoutes, { ctx });
+  await app.register(auditRoutes, { ctx });
   return app;
 }

@@ -1,6 +1,7 @@
 import type { Migration } from "kysely";
 import { init } from "./0001-init.js";
 import { runLease } from "./0002-run-lease.js";
+import { auditLog } from "./0003-audit-log.js";
 
 /**
  * Every migration, by name; applied in name order. Add a file per change and one line here
@@ -9,4 +10,5 @@ import { runLease } from "./0002-run-lease.js";
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001-init": init,
   "0002-run-lease": runLease,
+  "0003-audit-log": auditLog,
 };
