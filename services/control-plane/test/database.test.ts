@@ -148,7 +148,7 @@ describe("migrations from replicas starting together", () => {
     );
     try {
       const applied = await Promise.all(replicas.map((db) => migrateToLatest(db, schema)));
-      expect(applied.flat()).toEqual(["0001-init", "0002-run-lease"]);
+      expect(applied.flat()).toEqual(["0001-init", "0002-run-lease", "0003-audit-log"]);
     } finally {
       await Promise.all(replicas.map((db) => db.destroy()));
       await dropSchema(schema);
