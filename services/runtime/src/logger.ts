@@ -1,6 +1,7 @@
 import { pino } from "pino";
 import type { Logger } from "pino";
 import type { LogLevel } from "./config.js";
+import { traceFields } from "./tracing.js";
 
 /** Paths pino masks in every log line, so credentials can never reach the logs. */
 const REDACTED = [
@@ -17,6 +18,12 @@ const REDACTED = [
 
 /** The runtime's structured JSON logger. */
 export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {
-  const options = { level, base: { service: "macp-runtime" }, redact: { paths: REDACTED, censor: "[redacted]" } };
+  const options = {
+    level,
+    base: { service: "macp-runtime" },
+    redact: { paths: REDACTED, censor: "[redacted]" },
+    // Lines logged while serving a traced call carry its trace_id and span_id.
+    mixin: traceFields,
+  };
   return destination ? pino(options, destination as never) : pino(options);
 }

@@ -2,6 +2,7 @@ import { ConfigError, describeConfig, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { installFaultPolicy } from "./process-fault-policy.js";
 import { startRuntime } from "./runtime.js";
+import { startTracing, tracingRequested } from "./tracing.js";
 
 /** Extra time, beyond the shutdown grace, that a stop after a fault may take before exiting anyway. */
 const FAULT_EXIT_MARGIN_MS = 5_000;
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  const stopTracing = tracingRequested(process.env) ? startTracing(process.env) : async () => undefined;
   const faults = installFaultPolicy(logger, config.shutdownGraceMs + FAULT_EXIT_MARGIN_MS);
   logger.info({ config: describeConfig(config) }, "starting MACP runtime");
   const runtime = await startRuntime(config, { logger, onFault: faults.onFault });
@@ -32,13 +34,16 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
-    runtime.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
+    runtime
+      .close()
+      .then(() => stopTracing().catch((error: unknown) => logger.warn({ err: error }, "flushing traces failed")))
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

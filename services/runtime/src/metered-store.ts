@@ -1,16 +1,17 @@
 import type { LogEntry, SessionStore } from "@macp/core";
 import type { Histogram } from "prom-client";
+import { inSpan } from "./tracing.js";
 
 /**
- * The kernel's store with each append timed: the durable-append latency an operator compares
- * with the Send latency, whatever the backend.
+ * The kernel's store with each append timed and traced: the durable-append latency an operator
+ * compares with the Send latency, whatever the backend.
  */
 export function meteredStore(store: SessionStore, appendDuration: Histogram): SessionStore {
   return {
     async append(sessionId: string, entries: readonly LogEntry[]): Promise<void> {
       const stop = appendDuration.startTimer();
       try {
-        await store.append(sessionId, entries);
+        await inSpan("macp.storage.append", () => store.append(sessionId, entries));
       } finally {
         stop();
       }

@@ -1,3 +1,4 @@
+import { trace } from "@opentelemetry/api";
 import type { Metadata, ServerUnaryCall, ServerWritableStream, sendUnaryData } from "@grpc/grpc-js";
 import {
   MacpError,
@@ -23,6 +24,7 @@ import { isRefusal } from "./envelope-pipeline.js";
 import { envelopeLabels } from "./metrics.js";
 import { asMacpError, registryOutcome, toStatusError } from "./error-edge.js";
 import type { RuntimeContext } from "./runtime-context.js";
+import { inSpan } from "./tracing.js";
 import { StreamWriter } from "./stream-writer.js";
 import { handleStreamSession } from "./stream-session.js";
 import { ackOf, lifecycleEvent, rejectionAck, sessionMetadata } from "./wire-mapping.js";
@@ -153,6 +155,13 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
         callback(toStatusError(new MacpError("InvalidRequest", "SendRequest must contain an envelope")));
         return;
       }
+      const span = trace.getActiveSpan();
+      span?.setAttributes({
+        "macp.session_id": envelope.sessionId,
+        "macp.message_id": envelope.messageId,
+        "macp.mode": envelope.mode,
+        "macp.message_type": envelope.messageType,
+      });
       const finish = (ack: ReturnType<typeof ackOf>): void => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         ctx.metrics.sendLatency.observe({ outcome: ack.ok ? "ok" : "error" }, seconds);
@@ -169,6 +178,7 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
             "envelope accepted",
           );
         } else {
+          span?.setAttribute("macp.error_code", ack.error?.code ?? "");
           ctx.metrics.rejected.inc({ mode: labels.mode, code: ack.error?.code ?? "" });
           ctx.logger.debug(
             { session_id: envelope.sessionId, message_id: envelope.messageId, code: ack.error?.code },
@@ -182,14 +192,13 @@ export function createRuntimeService(ctx: RuntimeContext): MACPRuntimeServiceSer
         finish(rejectionAck(refused.error, envelope, ctx.clock.now()));
         return;
       }
-      ctx.authenticator
-        .authenticate(metadataReader(call.metadata))
+      inSpan("macp.authenticate", () => ctx.authenticator.authenticate(metadataReader(call.metadata)))
         .then(async (identity) => {
           const bound = ctx.pipeline.bindSender(envelope, identity);
           if (isRefusal(bound)) return rejectionAck(bound.error, envelope, ctx.clock.now());
           const denied = ctx.pipeline.admit(bound, identity);
           if (denied) return rejectionAck(denied.error, envelope, ctx.clock.now());
-          const outcome = await ctx.pipeline.dispatch(bound, identity);
+          const outcome = await inSpan("macp.kernel.decide", () => ctx.pipeline.dispatch(bound, identity));
           return ackOf(outcome, envelope.sessionId, envelope.messageId);
         })
         .then(finish, (error: unknown) => finish(rejectionAck(internal(error, "Send"), envelope, ctx.clock.now())));

@@ -23,6 +23,7 @@ import { RateLimiter } from "./rate-limiter.js";
 import { createRuntimeService } from "./runtime-service.js";
 import { addReflection } from "./reflection.js";
 import { guardRequests, tolerantDefinition } from "./request-decoding.js";
+import { traceRequests } from "./tracing.js";
 
 const SERVICE_NAME = "macp.v1.MACPRuntimeService";
 
@@ -142,7 +143,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
   const definition = tolerantDefinition(MACPRuntimeServiceService);
   server.addService(
     definition,
-    guardRequests(definition, createRuntimeService({
+    traceRequests(SERVICE_NAME, definition, guardRequests(definition, createRuntimeService({
       kernel,
       modes,
       policies,
@@ -154,7 +155,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
       streamBufferLimit: 4096,
       watchBufferLimit: 1024,
       openStreams,
-    })),
+    }))),
   );
   health.addToServer(server);
   addReflection(server);
