@@ -5,8 +5,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { migrateToLatest, openDatabase } from "../src/db/database.js";
 import type { DatabaseHandle } from "../src/db/database.js";
 import type { Database, NewRun } from "../src/db/schema.js";
-import { buildSessionStart } from "@macp/client";
+import { buildEnvelope, buildSessionStart } from "@macp/client";
 import { runCreatedEvent } from "@macp/events";
+import type { RawRuntimeEvent } from "@macp/events";
 import { eventStore } from "../src/ingest/event-store.js";
 import { runRepository } from "../src/runs/run-repository.js";
 import { DATABASE_KINDS, dropSchema, freshSchema, testDatabaseUrl } from "./support/harness.js";
@@ -132,6 +133,127 @@ describe.each(DATABASE_KINDS)("event store on %s", (kind) => {
     expect((await eventStore.state(handle.db, row.id)).version).toBe(lastSeq);
     const rawRows = await handle.db.selectFrom("run_events_raw").select(["seq", "runtime_seq", "message_id"]).where("run_id", "=", row.id).execute();
     expect(rawRows).toEqual([{ seq: 2, runtime_seq: 0, message_id: "m-start" }]);
+  });
+});
+
+describe.each(DATABASE_KINDS)("batch append on %s", (kind) => {
+  const schemas = [freshSchema(), freshSchema()];
+  const handles: DatabaseHandle[] = [];
+  afterAll(async () => {
+    await Promise.all(handles.map((handle) => handle.close()));
+    if (kind === "postgres") await Promise.all(schemas.map(dropSchema));
+  });
+
+  const sessionId = "5e0c2b9a-1f4d-4c3b-9a8e-7d6c5b4a3f21";
+  const at = (index: number): string => new Date(Date.UTC(2026, 11, 6, 10, 0, 0, index)).toISOString();
+  const envelopeRaw = (index: number, session = sessionId): RawRuntimeEvent => ({
+    kind: "stream-envelope",
+    envelope: buildEnvelope({ mode: "ext.multi_round.v1", sessionId: session, messageType: "Contribute", messageId: `m-${index}`, sender: index % 2 ? "alice" : "bob", payload: new TextEncoder().encode(JSON.stringify({ value: `v${index}` })) }),
+    runtimeSequence: 0,
+    receivedAt: at(index),
+  });
+  const startRaw = (session = sessionId): RawRuntimeEvent => ({
+    kind: "stream-envelope",
+    envelope: { ...buildSessionStart({ mode: "ext.multi_round.v1", sessionId: session, messageId: "m-start", payload: { intent: "x", participants: ["alice", "bob"], modeVersion: "1.0.0", configurationVersion: "c", ttlMs: 60_000 } }), sender: "alice" },
+    runtimeSequence: 0,
+    receivedAt: at(0),
+  });
+  const start = startRaw();
+
+  /** Everything a reader sees of a run, without the per-database random row ids and write times. */
+  async function snapshot(handle: DatabaseHandle, runId: string) {
+    const [canonical, raw, state, metrics, run, session] = await Promise.all([
+      handle.db.selectFrom("run_events_canonical").select(["id", "seq", "type", "ts", "data", "subject_id", "raw_type"]).where("run_id", "=", runId).orderBy("seq").execute(),
+      handle.db.selectFrom("run_events_raw").select(["seq", "raw_key", "runtime_seq", "message_id", "kind", "payload"]).where("run_id", "=", runId).orderBy("seq").execute(),
+      eventStore.state(handle.db, runId),
+      eventStore.metrics(handle.db, runId),
+      handle.db.selectFrom("runs").select("last_event_seq").where("id", "=", runId).executeTakeFirstOrThrow(),
+      handle.db.selectFrom("runtime_sessions").select("last_runtime_seq").where("run_id", "=", runId).executeTakeFirstOrThrow(),
+    ]);
+    return { canonical, raw, state, metrics, run, session };
+  }
+
+  async function seedRun(handle: DatabaseHandle, runId: string, session = sessionId): Promise<void> {
+    await runRepository.insertOrGet(handle.db, newRun({ id: runId, runtime_session_id: session }));
+    await handle.db
+      .insertInto("runtime_sessions")
+      .values({ run_id: runId, runtime_session_id: session, mode_name: "ext.multi_round.v1", session_state: "SESSION_STATE_OPEN", participants: JSON.stringify(["alice", "bob"]), created_at: new Date().toISOString() })
+      .execute();
+  }
+
+  /** One transaction per input, numbering envelopes the way the session consumer did. */
+  async function oneByOne(handle: DatabaseHandle, runId: string, raws: readonly RawRuntimeEvent[]): Promise<void> {
+    let cursor = 0;
+    for (const raw of raws) {
+      const input = raw.kind === "stream-envelope" ? { ...raw, runtimeSequence: cursor } : raw;
+      const result = await handle.db.transaction().execute((trx) => eventStore.appendRaw(trx, runId, input));
+      if (raw.kind === "stream-envelope" && !result?.duplicate) cursor += 1;
+    }
+  }
+
+  async function batched(handle: DatabaseHandle, runId: string, batches: readonly (readonly RawRuntimeEvent[])[]) {
+    let cursor = 0;
+    const duplicates: boolean[][] = [];
+    for (const batch of batches) {
+      const result = await handle.db.transaction().execute((trx) => eventStore.appendRawBatch(trx, runId, batch, { runtimeCursor: cursor }));
+      cursor = result?.runtimeCursor ?? cursor;
+      duplicates.push([...(result?.duplicates ?? [])]);
+    }
+    return { cursor, duplicates };
+  }
+
+  it("stores the same events, seqs, ids and projection as one-by-one appends, each input once", { timeout: 180_000 }, async () => {
+    handles.push(...(await Promise.all(schemas.map((schema) => open(kind, schema)))));
+    const [single, batch] = handles as [DatabaseHandle, DatabaseHandle];
+    const runId = randomUUID();
+    await Promise.all([seedRun(single, runId), seedRun(batch, runId)]);
+    const status: RawRuntimeEvent = { kind: "stream-status", status: "opened", receivedAt: at(1) };
+    const inlineError: RawRuntimeEvent = { kind: "stream-inline-error", error: { code: "FORBIDDEN", message: "no", sessionId, messageId: "m-x", details: new Uint8Array() }, receivedAt: at(7) };
+    const batches: RawRuntimeEvent[][] = [
+      [status, start, envelopeRaw(2), envelopeRaw(3)],
+      // A redelivery of a stored envelope, and one repeated inside the batch.
+      [envelopeRaw(3), envelopeRaw(4), inlineError, envelopeRaw(5), envelopeRaw(4), envelopeRaw(6)],
+      [envelopeRaw(6), envelopeRaw(7)],
+    ];
+    await oneByOne(single, runId, batches.flat());
+    const { cursor, duplicates } = await batched(batch, runId, batches);
+    expect(duplicates).toEqual([
+      [false, false, false, false],
+      [true, false, false, false, true, false],
+      [true, false],
+    ]);
+    // start, 2..7: seven envelopes stored once each.
+    expect(cursor).toBe(7);
+    const expected = await snapshot(single, runId);
+    const actual = await snapshot(batch, runId);
+    expect(actual.raw.map((row) => row.message_id)).toEqual([null, "m-start", "m-2", "m-3", "m-4", null, "m-5", "m-6", "m-7"]);
+    expect(actual.raw.map((row) => row.runtime_seq)).toEqual([null, 0, 1, 2, 3, null, 4, 5, 6]);
+    expect(actual.session.last_runtime_seq).toBe(7);
+    expect(actual.canonical.length).toBeGreaterThan(actual.raw.length);
+    expect(actual).toEqual(expected);
+
+    // An empty batch and an all-duplicate batch change nothing.
+    const again = await batched(batch, runId, [[], [envelopeRaw(5), start]]);
+    expect(again.duplicates).toEqual([[], [true, true]]);
+    expect(await snapshot(batch, runId)).toEqual(expected);
+  });
+
+  it("stores a batch whose rows need more than 65,535 bind parameters", { timeout: 180_000 }, async () => {
+    const [single, batch] = handles as [DatabaseHandle, DatabaseHandle];
+    const runId = randomUUID();
+    const session = "9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+    await Promise.all([seedRun(single, runId, session), seedRun(batch, runId, session)]);
+    const raws = [startRaw(session), ...Array.from({ length: 4_500 }, (_, index) => envelopeRaw(index + 1, session))];
+    const half = raws.slice(0, 1_000);
+    await batched(single, runId, [half, raws.slice(1_000)]);
+    const { cursor, duplicates } = await batched(batch, runId, [raws]);
+    expect(cursor).toBe(raws.length);
+    expect(duplicates[0]?.every((duplicate) => !duplicate)).toBe(true);
+    const actual = await snapshot(batch, runId);
+    // 15 parameters per canonical row: one statement could not hold them all.
+    expect(actual.canonical.length * 15).toBeGreaterThan(65_535);
+    expect(actual.raw).toHaveLength(raws.length);
+    expect(actual).toEqual(await snapshot(single, runId));
   });
 });
 

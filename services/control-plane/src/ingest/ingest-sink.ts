@@ -16,6 +16,19 @@ export interface IngestOutcome {
   readonly status: RunStatus | undefined;
 }
 
+/** Stream frames: the inputs a session consumer hands over in batches. */
+export type StreamFrameRaw = Extract<RawRuntimeEvent, { kind: "stream-envelope" | "stream-inline-error" }>;
+
+/** What happened to a batch of stream frames. */
+export interface BatchIngestOutcome {
+  /** Per frame, in order: it was already stored. */
+  readonly duplicates: readonly boolean[];
+  /** The run does not exist (deleted meanwhile): nothing was stored. */
+  readonly missing: boolean;
+  /** Runtime cursor after the batch: past every stored envelope. */
+  readonly runtimeCursor: number;
+}
+
 /**
  * Where runtime input goes. Embedded mode persists in-process; a later deployment puts a
  * JetStream subject per run behind the same interface, so consumers never know which.
@@ -23,6 +36,11 @@ export interface IngestOutcome {
 export interface IngestSink {
   /** Resolves once the input, its canonical events, projection and metrics are durable. */
   ingest(runId: string, raw: RawRuntimeEvent): Promise<IngestOutcome>;
+  /**
+   * Stores stream frames of one run in one transaction, in order. Envelopes are numbered from
+   * `runtimeCursor`, skipping duplicates, as one-by-one ingestion would have numbered them.
+   */
+  ingestBatch(runId: string, raws: readonly StreamFrameRaw[], runtimeCursor: number): Promise<BatchIngestOutcome>;
 }
 
 /** Session states that move the run (the runtime's lifecycle is the only source of terminal state). */
@@ -34,7 +52,7 @@ const STATUS_OF_SESSION: Readonly<Record<string, RunStatus>> = {
   SESSION_STATE_OPEN: "running",
 };
 
-/** The in-process sink: one transaction per input (R-4's single writer, in embedded form). */
+/** The in-process sink: one transaction per input or per batch of stream frames (R-4's single writer, in embedded form). */
 export function createInProcessSink(db: Kysely<Database>, lifecycle: RunLifecycle, metrics: ControlPlaneMetrics): IngestSink {
   return {
     async ingest(runId, raw) {
@@ -54,6 +72,18 @@ export function createInProcessSink(db: Kysely<Database>, lifecycle: RunLifecycl
       if (transition) lifecycle.published(transition);
       const status = transition?.kind === "moved" || transition?.kind === "already" || transition?.kind === "refused" ? transition.run.status : append?.run.status;
       return { duplicate: append?.duplicate ?? false, missing: append === undefined, status };
+    },
+    async ingestBatch(runId, raws, runtimeCursor) {
+      const append = await db.transaction().execute((trx) => eventStore.appendRawBatch(trx, runId, raws, { runtimeCursor }));
+      if (!append) return { duplicates: raws.map(() => false), missing: true, runtimeCursor };
+      raws.forEach((raw, index) => {
+        if (raw.kind === "stream-envelope" && !append.duplicates[index]) {
+          metrics.inboundMessages.inc({ mode: raw.envelope.mode, message_type: raw.envelope.messageType });
+        }
+      });
+      // One update in seq order, after the commit.
+      lifecycle.publish({ duplicate: false, run: append.run, events: append.events, state: append.state, metrics: append.metrics });
+      return { duplicates: append.duplicates, missing: false, runtimeCursor: append.runtimeCursor ?? runtimeCursor };
     },
   };
 }

@@ -2,7 +2,7 @@ import type { ClientAuth, SessionStream } from "@macp/client";
 import type { Logger } from "pino";
 import type { RuntimeGateway } from "../runtime/gateway.js";
 import { backoffDelay, sleep } from "./backoff.js";
-import type { IngestSink } from "./ingest-sink.js";
+import type { IngestSink, StreamFrameRaw } from "./ingest-sink.js";
 
 /** What a consumer needs to follow one run's session. */
 export interface ConsumerTarget {
@@ -22,6 +22,79 @@ export interface ConsumerSettings {
 }
 
 const TERMINAL_RUN = new Set(["completed", "failed", "cancelled"]);
+
+/** Most frames stored in one transaction. */
+const MAX_BATCH = 500;
+/** Frames queued behind the transaction in flight before the stream is no longer read. */
+const MAX_QUEUED = 5_000;
+
+/**
+ * Group commit of one stream's frames: while one batch is being stored, frames that arrive queue
+ * up and go into the next batch, in order. The cursor advances only past stored envelopes.
+ */
+class FrameBatcher {
+  private queue: StreamFrameRaw[] = [];
+  private flushing: Promise<void> | undefined;
+  private missing = false;
+  private failure: unknown;
+  private storedEnvelope = false;
+
+  constructor(
+    private readonly sink: IngestSink,
+    private readonly runId: string,
+    private cursor: number,
+    private readonly onSettled: () => void,
+  ) {}
+
+  /** The run vanished or a batch failed: nothing more is stored from this stream. */
+  get settled(): boolean {
+    return this.missing || this.failure !== undefined;
+  }
+
+  get full(): boolean {
+    return this.queue.length >= MAX_QUEUED;
+  }
+
+  push(raw: StreamFrameRaw): void {
+    if (this.settled) return;
+    this.queue.push(raw);
+    this.flushing ??= this.flush();
+  }
+
+  /** Resolves once the transaction in flight (and what queued behind it) is stored. */
+  async idle(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  async finish(): Promise<{ cursor: number; missing: boolean; failure: unknown; storedEnvelope: boolean }> {
+    await this.idle();
+    return { cursor: this.cursor, missing: this.missing, failure: this.failure, storedEnvelope: this.storedEnvelope };
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.queue.length > 0 && !this.settled) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        const outcome = await this.sink.ingestBatch(this.runId, batch, this.cursor);
+        if (outcome.missing) {
+          this.missing = true;
+          break;
+        }
+        if (outcome.runtimeCursor > this.cursor) this.storedEnvelope = true;
+        this.cursor = outcome.runtimeCursor;
+      }
+    } catch (error) {
+      // The frames not stored are replayed from the cursor after re-subscribing.
+      this.failure = error;
+    } finally {
+      this.flushing = undefined;
+      if (this.settled) {
+        this.queue = [];
+        this.onSettled();
+      }
+    }
+  }
+}
 
 /**
  * Follows one session with a passive StreamSession subscription and feeds every frame to the
@@ -90,6 +163,7 @@ export class SessionConsumer {
       this.halfClosed = false;
       this.onStreamCount(1);
       let failure: string | undefined;
+      const batcher = new FrameBatcher(this.sink, runId, cursor, () => stream.cancel());
       try {
         stream.subscribe(sessionId, cursor);
         if (this.draining) {
@@ -100,20 +174,18 @@ export class SessionConsumer {
           const response = frame.response;
           if (response === undefined) continue;
           const receivedAt = new Date().toISOString();
-          if (response.$case === "envelope") {
-            const result = await this.sink.ingest(runId, { kind: "stream-envelope", envelope: response.value, runtimeSequence: cursor, receivedAt });
-            // A redelivered envelope (replay overlap) does not advance the position.
-            if (!result.duplicate) cursor += 1;
-            attempt = 0;
-            if (result.missing) return;
-          } else {
+          // The runtime sequence is assigned when the batch is stored (duplicates do not count).
+          if (response.$case === "envelope") batcher.push({ kind: "stream-envelope", envelope: response.value, runtimeSequence: 0, receivedAt });
+          else {
             const error = response.value;
-            await this.sink.ingest(runId, {
+            batcher.push({
               kind: "stream-inline-error",
               error: { code: error.code, message: error.message, sessionId: error.sessionId, messageId: error.messageId, details: error.details },
               receivedAt,
             });
           }
+          if (batcher.full) await batcher.idle();
+          if (batcher.settled) break;
         }
       } catch (error) {
         failure = error instanceof Error ? error.message : String(error);
@@ -121,6 +193,12 @@ export class SessionConsumer {
         this.onStreamCount(-1);
         this.stream = undefined;
       }
+      // Whatever arrived before the stream ended is stored before the cursor is used again.
+      const outcome = await batcher.finish();
+      cursor = outcome.cursor;
+      if (outcome.storedEnvelope) attempt = 0;
+      if (outcome.missing) return;
+      if (outcome.failure !== undefined) failure = outcome.failure instanceof Error ? outcome.failure.message : String(outcome.failure);
       if (this.stopped) return;
       if (this.halfClosed && failure === undefined) return;
       if (failure !== undefined) this.logger.warn({ run_id: runId, session_id: sessionId, detail: failure }, "session stream failed; will re-subscribe");

@@ -76,6 +76,7 @@ export class RunDriver {
         }
         return this.sink.ingest(runId, raw);
       },
+      ingestBatch: (runId, raws, runtimeCursor) => this.sink.ingestBatch(runId, raws, runtimeCursor),
     };
     this.watcher = new LifecycleWatcher(
       this.runtime,
