@@ -18,6 +18,8 @@ const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const PACED_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const BURST = Number(process.env.BENCH_BURST ?? 2000);
 const SINK_BURST = Number(process.env.BENCH_SINK_BURST ?? 5000);
+const SINK_BATCH = Number(process.env.BENCH_SINK_BATCH ?? 500);
+const SINK_SINGLE = Number(process.env.BENCH_SINK_SINGLE ?? 300);
 const MAX_IN_FLIGHT = 64;
 const BURST_CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 128);
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -201,27 +203,48 @@ async function main() {
     const runtimeLast = Math.max(...burstIds.map((id) => viaRuntime.get(id) ?? Number.NaN));
     const burstFrames = live.counts.canonical - framesBefore;
 
-    // Control-plane capacity: envelopes handed to the ingest sink of a second run one after
-    // another (one writer per run, as the session consumer does), with an SSE client attached.
-    const second = await launch();
-    const capacity = await follow(second.runId);
-    await sleep(200);
-    const capacityBefore = capacity.counts.canonical;
-    const sinkIds = [];
-    // When ingest returned: committed and published to the hub.
-    const committed = new Map();
-    const sinkStart = performance.now();
-    for (let index = 0; index < SINK_BURST; index += 1) {
-      const messageId = randomUUID();
-      sinkIds.push(messageId);
-      const envelope = buildEnvelope({ mode: MODE, sessionId: second.sessionId, messageType: "Contribute", messageId, sender: index % 2 ? "alice" : "bob", payload: new TextEncoder().encode(JSON.stringify({ value: `v${index}` })) });
-      await cp.context.sink.ingest(second.runId, { kind: "stream-envelope", envelope, runtimeSequence: 1_000_000 + index, receivedAt: new Date().toISOString() });
-      committed.set(messageId, performance.timeOrigin + performance.now());
-    }
-    const sinkSeconds = (performance.now() - sinkStart) / 1000;
-    const sinkDeadline = Date.now() + 600_000;
-    while (sinkIds.some((id) => !capacity.arrivals.has(id)) && Date.now() < sinkDeadline) await sleep(20);
-    const sinkDeliveredSeconds = (Math.max(...sinkIds.map((id) => capacity.arrivals.get(id) ?? Number.NaN)) - (performance.timeOrigin + sinkStart)) / 1000;
+    // Control-plane capacity, with an SSE client attached: envelopes handed to the ingest sink of a
+    // run one after another (one transaction each: the baseline), then of another run in batches
+    // (`ingestBatch`, one transaction per batch, what the session consumer does under load).
+    const capacityPhase = async (count, batchSize) => {
+      const target = await launch();
+      const capacity = await follow(target.runId);
+      await sleep(200);
+      const capacityBefore = capacity.counts.canonical;
+      const sinkIds = [];
+      // When ingest returned: committed and published to the hub.
+      const committed = new Map();
+      const sinkStart = performance.now();
+      let cursor = 0;
+      for (let first = 0; first < count; first += batchSize) {
+        const raws = [];
+        for (let index = first; index < Math.min(count, first + batchSize); index += 1) {
+          const messageId = randomUUID();
+          sinkIds.push(messageId);
+          const envelope = buildEnvelope({ mode: MODE, sessionId: target.sessionId, messageType: "Contribute", messageId, sender: index % 2 ? "alice" : "bob", payload: new TextEncoder().encode(JSON.stringify({ value: `v${index}` })) });
+          raws.push({ kind: "stream-envelope", envelope, runtimeSequence: 1_000_000 + index, receivedAt: new Date().toISOString() });
+        }
+        if (batchSize === 1) await cp.context.sink.ingest(target.runId, raws[0]);
+        else cursor = (await cp.context.sink.ingestBatch(target.runId, raws, cursor)).runtimeCursor;
+        const now = performance.timeOrigin + performance.now();
+        for (const raw of raws) committed.set(raw.envelope.messageId, now);
+      }
+      const sinkSeconds = (performance.now() - sinkStart) / 1000;
+      const sinkDeadline = Date.now() + 600_000;
+      while (sinkIds.some((id) => !capacity.arrivals.has(id)) && Date.now() < sinkDeadline) await sleep(20);
+      const sinkDeliveredSeconds = (Math.max(...sinkIds.map((id) => capacity.arrivals.get(id) ?? Number.NaN)) - (performance.timeOrigin + sinkStart)) / 1000;
+      return {
+        envelopes: count,
+        batchSize,
+        ingestedEnvelopesPerSecond: Math.round(count / sinkSeconds),
+        canonicalEventsPerSecond: Math.round((capacity.counts.canonical - capacityBefore) / sinkDeliveredSeconds),
+        deliveredToSseEnvelopesPerSecond: Math.round(count / sinkDeliveredSeconds),
+        commitToSse: summary(sinkIds.filter((id) => capacity.arrivals.has(id)).map((id) => capacity.arrivals.get(id) - committed.get(id))),
+        missingAtSse: sinkIds.filter((id) => !capacity.arrivals.has(id)).length,
+      };
+    };
+    const controlPlaneIngestOneByOne = await capacityPhase(SINK_SINGLE, 1);
+    const controlPlaneIngest = await capacityPhase(SINK_BURST, SINK_BATCH);
 
     const result = {
       date: new Date().toISOString(),
@@ -245,14 +268,8 @@ async function main() {
         canonicalEventsPerEnvelope: Number((burstFrames / BURST).toFixed(2)),
         missingAtSse: burstIds.filter((id) => !viaSse.has(id)).length,
       },
-      controlPlaneIngest: {
-        envelopes: SINK_BURST,
-        ingestedEnvelopesPerSecond: Math.round(SINK_BURST / sinkSeconds),
-        canonicalEventsPerSecond: Math.round((capacity.counts.canonical - capacityBefore) / sinkDeliveredSeconds),
-        deliveredToSseEnvelopesPerSecond: Math.round(SINK_BURST / sinkDeliveredSeconds),
-        commitToSse: summary(sinkIds.filter((id) => capacity.arrivals.has(id)).map((id) => capacity.arrivals.get(id) - committed.get(id))),
-        missingAtSse: sinkIds.filter((id) => !capacity.arrivals.has(id)).length,
-      },
+      controlPlaneIngestOneByOne,
+      controlPlaneIngest,
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     subscriber.cancel();
