@@ -9,6 +9,7 @@ import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { ControlPlaneContext } from "../context.js";
 import { auditHook } from "../audit/audit-hook.js";
 import { auditRoutes } from "../routes/audit.js";
+import { dashboardRoutes } from "../routes/dashboard.js";
 import { healthRoutes } from "../routes/health.js";
 import { runBatchRoutes } from "../routes/run-batch.js";
 import { runForkRoutes } from "../routes/run-fork.js";
@@ -94,5 +95,6 @@ export async function buildApp(ctx: ControlPlaneContext): Promise<FastifyInstanc
   await app.register(runInsightRoutes, { ctx });
   await app.register(runtimeRoutes, { ctx });
   await app.register(auditRoutes, { ctx });
+  await app.register(dashboardRoutes, { ctx });
   return app;
 }
