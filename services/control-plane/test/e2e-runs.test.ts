@@ -1,7 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { buildEnvelope, buildSessionStart } from "@macp/client";
-import type { MacpClient } from "@macp/client";
-import { encodePayloadJson } from "@macp/protocol";
+import { buildSessionStart } from "@macp/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,30 +9,14 @@ import type { TestControlPlane } from "./support/harness.js";
 import { spawnRuntime } from "./support/runtime-daemon.js";
 import type { RuntimeDaemon } from "./support/runtime-daemon.js";
 import { waitFor } from "./support/wait.js";
+import { commitmentMessage, modeMessage, sendAccepted as accepted } from "./support/agent-messages.js";
 
 const DECISION = "macp.mode.decision.v1";
 
-function decisionMessage(sessionId: string, messageType: string, json: Record<string, unknown>): ReturnType<typeof buildEnvelope> {
-  return buildEnvelope({ mode: DECISION, sessionId, messageType, messageId: randomUUID(), payload: encodePayloadJson(DECISION, messageType, json) });
-}
+const decisionMessage = (sessionId: string, messageType: string, json: Record<string, unknown>) => modeMessage(DECISION, sessionId, messageType, json);
 
 const vote = (sessionId: string) => decisionMessage(sessionId, "Vote", { proposal_id: "p1", vote: "approve", reason: "looks good" });
-const commitment = (sessionId: string) =>
-  decisionMessage(sessionId, "Commitment", {
-    commitment_id: "c1",
-    action: "decision.selected",
-    authority_scope: "test",
-    reason: "agreed",
-    mode_version: "1.0.0",
-    configuration_version: "cfg-1",
-    policy_version: "policy.default",
-    outcome_positive: true,
-  });
-
-async function accepted(client: MacpClient, envelope: ReturnType<typeof buildEnvelope>): Promise<void> {
-  const { ack } = await client.send({ envelope });
-  if (!ack?.ok) throw new Error(`${envelope.messageType} refused: ${ack?.error?.code} ${ack?.error?.message}`);
-}
+const commitment = (sessionId: string) => commitmentMessage(DECISION, sessionId, "decision.selected");
 
 function launchRequest(key: string) {
   return {

@@ -1,9 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { buildEnvelope } from "@macp/client";
-import type { MacpClient } from "@macp/client";
 import { emptyRunState, foldEvents } from "@macp/events";
 import type { CanonicalEvent } from "@macp/events";
-import { encodePayloadJson } from "@macp/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dropSchema, freshSchema, startTestControlPlane } from "./support/harness.js";
 import type { TestControlPlane } from "./support/harness.js";
@@ -12,30 +9,14 @@ import type { RuntimeDaemon } from "./support/runtime-daemon.js";
 import { openSse } from "./support/sse-client.js";
 import type { SseFrame } from "./support/sse-client.js";
 import { waitFor } from "./support/wait.js";
+import { commitmentMessage as commitment, modeMessage as message, sendAccepted as accepted } from "./support/agent-messages.js";
 
 const DECISION = "macp.mode.decision.v1";
 const TASK = "macp.mode.task.v1";
 
-function message(mode: string, sessionId: string, messageType: string, json: Record<string, unknown>): ReturnType<typeof buildEnvelope> {
-  return buildEnvelope({ mode, sessionId, messageType, messageId: randomUUID(), payload: encodePayloadJson(mode, messageType, json) });
-}
 
-const commitment = (mode: string, sessionId: string, action: string) =>
-  message(mode, sessionId, "Commitment", {
-    commitment_id: "c1",
-    action,
-    authority_scope: "test",
-    reason: "agreed",
-    mode_version: "1.0.0",
-    configuration_version: "cfg-1",
-    policy_version: "policy.default",
-    outcome_positive: true,
-  });
 
-async function accepted(client: MacpClient, envelope: ReturnType<typeof buildEnvelope>): Promise<void> {
-  const { ack } = await client.send({ envelope });
-  if (!ack?.ok) throw new Error(`${envelope.messageType} refused: ${ack?.error?.code} ${ack?.error?.message}`);
-}
+
 
 function launch(modeName: string, kickoff: Record<string, unknown>) {
   return {

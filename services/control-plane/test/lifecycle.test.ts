@@ -1,20 +1,17 @@
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildEnvelope } from "@macp/client";
-import { encodePayloadJson } from "@macp/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dropSchema, freshSchema, startTestControlPlane } from "./support/harness.js";
 import type { TestControlPlane } from "./support/harness.js";
 import { freePort, spawnRuntime } from "./support/runtime-daemon.js";
 import type { RuntimeDaemon } from "./support/runtime-daemon.js";
 import { waitFor } from "./support/wait.js";
+import { commitmentMessage, modeMessage } from "./support/agent-messages.js";
 
 const DECISION = "macp.mode.decision.v1";
 
-const message = (sessionId: string, messageType: string, json: Record<string, unknown>) =>
-  buildEnvelope({ mode: DECISION, sessionId, messageType, messageId: randomUUID(), payload: encodePayloadJson(DECISION, messageType, json) });
+const message = (sessionId: string, messageType: string, json: Record<string, unknown>) => modeMessage(DECISION, sessionId, messageType, json);
 
 function launch(ttlMs = 60_000) {
   return {
@@ -60,16 +57,7 @@ describe("run lifecycle driven by the runtime", () => {
     ]) {
       expect((await bob.send({ envelope })).ack?.ok).toBe(true);
     }
-    const commitment = message(sessionId, "Commitment", {
-      commitment_id: "c1",
-      action: "decision.selected",
-      authority_scope: "test",
-      reason: "agreed",
-      mode_version: "1.0.0",
-      configuration_version: "cfg-1",
-      policy_version: "policy.default",
-      outcome_positive: true,
-    });
+    const commitment = commitmentMessage(DECISION, sessionId, "decision.selected");
     const alice = runtime.client("alice");
     await alice.waitForReady(30_000);
     expect((await alice.send({ envelope: commitment })).ack?.ok).toBe(true);
