@@ -132,6 +132,14 @@ export interface AuditLogTable {
   created_at: Timestamp;
 }
 
+/** A principal's request count in the current fixed rate-limit window (shared by replicas). */
+export interface RateLimitCountersTable {
+  key: string;
+  /** Epoch milliseconds at which the window began (aligned to the window length). */
+  window_start_ms: ColumnType<string, string | number, string | number>;
+  hits: number;
+}
+
 /** Every table of the control plane's database. */
 export interface Database {
   runs: RunsTable;
@@ -142,6 +150,7 @@ export interface Database {
   run_metrics: RunMetricsTable;
   run_artifacts: RunArtifactsTable;
   audit_log: AuditLogTable;
+  rate_limit_counters: RateLimitCountersTable;
 }
 
 export type RunRow = Selectable<RunsTable>;

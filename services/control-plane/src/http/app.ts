@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import cors from "@fastify/cors";
-import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
@@ -21,6 +20,7 @@ import { runRoutes } from "../routes/runs.js";
 import { runtimeRoutes } from "../routes/runtime.js";
 import { createAuthenticator, hasScope } from "./auth.js";
 import { HttpError, errorHandler } from "./errors.js";
+import { registerRateLimit } from "./rate-limit.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -63,14 +63,7 @@ export async function buildApp(ctx: ControlPlaneContext): Promise<FastifyInstanc
     if (route.url === undefined || route.config.public === true || route.url.startsWith("/docs")) return;
     request.principal = await authenticator.authenticate(request);
   });
-  await app.register(rateLimit, {
-    hook: "preHandler",
-    max: (request) => request.principal?.rateLimit ?? config.auth.rateLimit,
-    timeWindow: config.auth.rateWindowMs,
-    keyGenerator: (request) => request.principal?.id ?? request.ip,
-    allowList: (request) => request.routeOptions.config.public === true || (request.routeOptions.url ?? "").startsWith("/docs"),
-    errorResponseBuilder: (_request, context) => new HttpError(429, "RATE_LIMITED", `rate limit of ${context.max} requests per ${context.after} exceeded`),
-  });
+  await registerRateLimit(app, config, ctx.database.db, ctx.logger);
   app.addHook("preHandler", async (request) => {
     const scope = request.routeOptions.config.scope;
     if (scope !== undefined && request.principal !== undefined && !hasScope(request.principal, scope)) {
