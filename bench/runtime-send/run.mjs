@@ -1,7 +1,10 @@
-// Runtime Send throughput and latency, and StreamSession fan-out, each beside a bare grpc-js
-// baseline measured in the same run. Prints one JSON document. Run after `pnpm run build`:
+// Runtime Send throughput and latency, StreamSession fan-out and the cost of tracing, each beside
+// a bare grpc-js baseline measured in the same run. Prints one JSON document. Run after
+// `pnpm run build`:
 //   node bench/runtime-send/run.mjs
-import { mkdtempSync, rmSync } from "node:fs";
+// BENCH_SECTIONS (comma-separated, default all): send, fanout, tracing.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
@@ -11,6 +14,7 @@ import { SessionStartPayload } from "@macp/protocol";
 import { MACPRuntimeServiceClient } from "@macp/protocol/grpc";
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? "send,fanout,tracing").split(","));
 const CONCURRENCY = [1, 16, 64];
 const MODE = "ext.multi_round.v1";
 const enc = new TextEncoder();
@@ -45,7 +49,7 @@ function envelope(sessionId, messageType, messageId, payload) {
 }
 
 /** Workers each own a session and keep one Send in flight for the duration. */
-async function measureSends(address, concurrency, label) {
+async function measureSends(address, concurrency, label, cpu) {
   const client = new MACPRuntimeServiceClient(address, credentials.createInsecure());
   const workers = [];
   for (let w = 0; w < concurrency; w++) {
@@ -67,6 +71,7 @@ async function measureSends(address, concurrency, label) {
   const latencies = [];
   const deadline = performance.now() + DURATION_MS;
   const began = performance.now();
+  const cpuBefore = cpu?.();
   await Promise.all(
     workers.map(async (worker) => {
       for (let i = 0; performance.now() < deadline; i++) {
@@ -79,8 +84,10 @@ async function measureSends(address, concurrency, label) {
     }),
   );
   const elapsed = performance.now() - began;
+  const cpuAfter = cpu?.();
   client.close();
-  return summarize(latencies, elapsed);
+  const summary = summarize(latencies, elapsed);
+  return cpu ? { ...summary, server_cpu_us_per_send: Math.round(((cpuAfter - cpuBefore) * 1000) / latencies.length) } : summary;
 }
 
 /** Starts a benchmark target (echo, memory or file runtime) in a child process. */
@@ -93,8 +100,50 @@ async function startTarget(kind, dataDir) {
     child.once("exit", (code) => reject(new Error(`${kind} target exited with ${code}`)));
   });
   const { address } = JSON.parse(line);
+  return targetHandle(child, address);
+}
+
+const DAEMON = fileURLToPath(new URL("../../services/runtime/dist/main.js", import.meta.url));
+
+/** Starts the runtime daemon itself (`macp-runtime`, memory storage) with extra environment. */
+async function startDaemon(env) {
+  const child = spawn(process.execPath, [DAEMON], {
+    env: {
+      PATH: process.env.PATH,
+      MACP_ALLOW_INSECURE: "1",
+      MACP_BIND_ADDR: "127.0.0.1:0",
+      MACP_METRICS_ADDR: "off",
+      MACP_MEMORY_ONLY: "1",
+      MACP_MESSAGE_LIMIT_PER_MINUTE: "100000000",
+      MACP_SESSION_START_LIMIT_PER_MINUTE: "100000000",
+      MACP_LOG_LEVEL: "silent",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const address = await new Promise((resolve, reject) => {
+    let text = "";
+    child.stdout.on("data", (chunk) => {
+      text += chunk.toString();
+      const match = /listening on (\S+)/.exec(text);
+      if (match) resolve(match[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`daemon exited with ${code}`)));
+  });
+  return targetHandle(child, address);
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux; clock ticks of 10 ms). */
+function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function targetHandle(child, address) {
   return {
     address,
+    cpuMs: () => cpuMs(child.pid),
     stop: () =>
       new Promise((resolve) => {
         child.once("exit", () => resolve());
@@ -227,25 +276,103 @@ async function measureRawFanout(address) {
   return { subscribers: SUBSCRIBERS, messages: FANOUT_MESSAGES, ms: Math.round(ms), deliveries_per_sec: Math.round(((FANOUT_MESSAGES * SUBSCRIBERS) / ms) * 1000) };
 }
 
+/** An OTLP/HTTP collector stand-in: accepts every trace export and counts it. */
+async function startOtlpStub() {
+  const received = { requests: 0, bytes: 0 };
+  const server = createServer((request, response) => {
+    request.on("data", (chunk) => (received.bytes += chunk.length));
+    request.on("end", () => {
+      received.requests++;
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, received, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+const TRACING_ROUNDS = Number(process.env.BENCH_TRACING_ROUNDS ?? 3);
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/**
+ * Send throughput and server CPU per Send of the daemon with tracing off and on (10% of root
+ * spans sampled by trace id, exported over OTLP/HTTP to a local stub), beside the echo server.
+ * The three targets take turns for TRACING_ROUNDS rounds so machine load hits them alike; the
+ * median round is reported.
+ */
+async function measureTracing(echo) {
+  const stub = await startOtlpStub();
+  const off = await startDaemon({});
+  const on = await startDaemon({
+    OTEL_EXPORTER_OTLP_ENDPOINT: stub.url,
+    OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+    OTEL_TRACES_SAMPLER_ARG: "0.1",
+    OTEL_BSP_SCHEDULE_DELAY: "500",
+  });
+  const result = {};
+  try {
+    for (const c of [16, 64]) {
+      const rounds = { echo: [], off: [], on: [] };
+      for (let round = 0; round < TRACING_ROUNDS; round++) {
+        rounds.echo.push(await measureSends(echo.address, c, `trace-echo-${round}`, echo.cpuMs));
+        rounds.off.push(await measureSends(off.address, c, `trace-off-${round}`, off.cpuMs));
+        rounds.on.push(await measureSends(on.address, c, `trace-on-${round}`, on.cpuMs));
+      }
+      const pick = (runs) => {
+        const m = median(runs.map((r) => r.ops_per_sec));
+        return { ...runs.find((r) => r.ops_per_sec === m), runs_ops_per_sec: runs.map((r) => r.ops_per_sec), median_cpu_us_per_send: median(runs.map((r) => r.server_cpu_us_per_send)) };
+      };
+      const echoRun = pick(rounds.echo);
+      const offRun = pick(rounds.off);
+      const onRun = pick(rounds.on);
+      result[`inflight_${c}`] = {
+        echo: echoRun,
+        tracing_off: { ...offRun, ratio_vs_echo: Number((offRun.ops_per_sec / echoRun.ops_per_sec).toFixed(2)) },
+        tracing_on_10pct: {
+          ...onRun,
+          ratio_vs_echo: Number((onRun.ops_per_sec / echoRun.ops_per_sec).toFixed(2)),
+          ratio_vs_off: Number((onRun.ops_per_sec / offRun.ops_per_sec).toFixed(2)),
+          cpu_ratio_vs_off: Number((onRun.median_cpu_us_per_send / offRun.median_cpu_us_per_send).toFixed(2)),
+        },
+      };
+    }
+  } finally {
+    await Promise.all([off.stop(), on.stop()]);
+    await stub.close();
+  }
+  result.otlp_stub = { ...stub.received };
+  return result;
+}
+
 const dataDir = mkdtempSync(join(tmpdir(), "macp-bench-"));
-const results = { date: new Date().toISOString(), duration_ms_per_point: DURATION_MS, node: process.version, send: {}, stream_fanout: {} };
+const results = { date: new Date().toISOString(), duration_ms_per_point: DURATION_MS, node: process.version };
 const echo = await startTarget("echo");
 const memory = await startTarget("memory");
 const file = await startTarget("file", dataDir);
 try {
-  for (const c of CONCURRENCY) {
-    const baseline = await measureSends(echo.address, c, "echo");
-    const mem = await measureSends(memory.address, c, "memory");
-    const durable = await measureSends(file.address, c, "file");
-    results.send[`inflight_${c}`] = {
-      echo: baseline,
-      memory: { ...mem, ratio_vs_echo: Number((mem.ops_per_sec / baseline.ops_per_sec).toFixed(2)) },
-      file: { ...durable, ratio_vs_echo: Number((durable.ops_per_sec / baseline.ops_per_sec).toFixed(2)) },
-    };
+  if (SECTIONS.has("send")) {
+    results.send = {};
+    for (const c of CONCURRENCY) {
+      const baseline = await measureSends(echo.address, c, "echo");
+      const mem = await measureSends(memory.address, c, "memory");
+      const durable = await measureSends(file.address, c, "file");
+      results.send[`inflight_${c}`] = {
+        echo: baseline,
+        memory: { ...mem, ratio_vs_echo: Number((mem.ops_per_sec / baseline.ops_per_sec).toFixed(2)) },
+        file: { ...durable, ratio_vs_echo: Number((durable.ops_per_sec / baseline.ops_per_sec).toFixed(2)) },
+      };
+    }
   }
-  const raw = await measureRawFanout(echo.address);
-  const runtimeFanout = await measureRuntimeFanout(memory.address);
-  results.stream_fanout = { raw_grpc: raw, runtime: { ...runtimeFanout, ratio_vs_raw: Number((runtimeFanout.deliveries_per_sec / raw.deliveries_per_sec).toFixed(2)) } };
+  if (SECTIONS.has("fanout")) {
+    const raw = await measureRawFanout(echo.address);
+    const runtimeFanout = await measureRuntimeFanout(memory.address);
+    results.stream_fanout = { raw_grpc: raw, runtime: { ...runtimeFanout, ratio_vs_raw: Number((runtimeFanout.deliveries_per_sec / raw.deliveries_per_sec).toFixed(2)) } };
+  }
+  if (SECTIONS.has("tracing")) results.tracing = await measureTracing(echo);
 } finally {
   await Promise.all([echo.stop(), memory.stop(), file.stop()]);
   rmSync(dataDir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 // A benchmark target in its own process, so client load never shares the server's event loop.
 // Usage: node server.mjs echo|memory|file [dataDir]. Prints {"address": "..."} once listening.
 import { Server, ServerCredentials } from "@grpc/grpc-js";
-import { MACPRuntimeServiceService, SessionState } from "@macp/protocol";
+import { SessionState } from "@macp/protocol";
+import { MACPRuntimeServiceService } from "@macp/protocol/grpc";
 import { createLogger, loadConfig, startRuntime } from "@macp/runtime";
 
 const [kind, dataDir] = process.argv.slice(2);
