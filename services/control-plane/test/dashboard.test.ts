@@ -69,8 +69,8 @@ describe.each(DATABASE_KINDS)("dashboard overview and agent metrics from SQL agg
     const response = await cp.request("GET", "/dashboard/agents/metrics");
     expect(response.status).toBe(200);
     expect(response.body).toEqual([
-      { participantId: "alice", runs: 2, messages: 0, signals: 1, averageConfidence: null },
-      { participantId: "bob", runs: 1, messages: 0, signals: 0, averageConfidence: null },
+      { participantId: "alice", runs: 2, messages: 0, signals: 1, averageConfidence: 0 },
+      { participantId: "bob", runs: 1, messages: 0, signals: 0, averageConfidence: 0 },
     ]);
   });
 });

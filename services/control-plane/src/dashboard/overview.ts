@@ -20,7 +20,7 @@ const ACTIVE = ["queued", "starting", "binding_session", "running"];
 function runFilter(range: DashboardRange | undefined, filter: OverviewFilter, column: "created_at" | "ended_at"): RawBuilder<unknown> {
   return sql`${range !== undefined ? sql`r.${sql.ref(column)} >= ${range.from} and r.${sql.ref(column)} < ${range.to}` : sql`true`}
     and not (r.tags @> '["sandbox"]'::jsonb)
-    ${filter.scenarioRef !== undefined ? sql`and coalesce(r.source_ref, r.metadata->>'scenarioRef') = ${filter.scenarioRef}` : sql``}
+    ${filter.scenarioRef !== undefined ? sql`and (r.source_ref = ${filter.scenarioRef} or r.metadata->>'scenarioRef' = ${filter.scenarioRef})` : sql``}
     ${filter.environment !== undefined ? sql`and r.metadata->>'environment' = ${filter.environment}` : sql``}`;
 }
 
@@ -67,8 +67,8 @@ export async function dashboardOverview(db: Kysely<Database>, range: DashboardRa
     rows(sql<Row>`select ${byEnded} as bucket,
         sum(case p.state->'decision'->'current'->>'outcomePositive' when 'true' then 1 when 'false' then -1 else 0 end) as value
       from runs r join run_projections p on p.run_id = r.id where ${ended} and (p.state->'decision'->'current'->>'finalized') = 'true' group by 1`),
-    rows(sql<{ scenario: string; value: string }>`select coalesce(r.source_ref, r.metadata->>'scenarioRef') as scenario, count(*) as value from runs r
-      where ${created} and coalesce(r.source_ref, r.metadata->>'scenarioRef') is not null group by 1 order by 2 desc, 1 limit 10`),
+    rows(sql<{ scenario: string; value: string }>`select coalesce(r.metadata->>'scenarioRef', r.source_ref) as scenario, count(*) as value from runs r
+      where ${created} and coalesce(r.metadata->>'scenarioRef', r.source_ref) is not null group by 1 order by 2 desc, 1 limit 10`),
     rows(sql<Row>`select b.bucket, count(r.id) as value
       from generate_series(to_timestamp(${Date.parse(range.labels[0] ?? range.from.toISOString()) / 1000}::float8), to_timestamp(${Date.parse(range.labels.at(-1) ?? range.from.toISOString()) / 1000}::float8), ${sql.lit(`${range.bucketMs} milliseconds`)}::interval) as b(bucket)
       left join runs r on r.created_at < b.bucket + ${sql.lit(`${range.bucketMs} milliseconds`)}::interval
@@ -137,7 +137,7 @@ export async function dashboardOverview(db: Kysely<Database>, range: DashboardRa
 
 /** `GET /dashboard/agents/metrics`: per participant, from the stored projections and signal events. */
 export async function agentMetrics(db: Kysely<Database>) {
-  const { rows } = await sql<{ participantId: string; runs: string; messages: string; signals: string; averageConfidence: number | null }>`
+  const { rows } = await sql<{ participantId: string; runs: string; messages: string; signals: string; averageConfidence: number | string }>`
     with participation as (
       select p.run_id, x->>'participantId' as participant_id, coalesce((x->>'messageCount')::int, 0) as messages
       from run_projections p cross join lateral jsonb_array_elements(p.state->'participants') as x
@@ -150,7 +150,7 @@ export async function agentMetrics(db: Kysely<Database>) {
       where x->>'confidence' is not null group by 1
     )
     select pa.participant_id as "participantId", count(distinct pa.run_id) as runs, sum(pa.messages) as messages,
-      coalesce(max(s.signals), 0) as signals, max(c.confidence) as "averageConfidence"
+      coalesce(max(s.signals), 0) as signals, coalesce(max(c.confidence), 0) as "averageConfidence"
     from participation pa left join signals s on s.participant_id = pa.participant_id left join confidence c on c.participant_id = pa.participant_id
     where pa.participant_id is not null
     group by pa.participant_id order by runs desc, pa.participant_id limit 500`.execute(db);
@@ -159,6 +159,6 @@ export async function agentMetrics(db: Kysely<Database>) {
     runs: Number(row.runs),
     messages: Number(row.messages),
     signals: Number(row.signals),
-    averageConfidence: row.averageConfidence === null ? null : Number(row.averageConfidence),
+    averageConfidence: Number(row.averageConfidence),
   }));
 }

@@ -74,7 +74,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RoutePluginOptions> = as
         description: "Per participant: runs it took part in, messages it sent, signals it emitted, average confidence of its decision contributions.",
         response: {
           200: Type.Array(
-            Type.Object({ participantId: Type.String(), runs: Type.Integer(), messages: Type.Integer(), signals: Type.Integer(), averageConfidence: Type.Union([Type.Number(), Type.Null()]) }),
+            Type.Object({ participantId: Type.String(), runs: Type.Integer(), messages: Type.Integer(), signals: Type.Integer(), averageConfidence: Type.Number({ description: "0 when none of its contributions carried a confidence" }) }),
           ),
           ...errorResponses(401, 403),
         },

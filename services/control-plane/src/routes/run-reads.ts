@@ -215,7 +215,7 @@ export const runReadRoutes: FastifyPluginAsyncTypebox<RoutePluginOptions> = asyn
             runId: Type.Optional(Type.String({ format: "uuid" })),
             scenarioRef: Type.Optional(Type.String({ maxLength: 255 })),
             type: Type.Optional(TypeList),
-            afterSeq: Type.Optional(Type.Integer({ minimum: 0, description: "only with runId" })),
+            afterSeq: Type.Optional(Type.Integer({ minimum: 0, description: "exclusive; above 0 only with runId" })),
             afterTs: Type.Optional(Type.String({ format: "date-time" })),
             beforeTs: Type.Optional(Type.String({ format: "date-time" })),
             cursor: Type.Optional(Type.String({ maxLength: 512 })),
@@ -228,7 +228,8 @@ export const runReadRoutes: FastifyPluginAsyncTypebox<RoutePluginOptions> = asyn
     },
     async (request) => {
       const { runId, scenarioRef, type, afterSeq, afterTs, beforeTs, cursor, limit } = request.query;
-      if (afterSeq !== undefined && runId === undefined) throw HttpError.validation([{ path: "querystring/afterSeq", message: "needs runId (seq is per run); use cursor across runs" }]);
+      // The UI sends afterSeq=0 ("from the start") with or without a runId; a later seq only means something within one run.
+      if (afterSeq !== undefined && afterSeq > 0 && runId === undefined) throw HttpError.validation([{ path: "querystring/afterSeq", message: "needs runId (seq is per run); use cursor across runs" }]);
       const types = typesOf(type);
       let filtered = db.selectFrom("run_events_canonical as e");
       if (runId !== undefined) filtered = filtered.where("e.run_id", "=", runId);
