@@ -29,8 +29,16 @@ export class InMemorySessionStore implements SessionStore {
     return [...new Set([...this.logs.keys(), ...this.snapshots.keys()])];
   }
 
+  async listUnfinishedSessions(): Promise<string[]> {
+    return (await this.listSessions()).filter((sessionId) => {
+      const snapshot = this.snapshots.get(sessionId);
+      return snapshot?.finishedAtUnixMs === undefined || snapshot.logLength !== (this.logs.get(sessionId)?.length ?? 0);
+    });
+  }
+
   async writeSnapshot(sessionId: string, snapshot: StoredSnapshot): Promise<void> {
-    this.snapshots.set(sessionId, { logLength: snapshot.logLength, state: snapshot.state });
+    const { logLength, state, finishedAtUnixMs } = snapshot;
+    this.snapshots.set(sessionId, finishedAtUnixMs === undefined ? { logLength, state } : { logLength, state, finishedAtUnixMs });
   }
 
   async loadSnapshot(sessionId: string): Promise<StoredSnapshot | undefined> {

@@ -22,6 +22,7 @@ export type {
   LifecycleEvent,
   LifecycleEventType,
   SessionInfo,
+  RestoredSession,
   PolicyRegistryPort,
   ModeRegistryPort,
 } from "./kernel.js";

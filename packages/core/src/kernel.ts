@@ -30,7 +30,7 @@ import {
 } from "./session-machine.js";
 import type { ParticipantActivityRecord, SessionRecord, SessionState, SessionStatus } from "./session-record.js";
 import { serializeSessionState } from "./session-record.js";
-import type { LogEntry, SessionStore } from "./session-store.js";
+import type { LogEntry, SessionStore, StoredSnapshot } from "./session-store.js";
 
 /** The policy registry operations the kernel uses (the @macp/policy registry satisfies this). */
 export interface PolicyRegistryPort {
@@ -74,12 +74,18 @@ export interface KernelOptions {
    * Rebuilds a session that is not in memory from storage (sessions evicted by the sweep, or
    * never loaded). Without it, only sessions in memory exist.
    */
-  readonly loadSession?: (sessionId: string) => Promise<SessionState | undefined>;
+  readonly loadSession?: (sessionId: string) => Promise<RestoredSession | undefined>;
   /**
    * Finished sessions (resolved, expired, cancelled) started longer ago than this are dropped from
    * memory by the sweep; with `loadSession` they stay reachable. Undefined keeps them forever.
    */
   readonly retainFinishedMs?: number;
+}
+
+/** A session rebuilt from storage, with the time it finished when it is finished. */
+export interface RestoredSession extends SessionState {
+  /** Receive time of the finished session's last log record (its terminal transition). */
+  readonly finishedAtUnixMs?: number;
 }
 
 /** Who sends: the authenticated identity's sender and its open-session allowance. */
@@ -123,6 +129,8 @@ interface LiveSession {
   record: SessionRecord;
   readonly seen: Set<string>;
   readonly activity: Map<string, ParticipantActivityRecord>;
+  /** Set once the session is finished: when its terminal transition was committed. */
+  finishedAtUnixMs?: number;
 }
 
 const TERMINAL: ReadonlySet<SessionStatus> = new Set<SessionStatus>(["Resolved", "Expired", "Cancelled"]);
@@ -130,6 +138,12 @@ const TERMINAL: ReadonlySet<SessionStatus> = new Set<SessionStatus>(["Resolved",
 /** True for Resolved, Expired and Cancelled. */
 export function isTerminal(status: SessionStatus): boolean {
   return TERMINAL.has(status);
+}
+
+function liveOf(state: RestoredSession): LiveSession {
+  const live: LiveSession = { record: state.record, seen: new Set(state.seenMessageIds), activity: new Map() };
+  if (state.finishedAtUnixMs !== undefined) live.finishedAtUnixMs = state.finishedAtUnixMs;
+  return live;
 }
 
 /** Rebuilds the wire envelope of an accepted log record. */
@@ -165,7 +179,7 @@ export class Kernel {
   private readonly policies: PolicyRegistryPort;
   private readonly snapshotEvery: number;
   private readonly onBackgroundError: (error: unknown, sessionId: string) => void;
-  private readonly loadSession: ((sessionId: string) => Promise<SessionState | undefined>) | undefined;
+  private readonly loadSession: ((sessionId: string) => Promise<RestoredSession | undefined>) | undefined;
   private readonly retainFinishedMs: number | undefined;
 
   constructor(options: KernelOptions) {
@@ -189,7 +203,7 @@ export class Kernel {
     if (cached || !this.loadSession) return cached;
     const unloadable = this.unloadable.get(sessionId);
     if (unloadable) throw unloadable;
-    let state: SessionState | undefined;
+    let state: RestoredSession | undefined;
     try {
       state = await this.loadSession(sessionId);
     } catch (error) {
@@ -201,7 +215,7 @@ export class Kernel {
       throw error;
     }
     if (!state) return undefined;
-    const loaded: LiveSession = { record: state.record, seen: new Set(state.seenMessageIds), activity: new Map() };
+    const loaded = liveOf(state);
     this.sessions.set(sessionId, loaded);
     return loaded;
   }
@@ -218,14 +232,8 @@ export class Kernel {
   }
 
   /** Installs sessions rebuilt from storage (crash recovery). */
-  adopt(states: readonly SessionState[]): void {
-    for (const state of states) {
-      this.sessions.set(state.record.sessionId, {
-        record: state.record,
-        seen: new Set(state.seenMessageIds),
-        activity: new Map(),
-      });
-    }
+  adopt(states: readonly RestoredSession[]): void {
+    for (const state of states) this.sessions.set(state.record.sessionId, liveOf(state));
   }
 
   /**
@@ -328,7 +336,10 @@ export class Kernel {
       });
       this.accepted.publish(sessionId, { seq: entry.seq, envelope: envelopeOf(entry) });
       const resolved = live.record.status === "Resolved";
-      if (resolved) this.emit("RESOLVED", sessionId, now);
+      if (resolved) {
+        live.finishedAtUnixMs = now;
+        this.emit("RESOLVED", sessionId, now);
+      }
       if (resolved || (this.snapshotEvery > 0 && live.record.logLength % this.snapshotEvery === 0)) {
         this.scheduleSnapshot(sessionId);
       }
@@ -408,6 +419,7 @@ export class Kernel {
     const entry = this.internalEntry(live.record, messageType, payload, now);
     await this.durably(live.record.sessionId, [entry]);
     live.record = { ...applyInternal(live.record, entry), logLength: live.record.logLength + 1 };
+    if (isTerminal(live.record.status)) live.finishedAtUnixMs = now;
     this.emit(event, live.record.sessionId, now);
     this.scheduleSnapshot(live.record.sessionId);
   }
@@ -507,10 +519,7 @@ export class Kernel {
     await this.mutex.run(`session:${sessionId}`, async () => {
       const live = this.sessions.get(sessionId);
       if (!live || !isTerminal(live.record.status)) return;
-      await this.store.writeSnapshot(sessionId, {
-        logLength: live.record.logLength,
-        state: serializeSessionState({ record: live.record, seenMessageIds: [...live.seen] }),
-      });
+      await this.store.writeSnapshot(sessionId, this.snapshotOf(live));
       this.sessions.delete(sessionId);
     });
   }
@@ -594,16 +603,19 @@ export class Kernel {
   private scheduleSnapshot(sessionId: string): void {
     const task = this.mutex
       .run(`session:${sessionId}`, async () => {
-        const state = this.sessionState(sessionId);
-        if (!state) return;
-        await this.store.writeSnapshot(sessionId, {
-          logLength: state.record.logLength,
-          state: serializeSessionState(state),
-        });
+        const live = this.sessions.get(sessionId);
+        if (live) await this.store.writeSnapshot(sessionId, this.snapshotOf(live));
       })
       .catch((error: unknown) => this.onBackgroundError(error, sessionId));
     this.background.add(task);
     void task.finally(() => this.background.delete(task));
+  }
+
+  /** A snapshot of a live session; a finished one is marked so the store can tell it apart. */
+  private snapshotOf(live: LiveSession): StoredSnapshot {
+    const state = serializeSessionState({ record: live.record, seenMessageIds: [...live.seen] });
+    if (!isTerminal(live.record.status)) return { logLength: live.record.logLength, state };
+    return { logLength: live.record.logLength, state, finishedAtUnixMs: live.finishedAtUnixMs ?? this.clock.now() };
   }
 
   private openSessionsOf(initiator: string, now: number): number {

@@ -39,6 +39,12 @@ export interface SessionStore {
   loadLogAfter(sessionId: string, afterSeq: number): Promise<LogEntry[]>;
   /** Ids of every stored session. */
   listSessions(): Promise<string[]>;
+  /**
+   * Ids of the stored sessions that may still be open or suspended: every session except those
+   * whose latest snapshot is marked finished (`finishedAtUnixMs`) and covers its whole log. A
+   * restart rebuilds only these; finished sessions are loaded on demand.
+   */
+  listUnfinishedSessions(): Promise<string[]>;
   /** Writes a snapshot (opaque JSON text) describing state up to `logLength` records. */
   writeSnapshot(sessionId: string, snapshot: StoredSnapshot): Promise<void>;
   /** The latest snapshot of a session, if any. */
@@ -55,4 +61,10 @@ export interface SessionStore {
 export interface StoredSnapshot {
   readonly logLength: number;
   readonly state: string;
+  /**
+   * When the session finished (resolved, expired or cancelled), for a snapshot of a finished
+   * session; absent while it is open or suspended. Lets a store tell finished sessions apart
+   * without reading their state.
+   */
+  readonly finishedAtUnixMs?: number;
 }

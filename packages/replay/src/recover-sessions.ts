@@ -1,5 +1,6 @@
 import { replayLog } from "@macp/core/internal";
-import type { LogEntry, ModeLookup, SessionState, SessionStore } from "@macp/core";
+import { isTerminal } from "@macp/core";
+import type { LogEntry, ModeLookup, RestoredSession, SessionStore } from "@macp/core";
 import { MacpError } from "@macp/protocol";
 import { checkSnapshot } from "./snapshot-check.js";
 
@@ -9,9 +10,9 @@ export interface RecoveryFailure {
   readonly error: string;
 }
 
-/** Result of rebuilding every stored session. */
+/** Result of rebuilding the stored sessions that may still be open or suspended. */
 export interface RecoveryReport {
-  readonly recovered: SessionState[];
+  readonly recovered: RestoredSession[];
   readonly failures: RecoveryFailure[];
   /** Sessions rebuilt from a snapshot plus log tail (the rest were replayed in full). */
   readonly fromSnapshot: number;
@@ -29,7 +30,7 @@ export interface RecoveryOptions {
  * session whose mode is not registered fails with `UnknownMode` either way, so whether a
  * snapshot happened to exist never decides if a session comes back.
  */
-export async function rebuildSession(store: SessionStore, modes: ModeLookup, sessionId: string): Promise<{ state: SessionState; fromSnapshot: boolean }> {
+export async function rebuildSession(store: SessionStore, modes: ModeLookup, sessionId: string): Promise<{ state: RestoredSession; fromSnapshot: boolean }> {
   return rebuildFromLog(store, modes, sessionId, await store.loadLog(sessionId));
 }
 
@@ -37,7 +38,7 @@ export async function rebuildSession(store: SessionStore, modes: ModeLookup, ses
  * A stored session rebuilt on demand (e.g. after eviction from memory), or undefined when the
  * store holds no log for the id. Reads the log once.
  */
-export async function loadStoredSession(store: SessionStore, modes: ModeLookup, sessionId: string): Promise<SessionState | undefined> {
+export async function loadStoredSession(store: SessionStore, modes: ModeLookup, sessionId: string): Promise<RestoredSession | undefined> {
   const log = await store.loadLog(sessionId);
   return log.length === 0 ? undefined : (await rebuildFromLog(store, modes, sessionId, log)).state;
 }
@@ -47,9 +48,9 @@ async function rebuildFromLog(
   modes: ModeLookup,
   sessionId: string,
   log: LogEntry[],
-): Promise<{ state: SessionState; fromSnapshot: boolean }> {
+): Promise<{ state: RestoredSession; fromSnapshot: boolean }> {
   const snapshot = await checkSnapshot(store, sessionId, log);
-  let rebuilt: { state: SessionState; fromSnapshot: boolean } | undefined;
+  let rebuilt: { state: RestoredSession; fromSnapshot: boolean } | undefined;
   if (snapshot?.usable) {
     try {
       rebuilt = { state: replayLog(modes, log, snapshot.state), fromSnapshot: true };
@@ -60,19 +61,28 @@ async function rebuildFromLog(
   rebuilt ??= { state: replayLog(modes, log), fromSnapshot: false };
   const mode = rebuilt.state.record.mode;
   if (!modes.get(mode)) throw new MacpError("UnknownMode", `mode '${mode}' is not registered`);
+  // A finished session's terminal transition is its last record.
+  const last = log[log.length - 1];
+  if (isTerminal(rebuilt.state.record.status) && last !== undefined) {
+    rebuilt = { ...rebuilt, state: { ...rebuilt.state, finishedAtUnixMs: last.receivedAtUnixMs } };
+  }
   return rebuilt;
 }
 
-/** Rebuilds every stored session (crash recovery at daemon start). */
+/**
+ * Rebuilds the stored sessions that may still be open or suspended (crash recovery at daemon
+ * start): finished sessions whose snapshot says so are left on disk, to be loaded on demand, so
+ * the time this takes does not grow with history.
+ */
 export async function recoverSessions(
   store: SessionStore,
   modes: ModeLookup,
   options: RecoveryOptions = {},
 ): Promise<RecoveryReport> {
-  const recovered: SessionState[] = [];
+  const recovered: RestoredSession[] = [];
   const failures: RecoveryFailure[] = [];
   let fromSnapshot = 0;
-  for (const sessionId of await store.listSessions()) {
+  for (const sessionId of await store.listUnfinishedSessions()) {
     try {
       const rebuilt = await rebuildSession(store, modes, sessionId);
       recovered.push(rebuilt.state);

@@ -77,7 +77,7 @@ function comment(sessionId: string, messageId: string): Envelope {
 }
 
 describe("recoverSessions over a MemoryStore", () => {
-  it("rebuilds open, resolved, cancelled and suspended sessions to the kernel's live state", async () => {
+  it("rebuilds open and suspended sessions to the kernel's live state and leaves finished ones to load on demand", async () => {
     const h = createHarness(new MemoryStore());
     const [open, resolved, cancelled, suspended] = [1, 2, 3, 4].map(sessionIdFor) as [string, string, string, string];
     await openDecision(h, open, 2);
@@ -93,10 +93,16 @@ describe("recoverSessions over a MemoryStore", () => {
 
     expect(report.failures).toEqual([]);
     const recovered = hashesById(report.recovered);
-    expect([...recovered.keys()].sort()).toEqual([open, resolved, cancelled, suspended].sort());
-    for (const id of [open, resolved, cancelled, suspended]) expect(recovered.get(id)).toBe(liveHash(h.kernel, id));
-    expect(report.recovered.find((s) => s.record.sessionId === cancelled)?.record.status).toBe("Cancelled");
+    expect([...recovered.keys()].sort()).toEqual([open, suspended].sort());
+    for (const id of [open, suspended]) expect(recovered.get(id)).toBe(liveHash(h.kernel, id));
     expect(report.recovered.find((s) => s.record.sessionId === suspended)?.record.status).toBe("Suspended");
+    for (const id of [resolved, cancelled]) {
+      const rebuilt = await rebuildSession(h.store, h.modes, id);
+      expect(hashSessionState(rebuilt.state)).toBe(liveHash(h.kernel, id));
+      // The finish time is the receive time of the terminal record, the last of the log.
+      expect(rebuilt.state.finishedAtUnixMs).toBe((await h.store.loadLog(id)).at(-1)?.receivedAtUnixMs);
+    }
+    expect((await rebuildSession(h.store, h.modes, cancelled)).state.record.status).toBe("Cancelled");
   });
 
   it("uses the latest snapshot and replays only the records after it", async () => {
@@ -208,8 +214,10 @@ describe("recoverSessions over a MemoryStore", () => {
     const report = await recoverSessions(h.store, new ModeRegistry());
 
     expect(report.recovered.map((s) => s.record.sessionId)).toEqual([decision]);
-    expect(report.failures.map((f) => f.sessionId).sort()).toEqual([plain, snapshotted].sort());
+    // The cancelled one is finished: it is not rebuilt at start, and fails the same way on demand.
+    expect(report.failures.map((f) => f.sessionId)).toEqual([plain]);
     for (const failure of report.failures) expect(failure.error).toBe(`mode '${EXT_MODE}' is not registered`);
+    await expect(rebuildSession(h.store, new ModeRegistry(), snapshotted)).rejects.toThrow(`mode '${EXT_MODE}' is not registered`);
   });
 
   it("throws on a session whose mode is not registered in strict mode", async () => {
@@ -257,8 +265,11 @@ describe("recoverSessions over a FileStore", () => {
     expect((await reopened.loadLog(tailed)).length).toBe(8);
     const report = await recoverSessions(reopened, new ModeRegistry(), { strict: true });
 
-    expect(report.fromSnapshot).toBe(2);
-    expect(hashesById(report.recovered)).toEqual(expected);
+    expect(report.fromSnapshot).toBe(1);
+    expect(hashesById(report.recovered)).toEqual(new Map([[tailed, expected.get(tailed)]]));
+    const finished = await rebuildSession(reopened, new ModeRegistry(), resolved);
+    expect(finished.fromSnapshot).toBe(true);
+    expect(hashSessionState(finished.state)).toBe(expected.get(resolved));
   });
 
   it("falls back to a full replay when the session's snapshot records are corrupt", async () => {

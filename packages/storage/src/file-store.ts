@@ -180,6 +180,17 @@ export class FileStore implements SessionStore {
     return [...this.index.sessions.ids()];
   }
 
+  async listUnfinishedSessions(): Promise<string[]> {
+    this.assertOpen();
+    const sessions = this.index.sessions;
+    const unfinished: string[] = [];
+    for (let session = 0; session < sessions.size; session++) {
+      const count = this.index.countOf(session);
+      if (count > 0 && this.snapshots.finishedAtSecs(session, count) === undefined) unfinished.push(sessions.idOf(session));
+    }
+    return unfinished;
+  }
+
   async writeSnapshot(sessionId: string, snapshot: StoredSnapshot): Promise<void> {
     this.assertOpen();
     validateSnapshot(snapshot);

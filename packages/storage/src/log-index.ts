@@ -16,6 +16,7 @@ const CHUNK_ENTRIES = 16_384;
 const NONE = 0;
 const HEAD = 0;
 const TAIL = 1;
+const COUNT = 2;
 /** Entry ids are stored +1 in 32-bit words, 0 meaning none. */
 const MAX_ENTRIES = 2 ** 32 - 2;
 
@@ -28,8 +29,8 @@ const MAX_ENTRIES = 2 ** 32 - 2;
  * validated to 32 bits on append.
  */
 export class LogIndex {
-  /** Per session number: first and last entry id + 1 (0: no entry). */
-  private readonly ends = new BlockColumns(2);
+  /** Per session number: first and last entry id + 1 (0: no entry), number of entries. */
+  private readonly ends = new BlockColumns(3);
   private readonly chunks: Uint32Array[] = [];
   private entries = 0;
   private logged = 0;
@@ -69,6 +70,12 @@ export class LogIndex {
       this.setNext(tail - 1, id + 1);
     }
     this.ends.set(session, TAIL, id + 1);
+    this.ends.set(session, COUNT, this.ends.get(session, COUNT) + 1);
+  }
+
+  /** Number of log entries of the session numbered `session`. */
+  countOf(session: number): number {
+    return this.ends.get(session, COUNT);
   }
 
   /** Every entry of a session, in append order. */

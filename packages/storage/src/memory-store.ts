@@ -32,6 +32,11 @@ export class MemoryStore extends InMemorySessionStore {
     return super.listSessions();
   }
 
+  override async listUnfinishedSessions(): Promise<string[]> {
+    this.assertOpen();
+    return super.listUnfinishedSessions();
+  }
+
   override async writeSnapshot(sessionId: string, snapshot: StoredSnapshot): Promise<void> {
     this.assertOpen();
     validateSnapshot(snapshot);

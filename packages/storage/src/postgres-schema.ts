@@ -17,7 +17,7 @@ export interface StorageDatabase {
     received_at_unix_ms: number;
     payload: Uint8Array;
   };
-  snapshots: { session_id: string; log_length: number; state: string };
+  snapshots: { session_id: string; log_length: number; state: string; finished_at_unix_ms: number | null };
   registries: { kind: string; document: string };
   writer_fence: { id: number; epoch: number; owner: string };
 }
@@ -103,6 +103,20 @@ export function storageMigrations(schema: string): Record<string, Migration> {
           .on("log_entries")
           .columns(["session_id", "seq"])
           .where(sql.ref("kind"), "=", "incoming")
+          .execute();
+      },
+    },
+    "0003_finished_sessions": {
+      async up(db: Kysely<unknown>): Promise<void> {
+        const ddl = db.schema.withSchema(schema);
+        // Set on snapshots of finished sessions: a restart rebuilds only the others, and retention
+        // finds expired history through the partial index without reading any state.
+        await ddl.alterTable("snapshots").addColumn("finished_at_unix_ms", "bigint").execute();
+        await ddl
+          .createIndex("snapshots_finished_at")
+          .on("snapshots")
+          .column("finished_at_unix_ms")
+          .where(sql.ref("finished_at_unix_ms"), "is not", null)
           .execute();
       },
     },

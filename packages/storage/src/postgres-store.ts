@@ -192,6 +192,18 @@ export class PostgresStore implements SessionStore {
     return rows.map((row) => row.session_id);
   }
 
+  async listUnfinishedSessions(): Promise<string[]> {
+    this.assertOpen();
+    const result = await withStorageErrors("cannot list unfinished sessions", () =>
+      sql<{ session_id: string }>`
+        select s.session_id from ${this.table("sessions")} s
+        left join ${this.table("snapshots")} n on n.session_id = s.session_id
+        where s.log_length > 0 and (n.finished_at_unix_ms is null or n.log_length <> s.log_length)
+      `.execute(this.db),
+    );
+    return result.rows.map((row) => row.session_id);
+  }
+
   async writeSnapshot(sessionId: string, snapshot: StoredSnapshot): Promise<void> {
     this.assertWritable();
     validateSnapshot(snapshot);
@@ -202,9 +214,10 @@ export class PostgresStore implements SessionStore {
             insert into ${this.table("sessions")} (session_id) select ${sessionId} from fence
             on conflict (session_id) do nothing
           )
-          insert into ${this.table("snapshots")} (session_id, log_length, state)
-          select ${sessionId}, ${snapshot.logLength}, ${snapshot.state} from fence
-          on conflict (session_id) do update set log_length = excluded.log_length, state = excluded.state
+          insert into ${this.table("snapshots")} (session_id, log_length, state, finished_at_unix_ms)
+          select ${sessionId}, ${snapshot.logLength}, ${snapshot.state}, ${snapshot.finishedAtUnixMs ?? null}::bigint from fence
+          on conflict (session_id) do update set log_length = excluded.log_length, state = excluded.state,
+            finished_at_unix_ms = excluded.finished_at_unix_ms
         `.execute(this.db),
       ),
     );
@@ -216,11 +229,13 @@ export class PostgresStore implements SessionStore {
       this.db
         .withSchema(this.schema)
         .selectFrom("snapshots")
-        .select(["log_length", "state"])
+        .select(["log_length", "state", "finished_at_unix_ms"])
         .where("session_id", "=", sessionId)
         .executeTakeFirst(),
     );
-    return row === undefined ? undefined : { logLength: row.log_length, state: row.state };
+    if (row === undefined) return undefined;
+    const snapshot = { logLength: row.log_length, state: row.state };
+    return row.finished_at_unix_ms === null ? snapshot : { ...snapshot, finishedAtUnixMs: row.finished_at_unix_ms };
   }
 
   async saveRegistry(kind: RegistryKind, document: string): Promise<void> {

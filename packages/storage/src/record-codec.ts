@@ -16,15 +16,20 @@ import { storageFailed } from "./storage-error.js";
  *               | bytes payload
  *   legacy append := u8 1 | … as append, but f64 timestampUnixMs (written before int64 timestamps;
  *               still read, never written)
- *   snapshot := u8 2 | str sessionId | f64 logLength | str state
+ *   snapshot := u8 5 | str sessionId | f64 logLength | f64 finishedAtUnixMs (-1: not finished)
+ *               | str state
+ *   legacy snapshot := u8 2 | str sessionId | f64 logLength | str state (written before finished
+ *               sessions were marked; still read, never written)
  *   registry := u8 3 | str kind | str document
  *
  * One append call is one record, so a multi-entry append is all-or-nothing after a crash.
  */
 const LEGACY_APPEND = 1;
-const SNAPSHOT = 2;
+const LEGACY_SNAPSHOT = 2;
 const REGISTRY = 3;
 const APPEND = 4;
+const SNAPSHOT = 5;
+const NOT_FINISHED = -1;
 
 const KIND_CODES: Record<LogEntryKind, number> = { incoming: 0, internal: 1, checkpoint: 2 };
 const KINDS: readonly LogEntryKind[] = ["incoming", "internal", "checkpoint"];
@@ -129,20 +134,32 @@ export function decodeAppendBody(bytes: Buffer, start: number, end: number): { s
 export function encodeSnapshotFrame(sessionId: string, snapshot: StoredSnapshot): Buffer {
   const idBytes = Buffer.byteLength(sessionId);
   const stateBytes = Buffer.byteLength(snapshot.state);
-  const writer = bodyWriter(1 + varintSize(idBytes) + idBytes + 8 + varintSize(stateBytes) + stateBytes);
+  const writer = bodyWriter(1 + varintSize(idBytes) + idBytes + 16 + varintSize(stateBytes) + stateBytes);
   writer.u8(SNAPSHOT);
   writer.string(sessionId, idBytes);
   writer.f64(snapshot.logLength);
+  writer.f64(snapshot.finishedAtUnixMs ?? NOT_FINISHED);
   writer.string(snapshot.state, stateBytes);
   return writer.buffer;
 }
 
-/** The session id of the snapshot body at `bytes[start, end)`, without decoding the state. */
-export function scanSnapshotSessionId(bytes: Buffer, start: number, end: number): string {
+/** What the open-time scan keeps of a snapshot record. */
+export interface SnapshotSummary {
+  readonly sessionId: string;
+  readonly logLength: number;
+  /** Undefined while the snapshot's session is not finished. */
+  readonly finishedAtUnixMs: number | undefined;
+}
+
+/** The session, log length and finish time of the snapshot body at `bytes[start, end)`, without decoding the state. */
+export function scanSnapshotHead(bytes: Buffer, start: number, end: number): SnapshotSummary {
   const reader = new ByteReader(bytes, start, end);
   try {
-    expectType(reader, SNAPSHOT);
-    return reader.string();
+    const type = snapshotType(reader);
+    const sessionId = reader.string();
+    const logLength = reader.f64();
+    const finished = type === SNAPSHOT ? reader.f64() : NOT_FINISHED;
+    return { sessionId, logLength, finishedAtUnixMs: finished === NOT_FINISHED ? undefined : finished };
   } catch (error) {
     if (error instanceof MalformedBytes) throw storageFailed("unreadable snapshot record", error);
     throw error;
@@ -152,10 +169,15 @@ export function scanSnapshotSessionId(bytes: Buffer, start: number, end: number)
 /** A snapshot record's session id and snapshot. */
 export function decodeSnapshotBody(body: Buffer): { sessionId: string; snapshot: StoredSnapshot } {
   return readBody(new ByteReader(body, 0, body.length), "snapshot", (reader) => {
-    expectType(reader, SNAPSHOT);
+    const type = snapshotType(reader);
     const sessionId = reader.string();
     const logLength = reader.f64();
-    return { sessionId, snapshot: { logLength, state: reader.string() } };
+    const finished = type === SNAPSHOT ? reader.f64() : NOT_FINISHED;
+    const state = reader.string();
+    return {
+      sessionId,
+      snapshot: finished === NOT_FINISHED ? { logLength, state } : { logLength, state, finishedAtUnixMs: finished },
+    };
   });
 }
 
@@ -200,6 +222,13 @@ function legacyTimestamp(reader: ByteReader): bigint {
 function appendType(reader: ByteReader): number {
   const actual = reader.u8();
   if (actual !== APPEND && actual !== LEGACY_APPEND) throw new MalformedBytes(`record type ${actual}, expected an append`);
+  return actual;
+}
+
+/** Reads the type of a snapshot record (current or legacy) and returns it. */
+function snapshotType(reader: ByteReader): number {
+  const actual = reader.u8();
+  if (actual !== SNAPSHOT && actual !== LEGACY_SNAPSHOT) throw new MalformedBytes(`record type ${actual}, expected a snapshot`);
   return actual;
 }
 

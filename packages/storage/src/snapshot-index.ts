@@ -14,18 +14,28 @@ interface SegmentBytes {
   total: number;
 }
 
+/** What the index keeps of a snapshot besides where it is. */
+export interface SnapshotHead {
+  readonly logLength: number;
+  readonly finishedAtUnixMs: number | undefined;
+}
+
 const SEGMENT = 0;
 const OFFSET = 1;
 const SIZE = 2;
+const LOG_LENGTH = 3;
+/** Finish time in whole seconds + 1 (0: not finished), so it fits one word until 2106. */
+const FINISHED = 4;
 
 /**
- * The latest snapshot record of each session (three words per session number, in blocks
+ * The latest snapshot record of each session (five words per session number: where it is, the
+ * log length it covers and when its session finished, in blocks
  * allocated only where some session has a snapshot) and, per snapshot-log segment, how many of
  * its bytes are still someone's latest snapshot: a segment mostly made of replaced records is
  * worth compacting.
  */
 export class SnapshotIndex {
-  private readonly locations = new BlockColumns(3);
+  private readonly locations = new BlockColumns(5);
   private readonly segments = new Map<number, SegmentBytes>();
   private snapshotted = 0;
 
@@ -49,17 +59,30 @@ export class SnapshotIndex {
    * Makes the record at `segment:offset` the latest snapshot of `session`; the record it
    * replaces becomes garbage. Returns the segment that record was in, if any.
    */
-  place(session: number, segment: number, offset: number, size: number): number | undefined {
+  place(session: number, segment: number, offset: number, size: number, head: SnapshotHead): number | undefined {
     const previous = this.locate(session);
     if (previous === undefined) this.snapshotted++;
     else this.bytesOf(previous.segment).live -= previous.size;
     this.locations.set(session, SEGMENT, segment);
     this.locations.set(session, OFFSET, offset);
     this.locations.set(session, SIZE, size);
+    this.locations.set(session, LOG_LENGTH, head.logLength);
+    this.locations.set(session, FINISHED, head.finishedAtUnixMs === undefined ? 0 : Math.floor(head.finishedAtUnixMs / 1000) + 1);
     const bytes = this.bytesOf(segment);
     bytes.live += size;
     bytes.total += size;
     return previous?.segment;
+  }
+
+  /**
+   * When the session finished, in whole seconds since the epoch, if its latest snapshot is of a
+   * finished session covering exactly `logLength` records (a finished session appends nothing
+   * more, so a longer log means the snapshot is older than the log's end).
+   */
+  finishedAtSecs(session: number, logLength: number): number | undefined {
+    const finished = this.locations.get(session, FINISHED);
+    if (finished === 0 || this.locations.get(session, SEGMENT) === 0) return undefined;
+    return this.locations.get(session, LOG_LENGTH) === logLength ? finished - 1 : undefined;
   }
 
   /** Whether at most half of the indexed bytes of `segment` are still latest snapshots. */

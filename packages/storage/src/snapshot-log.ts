@@ -7,11 +7,11 @@ import { SNAPSHOT_LOG_SUFFIX, segmentFileName } from "./file-layout.js";
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, findNextFrame, frameSizeAt } from "./frame.js";
 import { FrameReader } from "./frame-reader.js";
 import { KeyedQueue } from "./keyed-queue.js";
-import { decodeSnapshotBody, encodeSnapshotFrame, scanSnapshotSessionId } from "./record-codec.js";
+import { decodeSnapshotBody, encodeSnapshotFrame, scanSnapshotHead, type SnapshotSummary } from "./record-codec.js";
 import { listSegments, scanSegment } from "./segment-scan.js";
 import { SegmentFiles } from "./segment-files.js";
 import type { SessionTable } from "./session-table.js";
-import { SnapshotIndex, type SnapshotLocation } from "./snapshot-index.js";
+import { SnapshotIndex, type SnapshotHead, type SnapshotLocation } from "./snapshot-index.js";
 import { storageFailed, withStorageErrors } from "./storage-error.js";
 import type { StorageLogger } from "./storage-logger.js";
 import { WalWriter, type ActiveSegment } from "./wal-writer.js";
@@ -33,7 +33,7 @@ const MAX_OPEN_SEGMENTS = 4;
 const CACHE_BLOCKS = 16;
 
 interface ScannedFrame {
-  readonly sessionId: string;
+  readonly head: SnapshotSummary;
   readonly offset: number;
   readonly size: number;
 }
@@ -84,8 +84,8 @@ export class SnapshotLog {
       try {
         const context = { sync: options.sync, logger: options.logger, isLast: i === segments.length - 1, failOnMidLogDamage: false };
         const scanned = await scanSegment(path, context, (bytes, offset, size) => {
-          const sessionId = readSessionId(bytes, offset, size);
-          if (sessionId !== undefined) frames.push({ sessionId, offset, size });
+          const head = readHead(bytes, offset, size);
+          if (head !== undefined) frames.push({ head, offset, size });
         });
         salts.set(segment, scanned.salt);
         last = { segment, ...scanned };
@@ -95,7 +95,7 @@ export class SnapshotLog {
         await rename(path, `${path}.damaged`);
         continue;
       }
-      for (const frame of frames) index.place(sessions.intern(frame.sessionId), segment, frame.offset, frame.size);
+      for (const frame of frames) index.place(sessions.intern(frame.head.sessionId), segment, frame.offset, frame.size, frame.head);
     }
     // The writer reports new segments from its first roll on, once the log below exists.
     const opened: { log?: SnapshotLog } = {};
@@ -133,11 +133,20 @@ export class SnapshotLog {
     return session >= 0 && this.index.locate(session) !== undefined;
   }
 
+  /**
+   * When `sessionId` finished (whole seconds since the epoch), if its latest snapshot is of a
+   * finished session and covers `logLength` records.
+   */
+  finishedAtSecs(session: number, logLength: number): number | undefined {
+    return this.index.finishedAtSecs(session, logLength);
+  }
+
   /** Appends a snapshot of `sessionId`; resolves once it is durable. Writes of one session apply in call order. */
   write(sessionId: string, snapshot: StoredSnapshot): Promise<void> {
     const frame = encodeSnapshotFrame(sessionId, snapshot);
+    const head = { logLength: snapshot.logLength, finishedAtUnixMs: snapshot.finishedAtUnixMs };
     return this.writes.run(sessionId, () =>
-      this.writer.write(frame, (segment, offset) => this.placed(this.sessions.intern(sessionId), segment, offset, frame.length)),
+      this.writer.write(frame, (segment, offset) => this.placed(this.sessions.intern(sessionId), segment, offset, frame.length, head)),
     );
   }
 
@@ -168,8 +177,8 @@ export class SnapshotLog {
     await this.files.close();
   }
 
-  private placed(session: number, segment: number, offset: number, size: number): void {
-    const previous = this.index.place(session, segment, offset, size);
+  private placed(session: number, segment: number, offset: number, size: number, head: SnapshotHead): void {
+    const previous = this.index.place(session, segment, offset, size, head);
     if (previous !== undefined && previous !== this.writer.activeSegment && this.index.isSparse(previous)) this.schedule(previous);
   }
 
@@ -218,16 +227,17 @@ export class SnapshotLog {
         if (offset < 0) break;
         continue;
       }
-      const sessionId = readSessionId(bytes, offset, size);
+      const head = readHead(bytes, offset, size);
+      const sessionId = head?.sessionId;
       const session = sessionId === undefined ? -1 : this.sessions.find(sessionId);
       const at = offset;
-      if (sessionId !== undefined && isAt(this.index.locate(session), segment, at)) {
+      if (head !== undefined && sessionId !== undefined && isAt(this.index.locate(session), segment, at)) {
         copies.push(
           this.writes.run(sessionId, async () => {
             // Re-checked in the session's queue: a newer snapshot may have replaced it meanwhile.
             if (this.closed || !isAt(this.index.locate(session), segment, at)) return;
             const copy = Buffer.from(bytes.subarray(at, at + size));
-            await this.writer.write(copy, (target, targetOffset) => this.placed(session, target, targetOffset, size));
+            await this.writer.write(copy, (target, targetOffset) => this.placed(session, target, targetOffset, size, head));
           }),
         );
       }
@@ -247,10 +257,10 @@ export class SnapshotLog {
   }
 }
 
-/** The session of a snapshot frame, or undefined for a record that is not a snapshot. */
-function readSessionId(bytes: Buffer, offset: number, size: number): string | undefined {
+/** The session, log length and finish time of a snapshot frame, or undefined for a record that is not a snapshot. */
+function readHead(bytes: Buffer, offset: number, size: number): SnapshotSummary | undefined {
   try {
-    return scanSnapshotSessionId(bytes, offset + FRAME_HEADER_BYTES, offset + size);
+    return scanSnapshotHead(bytes, offset + FRAME_HEADER_BYTES, offset + size);
   } catch {
     return undefined;
   }

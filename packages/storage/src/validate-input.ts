@@ -34,4 +34,8 @@ export function validateSnapshot(snapshot: StoredSnapshot): void {
   if (!Number.isSafeInteger(snapshot.logLength) || snapshot.logLength < 0) {
     throw storageFailed(`snapshot logLength ${snapshot.logLength} is not a non-negative integer`);
   }
+  const finished = snapshot.finishedAtUnixMs;
+  if (finished !== undefined && (!Number.isSafeInteger(finished) || finished < 0)) {
+    throw storageFailed(`snapshot finishedAtUnixMs ${finished} is not a non-negative integer`);
+  }
 }

@@ -135,6 +135,30 @@ export function describeSessionStoreContract(name: string, subject: ContractSubj
       expect((await store.listSessions()).sort()).toEqual(["a", "b", "c"]);
     });
 
+    it("lists as unfinished every session but those whose finished snapshot covers the whole log", async () => {
+      const { store, reopen } = await setUp();
+      const finishedAt = 1_700_000_100_000;
+      await store.append("open", [logEntry("open", 1), logEntry("open", 2)]);
+      await store.writeSnapshot("open", { logLength: 2, state: '{"status":"Open"}' });
+      await store.append("done", [logEntry("done", 1), logEntry("done", 2)]);
+      await store.writeSnapshot("done", { logLength: 2, state: '{"status":"Resolved"}', finishedAtUnixMs: finishedAt });
+      // A finished snapshot older than the log's end (its writer crashed before the last one) proves nothing.
+      await store.append("behind", [logEntry("behind", 1)]);
+      await store.writeSnapshot("behind", { logLength: 1, state: "{}", finishedAtUnixMs: finishedAt });
+      await store.append("behind", [logEntry("behind", 2)]);
+      await store.append("unsnapshotted", [logEntry("unsnapshotted", 1)]);
+      expect((await store.listUnfinishedSessions()).sort()).toEqual(["behind", "open", "unsnapshotted"]);
+      expect(await store.loadSnapshot("done")).toEqual({ logLength: 2, state: '{"status":"Resolved"}', finishedAtUnixMs: finishedAt });
+      expect(await store.loadSnapshot("open")).toEqual({ logLength: 2, state: '{"status":"Open"}' });
+      if (subject.durable) {
+        await store.close();
+        const reopened = await reopen();
+        expect((await reopened.listUnfinishedSessions()).sort()).toEqual(["behind", "open", "unsnapshotted"]);
+        expect((await reopened.listSessions()).sort()).toEqual(["behind", "done", "open", "unsnapshotted"]);
+        expect((await reopened.loadSnapshot("done"))?.finishedAtUnixMs).toBe(finishedAt);
+      }
+    });
+
     it("treats an empty append as a no-op", async () => {
       const { store } = await setUp();
       await store.append("empty", []);
@@ -182,8 +206,10 @@ export function describeSessionStoreContract(name: string, subject: ContractSubj
         expect(error).toBeInstanceOf(MacpError);
         expect((error as MacpError).code).toBe("INTERNAL_ERROR");
       }
-      const snapshotError = await store.writeSnapshot("mine", { logLength: -1, state: "{}" }).catch((caught: unknown) => caught);
-      expect((snapshotError as MacpError).code).toBe("INTERNAL_ERROR");
+      for (const bad of [{ logLength: -1, state: "{}" }, { logLength: 1, state: "{}", finishedAtUnixMs: -5 }, { logLength: 1, state: "{}", finishedAtUnixMs: 0.5 }]) {
+        const snapshotError = await store.writeSnapshot("mine", bad).catch((caught: unknown) => caught);
+        expect((snapshotError as MacpError).code).toBe("INTERNAL_ERROR");
+      }
       expect(await store.listSessions()).toEqual([]);
     });
 

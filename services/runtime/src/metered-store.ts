@@ -19,6 +19,7 @@ export function meteredStore(store: SessionStore, appendDuration: Histogram): Se
     loadLog: (sessionId) => store.loadLog(sessionId),
     loadLogAfter: (sessionId, afterSeq) => store.loadLogAfter(sessionId, afterSeq),
     listSessions: () => store.listSessions(),
+    listUnfinishedSessions: () => store.listUnfinishedSessions(),
     writeSnapshot: (sessionId, snapshot) => store.writeSnapshot(sessionId, snapshot),
     loadSnapshot: (sessionId) => store.loadSnapshot(sessionId),
     saveRegistry: (kind, document) => store.saveRegistry(kind, document),

@@ -125,9 +125,10 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
   }
   metrics.recoveryDuration.set((Date.now() - started) / 1000);
   const expired = await kernel.sweep();
+  const recoveryMs = Date.now() - started;
   logger.info(
-    { sessions: report.recovered.length, from_snapshot: report.fromSnapshot, failed: report.failures.length, expired, ms: Date.now() - started },
-    "recovery complete",
+    { sessions: report.recovered.length, from_snapshot: report.fromSnapshot, failed: report.failures.length, expired, ms: recoveryMs },
+    `recovered ${report.recovered.length} open or suspended session(s) in ${recoveryMs} ms (finished sessions stay on disk and load on demand)`,
   );
 
   const pipeline = new EnvelopePipeline(

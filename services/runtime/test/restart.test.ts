@@ -129,6 +129,11 @@ async function stateOf(client: MacpClient, sessionId: string): Promise<SessionSt
   return sessions.find((session) => session.sessionId === sessionId)?.state;
 }
 
+/** State through GetSession, which loads a finished session from storage (a restart leaves those on disk). */
+async function storedStateOf(client: MacpClient, sessionId: string): Promise<SessionState | undefined> {
+  return (await client.getSession({ sessionId })).metadata?.state;
+}
+
 const POLICY: PolicyDescriptor = {
   policyId: "policy.restart-majority",
   mode: ModeId.Decision,
@@ -212,6 +217,9 @@ describe.each([
     const after = await Daemon.start(dir, T0 + 1_000);
     const observer = after.as(ALICE);
 
+    // Finished sessions are not rebuilt at start: ListSessions shows what is in memory.
+    expect(await stateOf(observer, sessionId)).toBeUndefined();
+    expect(await storedStateOf(observer, sessionId)).toBe(SessionState.SESSION_STATE_RESOLVED);
     expect(await stateOf(observer, sessionId)).toBe(SessionState.SESSION_STATE_RESOLVED);
     expect(await history(observer, sessionId)).toEqual(full);
     for (let afterSequence = 1; afterSequence <= full.length; afterSequence++) {
@@ -240,6 +248,6 @@ describe.each([
 
     // A clock back before the deadline cannot reopen it: the expiry is in the log, not recomputed.
     const rewound = await Daemon.start(dir, T0 + 1_000);
-    expect(await stateOf(rewound.as(COORDINATOR), short)).toBe(SessionState.SESSION_STATE_EXPIRED);
+    expect(await storedStateOf(rewound.as(COORDINATOR), short)).toBe(SessionState.SESSION_STATE_EXPIRED);
   });
 });
