@@ -27,6 +27,8 @@ export type {
   StreamStatus,
 } from "./raw-event.js";
 export { rawEventFromJson, rawEventToJson } from "./raw-event-json.js";
+export { payloadToJson } from "./payload-json.js";
+export type { PayloadJson } from "./payload-json.js";
 export { CANONICAL_EVENT_ID_NAMESPACE, canonicalEventId, rawEventKey, sequenceEvents } from "./sequencing.js";
 export type { SequenceInput, SequencedEvents } from "./sequencing.js";
 export { uuidV5 } from "./uuid-v5.js";

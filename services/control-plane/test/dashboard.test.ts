@@ -49,7 +49,7 @@ describe.each(DATABASE_KINDS)("dashboard overview and agent metrics from SQL agg
     expect(charts.errorClasses.data.reduce((a: number, b: number) => a + b, 0)).toBe(1);
     expect(recentRuns).toHaveLength(3);
     expect(recentRuns[0]).toEqual({ id: expect.any(String), status: "running", runtimeKind: "rust", sourceRef: null, startedAt: null, endedAt: null, createdAt: expect.any(String) });
-    expect(runtimeHealth).toMatchObject({ ok: false, runtimeKind: "rust", detail: expect.any(String) });
+    expect(runtimeHealth).toMatchObject({ ok: false, runtimeKind: "macp-ts", detail: expect.any(String) });
   });
 
   it("accepts the UI's 15m window, filters by scenario, and refuses bad windows", async () => {

@@ -28,7 +28,7 @@ describe("the HTTP edge of a development control plane", () => {
   it("is not ready while the runtime is unreachable, and says why", async () => {
     const ready = await cp.request("GET", "/readyz");
     expect(ready.status).toBe(503);
-    expect(ready.body).toMatchObject({ ok: false, database: "ok", runtime: { ok: false, runtimeKind: "rust" }, streamConsumer: "ok", circuitBreaker: "CLOSED" });
+    expect(ready.body).toMatchObject({ ok: false, database: "ok", runtime: { ok: false, runtimeKind: "macp-ts" }, streamConsumer: "ok", circuitBreaker: "CLOSED" });
     expect(typeof ready.body.runtime.detail).toBe("string");
   });
 

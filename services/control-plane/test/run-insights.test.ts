@@ -114,10 +114,15 @@ describe("run insights: export, compare, batch, projection rebuild, removed rout
 
     const exported = await cp.request("POST", "/runs/batch/export", { body: { runIds: [left, right] } });
     expect(exported.status).toBe(200);
-    expect(exported.body.results.map((item: { ok: boolean; bundle: { run: { id: string } } }) => [item.ok, item.bundle.run.id])).toEqual([
-      [true, left],
-      [true, right],
-    ]);
+    // The UI's batchExport reads a bare array of export bundles (control-plane-api.md §11).
+    expect(Array.isArray(exported.body)).toBe(true);
+    expect(exported.body.map((bundle: { run: { id: string } }) => bundle.run.id)).toEqual([left, right]);
+    const single = (await cp.request("GET", `/runs/${left}/export`)).body;
+    expect({ ...exported.body[0], exportedAt: single.exportedAt }).toEqual(single);
+    const unknown = randomUUID();
+    const missing = await cp.request("POST", "/runs/batch/export", { body: { runIds: [left, unknown] } });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ errorCode: "RUN_NOT_FOUND", details: { runIds: [unknown] } });
 
     const doomed = await seedRun(ctx);
     await endRun(ctx, doomed, "completed");

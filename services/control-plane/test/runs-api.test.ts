@@ -188,4 +188,16 @@ describe("POST /runs validation and regressions of the existing control plane (c
     expect((await cp.request("GET", "/events?afterSeq=3")).status).toBe(400);
     expect((await cp.request("GET", "/events?cursor=garbage")).status).toBe(400);
   });
+
+  it("accepts this runtime's names for runtime.kind and an omitted runtime (RUNTIME_KIND default)", async () => {
+    for (const kind of ["macp-ts", "rust", "rust-runtime", "macp-runtime"]) {
+      expect((await cp.request("POST", "/runs/validate", { body: request({ runtime: { kind } }) })).body).toMatchObject({ valid: true, errors: [] });
+    }
+    const { runtime: _omitted, ...withoutRuntime } = request();
+    const created = await cp.request("POST", "/runs", { body: withoutRuntime });
+    expect(created.status).toBe(201);
+    expect((await cp.request("GET", `/runs/${created.body.runId}`)).body.runtimeKind).toBe("macp-ts");
+    const named = await cp.request("POST", "/runs", { body: request({ runtime: { kind: "macp-runtime", version: "0.1.0" } }) });
+    expect((await cp.request("GET", `/runs/${named.body.runId}`)).body).toMatchObject({ runtimeKind: "macp-runtime", runtimeVersion: "0.1.0" });
+  });
 });

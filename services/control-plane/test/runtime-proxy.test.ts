@@ -36,7 +36,7 @@ describe("runtime discovery and policy proxies against the real runtime daemon (
     expect(Array.isArray(roots.body)).toBe(true);
 
     const health = await cp.request("GET", "/runtime/health");
-    expect(health.body).toMatchObject({ ok: true, runtimeKind: "rust", detail: "reachable", manifest: { supportedModes: expect.arrayContaining(["macp.mode.decision.v1"]) } });
+    expect(health.body).toMatchObject({ ok: true, runtimeKind: "macp-ts", detail: "reachable", manifest: { supportedModes: expect.arrayContaining(["macp.mode.decision.v1"]) } });
   });
 
   it("lists, reads, registers and unregisters policies with parsed rules", async () => {
@@ -111,6 +111,6 @@ describe("runtime proxies when the runtime refuses or is down", () => {
     expect(manifest.body.errorCode).toBe("RUNTIME_UNAVAILABLE");
     const health = await down.request("GET", "/runtime/health");
     expect(health.status).toBe(200);
-    expect(health.body).toMatchObject({ ok: false, runtimeKind: "rust", detail: expect.any(String) });
+    expect(health.body).toMatchObject({ ok: false, runtimeKind: "macp-ts", detail: expect.any(String) });
   });
 });

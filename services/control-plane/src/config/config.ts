@@ -168,7 +168,7 @@ export function loadConfig(env: Env): ControlPlaneConfig {
     database,
     auth: { apiKeys, jwt, rateLimit: int("THROTTLE_LIMIT", 100, 1), rateWindowMs: int("THROTTLE_TTL_MS", 60_000, 1) },
     runtime: {
-      kinds: (get("RUNTIME_KIND") ?? "rust").split(",").map((kind) => kind.trim()).filter((kind) => kind !== ""),
+      kinds: runtimeKinds(get("RUNTIME_KIND")),
       address,
       tls: runtimeTls,
       allowInsecure,
@@ -215,6 +215,21 @@ export function describeConfig(config: ControlPlaneConfig): Record<string, unkno
 
 function maskUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+}
+
+/**
+ * Accepted `runtime.kind` values by default: this repository's runtime (`macp-ts`, its manifest
+ * agent id `macp-runtime`) and the names the existing control plane and UI send for a MACP
+ * runtime (`rust`, `rust-runtime`), which this runtime is wire-compatible with.
+ */
+export const DEFAULT_RUNTIME_KINDS = ["macp-ts", "rust", "rust-runtime", "macp-runtime"] as const;
+
+function runtimeKinds(raw: string | undefined): string[] {
+  if (raw === undefined) return [...DEFAULT_RUNTIME_KINDS];
+  const kinds = [...new Set(raw.split(",").map((kind) => kind.trim()).filter((kind) => kind !== ""))];
+  const bad = kinds.find((kind) => kind.length > 64);
+  if (kinds.length === 0 || bad !== undefined) throw new ConfigError("RUNTIME_KIND must be a comma-separated list of names of at most 64 characters");
+  return kinds;
 }
 
 /** SHA-256 of an API key: the only form in which keys are kept. */

@@ -13,6 +13,7 @@ import { healthRoutes } from "../routes/health.js";
 import { runBatchRoutes } from "../routes/run-batch.js";
 import { runForkRoutes } from "../routes/run-fork.js";
 import { runInsightRoutes } from "../routes/run-insights.js";
+import { runMessageRoutes } from "../routes/run-messages.js";
 import { runReplayRoutes } from "../routes/run-replay.js";
 import { runStreamRoutes } from "../routes/run-streams.js";
 import { runReadRoutes } from "../routes/run-reads.js";
@@ -86,6 +87,7 @@ export async function buildApp(ctx: ControlPlaneContext): Promise<FastifyInstanc
   await app.register(runReplayRoutes, { ctx });
   await app.register(runForkRoutes, { ctx });
   await app.register(runInsightRoutes, { ctx });
+  await app.register(runMessageRoutes, { ctx });
   await app.register(runtimeRoutes, { ctx });
   await app.register(auditRoutes, { ctx });
   await app.register(dashboardRoutes, { ctx });

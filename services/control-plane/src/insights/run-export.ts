@@ -1,6 +1,6 @@
 import type { CanonicalEvent, MetricsSummary, RunStateProjection } from "@macp/events";
-import type { Kysely } from "kysely";
-import type { Database } from "../db/schema.js";
+import type { Kysely, Selectable } from "kysely";
+import type { Database, RunEventsRawTable } from "../db/schema.js";
 import { HttpError } from "../http/errors.js";
 import { eventStore } from "../ingest/event-store.js";
 import { fromEventRow } from "../ingest/event-rows.js";
@@ -73,18 +73,34 @@ export interface RunExportBundle {
   exportedAt: string;
 }
 
+/** Everything of an export but its events: the JSON lines header. */
+export type ExportHeader = Omit<RunExportBundle, "canonicalEvents" | "rawEvents" | "truncated">;
+
 /** Reads the export bundle of `runId` (404 when unknown). */
 export async function exportRun(db: Kysely<Database>, runId: string, options: ExportOptions = DEFAULT_EXPORT_OPTIONS): Promise<RunExportBundle> {
+  const limit = options.eventLimit + 1;
+  const [header, canonical, raw] = await Promise.all([
+    readExportHeader(db, runId),
+    options.includeCanonical ? db.selectFrom("run_events_canonical").selectAll().where("run_id", "=", runId).orderBy("seq").limit(limit).execute() : Promise.resolve([]),
+    options.includeRaw ? db.selectFrom("run_events_raw").selectAll().where("run_id", "=", runId).orderBy("seq").limit(limit).execute() : Promise.resolve([]),
+  ]);
+  return {
+    ...header,
+    canonicalEvents: canonical.slice(0, options.eventLimit).map(fromEventRow),
+    rawEvents: raw.slice(0, options.eventLimit).map(toExportedRaw),
+    truncated: { canonicalEvents: canonical.length > options.eventLimit, rawEvents: raw.length > options.eventLimit },
+  };
+}
+
+/** Run, session, projection, metrics and artifacts of `runId` (404 when unknown). */
+export async function readExportHeader(db: Kysely<Database>, runId: string): Promise<ExportHeader> {
   const run = await runRepository.get(db, runId);
   if (!run) throw HttpError.notFound("run", runId);
-  const limit = options.eventLimit + 1;
-  const [session, projection, metrics, artifacts, canonical, raw] = await Promise.all([
+  const [session, projection, metrics, artifacts] = await Promise.all([
     db.selectFrom("runtime_sessions").selectAll().where("run_id", "=", runId).executeTakeFirst(),
     eventStore.state(db, runId),
     eventStore.metrics(db, runId),
     db.selectFrom("run_artifacts").selectAll().where("run_id", "=", runId).orderBy("created_at").orderBy("id").execute(),
-    options.includeCanonical ? db.selectFrom("run_events_canonical").selectAll().where("run_id", "=", runId).orderBy("seq").limit(limit).execute() : Promise.resolve([]),
-    options.includeRaw ? db.selectFrom("run_events_raw").selectAll().where("run_id", "=", runId).orderBy("seq").limit(limit).execute() : Promise.resolve([]),
   ]);
   return {
     run: toApiRun(run),
@@ -108,22 +124,62 @@ export async function exportRun(db: Kysely<Database>, runId: string, options: Ex
     projection,
     metrics,
     artifacts: artifacts.map((row) => ({ id: row.id, runId: row.run_id, kind: row.kind, label: row.label, uri: row.uri, inline: row.inline, createdAt: iso(row.created_at) as string })),
-    canonicalEvents: canonical.slice(0, options.eventLimit).map(fromEventRow),
-    rawEvents: raw.slice(0, options.eventLimit).map((row) => ({
-      id: row.id,
-      runId: row.run_id,
-      seq: row.seq,
-      rawKey: row.raw_key,
-      runtimeSeq: row.runtime_seq,
-      messageId: row.message_id,
-      ts: iso(row.ts) as string,
-      kind: row.kind,
-      sourceName: row.source_name,
-      payload: row.payload,
-    })),
-    truncated: { canonicalEvents: canonical.length > options.eventLimit, rawEvents: raw.length > options.eventLimit },
     exportedAt: new Date().toISOString(),
   };
+}
+
+function toExportedRaw(row: Selectable<RunEventsRawTable>): ExportedRawEvent {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    seq: row.seq,
+    rawKey: row.raw_key,
+    runtimeSeq: row.runtime_seq,
+    messageId: row.message_id,
+    ts: iso(row.ts) as string,
+    kind: row.kind,
+    sourceName: row.source_name,
+    payload: row.payload,
+  };
+}
+
+/** What a streamed export includes; pages are read one at a time, never the whole run. */
+export interface ExportStreamOptions {
+  readonly includeCanonical: boolean;
+  readonly includeRaw: boolean;
+  readonly pageSize: number;
+}
+
+/**
+ * The streamed export as JSON lines: the header, then every canonical event, then every raw
+ * event, each up to the run's last seq when the header was read (so events match the header's
+ * projection), then an `end` line with the counts: a client that lacks it got a cut stream.
+ */
+export async function* exportLines(db: Kysely<Database>, header: ExportHeader, options: ExportStreamOptions): AsyncGenerator<string> {
+  const runId = header.run.id;
+  const lastSeq = header.run.lastEventSeq;
+  yield `${JSON.stringify({ type: "header", ...header })}\n`;
+  let canonicalEvents = 0;
+  let rawEvents = 0;
+  if (options.includeCanonical) {
+    for (let cursor = 0; ; ) {
+      const rows = await db.selectFrom("run_events_canonical").selectAll().where("run_id", "=", runId).where("seq", ">", cursor).where("seq", "<=", lastSeq).orderBy("seq").limit(options.pageSize).execute();
+      if (rows.length > 0) yield rows.map((row) => `${JSON.stringify({ type: "canonical_event", event: fromEventRow(row) })}\n`).join("");
+      canonicalEvents += rows.length;
+      if (rows.length < options.pageSize) break;
+      cursor = (rows.at(-1) as { seq: number }).seq;
+    }
+  }
+  if (options.includeRaw) {
+    for (let cursor = 0; ; ) {
+      const rows = await db.selectFrom("run_events_raw").selectAll().where("run_id", "=", runId).where("seq", ">", cursor).where("seq", "<=", lastSeq).orderBy("seq").limit(options.pageSize).execute();
+      if (rows.length > 0) yield rows.map((row) => `${JSON.stringify({ type: "raw_event", event: toExportedRaw(row) })}\n`).join("");
+      rawEvents += rows.length;
+      if (rows.length < options.pageSize) break;
+      cursor = (rows.at(-1) as { seq: number }).seq;
+    }
+  }
+  yield `${JSON.stringify({ type: "end", runId, lastSeq, canonicalEvents, rawEvents })}\n`;
 }
 
 /**

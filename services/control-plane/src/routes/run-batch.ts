@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import type { RoutePluginOptions } from "../context.js";
-import { toHttpError } from "../http/errors.js";
+import { HttpError, toHttpError } from "../http/errors.js";
 import { errorResponses } from "../http/schemas.js";
 import { exportRun } from "../insights/run-export.js";
 import type { RunExportBundle } from "../insights/run-export.js";
@@ -25,7 +25,6 @@ interface ItemResult {
   ok: boolean;
   status?: string;
   error?: { statusCode: number; errorCode: string; message: string };
-  bundle?: RunExportBundle;
 }
 
 /** Runs `action` on each run in order; one failure is reported in its item and never stops the rest. */
@@ -79,16 +78,21 @@ export const runBatchRoutes: FastifyPluginAsyncTypebox<RoutePluginOptions> = asy
       config: { scope: "runs:read" },
       schema: {
         tags: ["insights"],
-        description: "The export bundle of each run (default options of `GET /runs/:id/export`) under `results[].bundle`.",
+        description:
+          "The export bundles of the runs, in request order, as a bare array (what the UI's batchExport reads), with the default options of `GET /runs/:id/export`. An unknown run id fails the whole call with 404 `RUN_NOT_FOUND` naming every missing id in `details.runIds` (an export changes nothing, so there is nothing half done).",
         body: batchBody(BATCH_EXPORT_MAX_RUNS),
-        response: {
-          200: Type.Object({
-            results: Type.Array(Type.Object({ runId: Type.String(), ok: Type.Boolean(), bundle: Type.Optional(ExportBundleSchema), error: Type.Optional(ItemError) })),
-          }),
-          ...errorResponses(400, 401, 403, 413),
-        },
+        response: { 200: Type.Array(ExportBundleSchema), ...errorResponses(400, 401, 403, 404, 413) },
       },
     },
-    async (request) => eachRun(request.body.runIds, async (runId) => ({ bundle: await exportRun(ctx.database.db, runId) })),
+    async (request) => {
+      const { db } = ctx.database;
+      const { runIds } = request.body;
+      const known = new Set((await db.selectFrom("runs").select("id").where("id", "in", runIds).execute()).map((row) => row.id));
+      const missing = runIds.filter((runId) => !known.has(runId));
+      if (missing.length > 0) throw new HttpError(404, "RUN_NOT_FOUND", `runs not found: ${missing.join(", ")}`, { runIds: missing });
+      const bundles: RunExportBundle[] = [];
+      for (const runId of runIds) bundles.push(await exportRun(db, runId));
+      return bundles;
+    },
   );
 };

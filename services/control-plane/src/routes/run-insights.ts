@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import type { RoutePluginOptions } from "../context.js";
@@ -6,7 +7,7 @@ import { ApiRunSchema, RunIdParams, errorResponses } from "../http/schemas.js";
 import { eventStore } from "../ingest/event-store.js";
 import { compareRuns } from "../insights/run-compare.js";
 import type { CompareInput } from "../insights/run-compare.js";
-import { exportRun, toJsonLines } from "../insights/run-export.js";
+import { exportLines, exportRun, readExportHeader, toJsonLines } from "../insights/run-export.js";
 import { runRepository } from "../runs/run-repository.js";
 
 /** Query of `GET /runs/:id/export`. */
@@ -88,6 +89,28 @@ export const runInsightRoutes: FastifyPluginAsyncTypebox<RoutePluginOptions> = a
       // A string body with a non-JSON type is sent as is (the 200 schema describes the JSON form).
       if (format === "jsonl") return reply.type("application/x-ndjson").send(toJsonLines(bundle) as never);
       return bundle;
+    },
+  );
+
+  app.get(
+    "/runs/:id/export/stream",
+    {
+      config: read,
+      schema: {
+        tags: ["insights"],
+        description:
+          "The whole run as chunked `application/x-ndjson`, read page by page (never buffered): a `header` line, `{type: \"canonical_event\"|\"raw_event\", event}` per event up to the run's last seq when the header was read, then `{type: \"end\", runId, lastSeq, canonicalEvents, rawEvents}`.",
+        params: RunIdParams,
+        querystring: Type.Object({ includeCanonical: Type.Boolean({ default: true }), includeRaw: Type.Boolean({ default: false }) }, { additionalProperties: false }),
+        response: { 200: Type.String({ description: "JSON lines" }), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      // Read before the first byte so an unknown run is a 404, not an empty 200.
+      const header = await readExportHeader(db, request.params.id);
+      const lines = Readable.from(exportLines(db, header, { ...request.query, pageSize: ctx.config.live.pageSize }));
+      lines.on("error", (error) => request.log.warn({ err: error, runId: request.params.id }, "export stream failed"));
+      return reply.type("application/x-ndjson").send(lines as never);
     },
   );
 

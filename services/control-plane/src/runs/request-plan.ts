@@ -66,7 +66,8 @@ export function planRun(request: RunRequest, runId: string, sessionId: string, e
   const launch = kickoff.length > 0 || session.initiatorParticipantId !== undefined;
 
   if (request.mode === "replay") issue("/mode", "replay runs are not created here: use POST /runs/:id/replay");
-  if (!env.runtimeKinds.includes(request.runtime.kind)) issue("/runtime/kind", `unknown runtime kind "${request.runtime.kind}" (known: ${env.runtimeKinds.join(", ")})`);
+  const kind = request.runtime?.kind;
+  if (kind !== undefined && !env.runtimeKinds.includes(kind)) issue("/runtime/kind", `unknown runtime kind "${kind}" (known: ${env.runtimeKinds.join(", ")})`);
   if (session.sessionId !== undefined && !isValidSessionId(session.sessionId)) issue("/session/sessionId", "must be a UUID v4/v7 or a base64url token of at least 22 characters");
   if (env.supportedModes !== undefined && !env.supportedModes.includes(session.modeName)) {
     issue("/session/modeName", `the runtime does not support mode "${session.modeName}" (supported: ${env.supportedModes.join(", ")})`);

@@ -76,7 +76,15 @@ const KickoffSchema = Type.Object(
 export const RunRequestSchema = Type.Object(
   {
     mode: Type.Union([Type.Literal("live"), Type.Literal("sandbox"), Type.Literal("replay")]),
-    runtime: Type.Object({ kind: Type.String({ minLength: 1, maxLength: 64 }), version: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }),
+    runtime: Type.Optional(
+      Type.Object(
+        {
+          kind: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "one of RUNTIME_KIND; absent = the first of them" })),
+          version: Type.Optional(Type.String({ maxLength: 64 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     session: SessionSchema,
     kickoff: Type.Optional(Type.Array(KickoffSchema, { maxItems: 100 })),
     execution: Type.Optional(

@@ -127,6 +127,8 @@ export class RunService {
     if (!result.ok) throw HttpError.validation(result.issues);
     const metadata = request.session.metadata ?? {};
     const tags = [...new Set([...(request.execution?.tags ?? []), ...(request.mode === "sandbox" ? ["sandbox"] : [])])];
+    // RUNTIME_KIND is never empty (config), so an omitted kind is its first name.
+    const runtimeKind = request.runtime?.kind ?? (this.config.runtime.kinds[0] as string);
     let outcome;
     try {
       outcome = await this.db.transaction().execute(async (trx) => {
@@ -134,8 +136,8 @@ export class RunService {
           id: runId,
           status: "queued",
           mode: request.mode,
-          runtime_kind: request.runtime.kind,
-          runtime_version: request.runtime.version ?? null,
+          runtime_kind: runtimeKind,
+          runtime_version: request.runtime?.version ?? null,
           runtime_session_id: sessionId,
           trace_id: null,
           principal: principal.id,
@@ -156,7 +158,7 @@ export class RunService {
         if (!created) return { row, created, append: undefined };
         const append = await eventStore.appendControl(trx, row.id, {
           rawKey: "run.created",
-          drafts: [runCreatedEvent({ ts: new Date().toISOString(), runId: row.id, modeName: request.session.modeName, runtimeKind: request.runtime.kind, ...(request.runtime.version ? { runtimeVersion: request.runtime.version } : {}), sessionId })],
+          drafts: [runCreatedEvent({ ts: new Date().toISOString(), runId: row.id, modeName: request.session.modeName, runtimeKind, ...(request.runtime?.version ? { runtimeVersion: request.runtime.version } : {}), sessionId })],
         });
         return { row, created, append };
       });

@@ -85,14 +85,14 @@ export function createRuntimeGateway(config: RuntimeConfig, metrics: ControlPlan
       const probe = client.getManifest({}, { deadlineMs: PROBE_DEADLINE_MS, ...(auth ? { auth } : {}) }).then(
         (response): RuntimeProbe => ({
           ok: true,
-          runtimeKind: config.kinds[0] ?? "rust",
+          runtimeKind: config.kinds[0] ?? "",
           detail: "reachable",
           manifest: { agentId: response.manifest?.agentId ?? "", supportedModes: response.manifest?.supportedModes ?? [] },
         }),
         (error: unknown): RuntimeProbe => {
           // Any answer from the runtime (even UNAUTHENTICATED) proves it is up; only transport failures do not.
           const reached = error instanceof MacpClientError && error.grpcCode !== 14 && error.grpcCode !== 4;
-          return { ok: reached, runtimeKind: config.kinds[0] ?? "rust", detail: error instanceof Error ? error.message : String(error) };
+          return { ok: reached, runtimeKind: config.kinds[0] ?? "", detail: error instanceof Error ? error.message : String(error) };
         },
       );
       cached = { at: now, probe };
