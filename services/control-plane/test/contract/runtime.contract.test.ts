@@ -44,7 +44,7 @@ describe("UI contract: runtime discovery and policies", () => {
     const health = await stack.cp.request("GET", "/runtime/health");
     expect(health.status).toBe(200);
     expectShape(health.body, runtimeHealth);
-    expect(health.body).toMatchObject({ ok: true, runtimeKind: "rust" });
+    expect(health.body).toMatchObject({ ok: true, runtimeKind: "macp-ts" });
   });
 
   it("GET /runtime/policies[?mode=], GET /runtime/policies/:id → descriptors; POST and DELETE → {ok, error?}", async () => {
