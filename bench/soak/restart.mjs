@@ -8,8 +8,9 @@
 //   BENCH_FINISHED=1000000 BENCH_OPEN=1000 node bench/soak/restart.mjs
 // Env: BENCH_FINISHED (finished Decision sessions, 5 log entries each; default 200000), BENCH_OPEN
 // (open ones, default 1000), BENCH_BASELINE_SESSIONS (sessions the baseline rebuilds, default
-// 100000; its total is extrapolated when the directory holds more), BENCH_DIR (keep the data dir
-// there instead of a temp dir).
+// 100000; its total is extrapolated when the directory holds more), BENCH_PROPOSALS (Proposals per
+// session, default 1: a finished session has 4 + this many records, an open one 2 + this many),
+// BENCH_DIR (keep the data dir there instead of a temp dir).
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir, loadavg, cpus } from "node:os";
@@ -25,6 +26,7 @@ import { FileStore } from "@macp/storage";
 const FINISHED = Number(process.env.BENCH_FINISHED ?? 200_000);
 const OPEN = Number(process.env.BENCH_OPEN ?? 1_000);
 const BASELINE_SESSIONS = Number(process.env.BENCH_BASELINE_SESSIONS ?? 100_000);
+const PROPOSALS = Number(process.env.BENCH_PROPOSALS ?? 1);
 const DAEMON = fileURLToPath(new URL("../../services/runtime/dist/main.js", import.meta.url));
 const quiet = { info: () => undefined, warn: () => undefined };
 const COORDINATOR = "agent://coordinator";
@@ -53,7 +55,9 @@ async function template(finished) {
     envelope(id, "SessionStart", COORDINATOR, "start", {
       intent: "restart bench", participants: [COORDINATOR, ALICE], mode_version: "1.0.0", configuration_version: "cfg-1", ttl_ms: 86_400_000,
     }),
-    envelope(id, "Proposal", COORDINATOR, "p1", { proposal_id: "p1", option: "ship it", rationale: "bench" }),
+    ...Array.from({ length: PROPOSALS }, (_, i) =>
+      envelope(id, "Proposal", COORDINATOR, `p${i + 1}`, { proposal_id: `p${i + 1}`, option: "ship it", rationale: "bench" }),
+    ),
     ...(finished
       ? [
           envelope(id, "Vote", ALICE, "v1", { proposal_id: "p1", vote: "APPROVE", reason: "fine" }),
@@ -189,6 +193,7 @@ try {
     load_before: loadavg().map((l) => Number(l.toFixed(2))),
     finished_sessions: FINISHED,
     open_sessions: OPEN,
+    proposals_per_session: PROPOSALS,
   };
   const populated = await populate(dir);
   results.log_entries = populated.entries;

@@ -18,6 +18,8 @@ import { isCommitmentAuthorized, policyFromDescriptor, policyToDescriptor } from
 import type { PolicyDefinition } from "@macp/policy";
 import type { Clock } from "./clock.js";
 import { EventHub, KeyedEventHub } from "./event-hub.js";
+import { DeadlineHeap } from "./deadline-heap.js";
+import { EvictionQueue } from "./eviction-queue.js";
 import { KeyedMutex } from "./keyed-mutex.js";
 import type { ModeLookup } from "./mode-lookup.js";
 import {
@@ -131,7 +133,16 @@ interface LiveSession {
   readonly activity: Map<string, ParticipantActivityRecord>;
   /** Set once the session is finished: when its terminal transition was committed. */
   finishedAtUnixMs?: number;
+  /** The deadline last pushed to the deadline heap (open or suspended sessions). */
+  deadline: number | undefined;
+  /** When the finished session entered the eviction queue. */
+  queuedAt: number | undefined;
+  /** Log length covered by the last snapshot this kernel wrote. */
+  snapshotLength: number | undefined;
 }
+
+/** Expiries and evictions started together: their records share the store's group commits. */
+const SWEEP_CHUNK = 1024;
 
 const TERMINAL: ReadonlySet<SessionStatus> = new Set<SessionStatus>(["Resolved", "Expired", "Cancelled"]);
 
@@ -140,8 +151,29 @@ export function isTerminal(status: SessionStatus): boolean {
   return TERMINAL.has(status);
 }
 
+/** When an open session's TTL or a suspended session's suspension cap runs out; none once finished. */
+function deadlineOf(record: SessionRecord): number | undefined {
+  if (record.status === "Open") return Number(record.expiresAtUnixMs);
+  if (record.status === "Suspended") return (record.suspendedAtUnixMs ?? 0) + MAX_SUSPEND_MS - record.accumulatedSuspendedMs;
+  return undefined;
+}
+
+/** Runs `task` over `items`, {@link SWEEP_CHUNK} at a time. */
+async function inChunks(items: readonly string[], task: (item: string) => Promise<void>): Promise<void> {
+  for (let start = 0; start < items.length; start += SWEEP_CHUNK) {
+    await Promise.all(items.slice(start, start + SWEEP_CHUNK).map(task));
+  }
+}
+
 function liveOf(state: RestoredSession): LiveSession {
-  const live: LiveSession = { record: state.record, seen: new Set(state.seenMessageIds), activity: new Map() };
+  const live: LiveSession = {
+    record: state.record,
+    seen: new Set(state.seenMessageIds),
+    activity: new Map(),
+    deadline: undefined,
+    queuedAt: undefined,
+    snapshotLength: undefined,
+  };
   if (state.finishedAtUnixMs !== undefined) live.finishedAtUnixMs = state.finishedAtUnixMs;
   return live;
 }
@@ -173,6 +205,8 @@ export class Kernel {
   private readonly lifecycle = new EventHub<LifecycleEvent>();
   private readonly signals = new EventHub<Envelope>();
   private readonly background = new Set<Promise<void>>();
+  private readonly deadlines = new DeadlineHeap();
+  private readonly evictions = new EvictionQueue();
   private readonly store: SessionStore;
   private readonly clock: Clock;
   private readonly modes: ModeRegistryPort;
@@ -217,6 +251,7 @@ export class Kernel {
     if (!state) return undefined;
     const loaded = liveOf(state);
     this.sessions.set(sessionId, loaded);
+    this.track(loaded);
     return loaded;
   }
 
@@ -233,7 +268,11 @@ export class Kernel {
 
   /** Installs sessions rebuilt from storage (crash recovery). */
   adopt(states: readonly RestoredSession[]): void {
-    for (const state of states) this.sessions.set(state.record.sessionId, liveOf(state));
+    for (const state of states) {
+      const live = liveOf(state);
+      this.sessions.set(state.record.sessionId, live);
+      this.track(live);
+    }
   }
 
   /**
@@ -277,12 +316,9 @@ export class Kernel {
       const record = createSession(modeEntry, { entry, payload, policyVersion: policy.policyId, policy });
       const binding: LogEntry = this.internalEntry(record, POLICY_BINDING_TYPE, bindingPayload(policy), now);
       await this.durably(sessionId, [entry, binding]);
-      const live: LiveSession = {
-        record: { ...record, logLength: 2 },
-        seen: new Set([envelope.messageId]),
-        activity: new Map(),
-      };
+      const live = liveOf({ record: { ...record, logLength: 2 }, seenMessageIds: [envelope.messageId] });
       this.sessions.set(sessionId, live);
+      this.track(live);
       this.accepted.publish(sessionId, { seq: 1, envelope: envelopeOf(entry) });
       this.emit("CREATED", sessionId, now);
       return this.success(live.record.status, now);
@@ -338,6 +374,7 @@ export class Kernel {
       const resolved = live.record.status === "Resolved";
       if (resolved) {
         live.finishedAtUnixMs = now;
+        this.track(live);
         this.emit("RESOLVED", sessionId, now);
       }
       if (resolved || (this.snapshotEvery > 0 && live.record.logLength % this.snapshotEvery === 0)) {
@@ -420,6 +457,7 @@ export class Kernel {
     await this.durably(live.record.sessionId, [entry]);
     live.record = { ...applyInternal(live.record, entry), logLength: live.record.logLength + 1 };
     if (isTerminal(live.record.status)) live.finishedAtUnixMs = now;
+    this.track(live);
     this.emit(event, live.record.sessionId, now);
     this.scheduleSnapshot(live.record.sessionId);
   }
@@ -490,38 +528,98 @@ export class Kernel {
   }
 
   /**
-   * The periodic sweep: expires every open session past its deadline, then drops finished
-   * sessions older than the retention from memory (storage keeps them). Returns how many expired.
+   * The periodic sweep: expires the open sessions past their deadline and the suspended ones past
+   * the suspension cap, then drops finished sessions held longer than the retention from memory
+   * (storage keeps them). Due sessions come from a deadline heap and finished ones from a queue
+   * in finishing order, so a sweep costs what is due, not what is held; expiries and evictions
+   * run {@link SWEEP_CHUNK} at a time so their records share group commits. Returns how many
+   * sessions expired.
    */
   async sweep(): Promise<number> {
-    let expired = 0;
-    for (const sessionId of [...this.sessions.keys()]) {
-      const live = this.sessions.get(sessionId);
-      if (live && this.retainFinishedMs !== undefined && isTerminal(live.record.status)) {
-        if (live.record.startedAtUnixMs < this.clock.now() - this.retainFinishedMs) {
-          await this.evict(sessionId).catch((error: unknown) => this.onBackgroundError(error, sessionId));
-        }
-        continue;
+    const now = this.clock.now();
+    const due: string[] = [];
+    for (let top = this.deadlines.peek(); top !== undefined && top.at < now; top = this.deadlines.peek()) {
+      this.deadlines.pop();
+      const live = this.sessions.get(top.key);
+      if (live !== undefined && live.deadline === top.at) {
+        live.deadline = undefined;
+        due.push(top.key);
       }
-      if (!live || live.record.status !== "Open" || this.clock.now() <= live.record.expiresAtUnixMs) continue;
+    }
+    let expired = 0;
+    await inChunks(due, async (sessionId) => {
       try {
         await this.mutex.run(`session:${sessionId}`, async () => {
-          if (await this.expireIfDue(live, this.clock.now())) expired++;
+          const live = this.sessions.get(sessionId);
+          if (!live) return;
+          try {
+            if (await this.expireIfDue(live, this.clock.now())) expired++;
+          } finally {
+            // A failed expiry is retried by a later sweep.
+            this.track(live);
+          }
         });
       } catch (error) {
         this.onBackgroundError(error, sessionId);
       }
+    });
+    if (this.retainFinishedMs !== undefined) {
+      const stale = this.evictions
+        .popBefore(this.clock.now() - this.retainFinishedMs)
+        .filter(({ at, key }) => this.sessions.get(key)?.queuedAt === at)
+        .map(({ key }) => key);
+      await inChunks(stale, (sessionId) => this.evict(sessionId));
     }
     return expired;
   }
 
+  /** Finished sessions held in memory and waiting for eviction, and sessions with a pending deadline entry. */
+  get sweepBacklog(): { readonly deadlines: number; readonly evictions: number } {
+    return { deadlines: this.deadlines.size, evictions: this.evictions.size };
+  }
+
+  /** The earliest deadline of an open or suspended session in memory (possibly of one already settled). */
+  get nextDeadlineUnixMs(): number | undefined {
+    return this.deadlines.peek()?.at;
+  }
+
+  /** The time the longest-waiting finished session entered the eviction queue. */
+  get oldestQueuedEvictionUnixMs(): number | undefined {
+    return this.evictions.peek()?.at;
+  }
+
   private async evict(sessionId: string): Promise<void> {
-    await this.mutex.run(`session:${sessionId}`, async () => {
+    try {
+      await this.mutex.run(`session:${sessionId}`, async () => {
+        const live = this.sessions.get(sessionId);
+        if (!live || !isTerminal(live.record.status)) return;
+        // Normally written when the session finished; only a loaded or failed one needs it now.
+        if (live.snapshotLength !== live.record.logLength) await this.store.writeSnapshot(sessionId, this.snapshotOf(live));
+        this.sessions.delete(sessionId);
+      });
+    } catch (error) {
+      this.onBackgroundError(error, sessionId);
       const live = this.sessions.get(sessionId);
-      if (!live || !isTerminal(live.record.status)) return;
-      await this.store.writeSnapshot(sessionId, this.snapshotOf(live));
-      this.sessions.delete(sessionId);
-    });
+      if (live) {
+        live.queuedAt = undefined;
+        this.track(live);
+      }
+    }
+  }
+
+  /**
+   * Files a session under its current deadline (open: TTL; suspended: the suspension cap) and a
+   * finished one in the eviction queue. Called after every change of a live session's record.
+   */
+  private track(live: LiveSession): void {
+    const sessionId = live.record.sessionId;
+    const deadline = deadlineOf(live.record);
+    if (deadline !== undefined && deadline !== live.deadline) this.deadlines.push(deadline, sessionId);
+    live.deadline = deadline;
+    if (isTerminal(live.record.status) && live.queuedAt === undefined) {
+      live.queuedAt = this.clock.now();
+      this.evictions.push(live.queuedAt, sessionId);
+    }
   }
 
   /** Registers a policy and persists the registry; a storage failure rolls the registration back. */
@@ -604,7 +702,10 @@ export class Kernel {
     const task = this.mutex
       .run(`session:${sessionId}`, async () => {
         const live = this.sessions.get(sessionId);
-        if (live) await this.store.writeSnapshot(sessionId, this.snapshotOf(live));
+        if (!live || live.snapshotLength === live.record.logLength) return;
+        const logLength = live.record.logLength;
+        await this.store.writeSnapshot(sessionId, this.snapshotOf(live));
+        live.snapshotLength = logLength;
       })
       .catch((error: unknown) => this.onBackgroundError(error, sessionId));
     this.background.add(task);
