@@ -2,8 +2,8 @@ import { applyEvent, applyMetricsEvent, emptyMetricsSummary, emptyRunState, norm
 import type { CanonicalEvent, EventDraft, MetricsSummary, RawRuntimeEvent, RunStateProjection } from "@macp/events";
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
-import type { Insertable, Kysely, Transaction } from "kysely";
-import type { Database, RunEventsRawTable, RunRow } from "../db/schema.js";
+import type { Insertable, Kysely, OperationNodeSource, QueryCreator, Transaction } from "kysely";
+import type { Database, RunEventsCanonicalTable, RunEventsRawTable, RunRow } from "../db/schema.js";
 import { RUN_STATE_SCHEMA_VERSION_STORED, fromEventRow, toEventRow } from "./event-rows.js";
 
 type Trx = Transaction<Database>;
@@ -50,6 +50,14 @@ export interface BatchAppendOptions {
   readonly runtimeCursor?: number;
 }
 
+/** Options of {@link eventStore.appendControl}. */
+export interface AppendControlOptions {
+  /** The run row as the caller's transaction holds it locked (skips taking the lock again). */
+  readonly locked?: RunRow;
+  /** The run was inserted by the caller's transaction: it has no events, projection or metrics yet. */
+  readonly created?: boolean;
+}
+
 /**
  * Postgres accepts at most 65,535 bind parameters per statement; PGlite failed on 60,000 in the
  * tests (32,767 is the signed 16-bit bound). Multi-row inserts and key lookups stay below both.
@@ -74,21 +82,20 @@ export const eventStore = {
     const locked = await lock(trx, runId);
     if (!locked) return undefined;
     const key = rawEventKey(raw);
-    const seen = await trx.selectFrom("run_events_raw").select("id").where("run_id", "=", runId).where("raw_key", "=", key).executeTakeFirst();
-    const { state, metrics } = await readModels(trx, runId);
-    if (seen) return { duplicate: true, run: locked, events: [], state, metrics };
+    const { state, metrics, seenRawKeys } = await readModels(trx, runId, { rawKeys: [key] });
+    if (seenRawKeys.has(key)) return { duplicate: true, run: locked, events: [], state, metrics };
     const drafts = normalizeRawEvent(raw, normalizeContextFor(state, locked.trace_id ? { trace: { traceId: locked.trace_id } } : {}));
     const rawSeq = locked.last_event_seq + 1;
     const { events, nextSeq } = sequenceEvents({ runId, rawKey: key, drafts, firstSeq: rawSeq + 1 });
-    await trx.insertInto("run_events_raw").values(rawRow(runId, rawSeq, key, raw)).execute();
-    if (raw.kind === "stream-envelope") {
-      await trx
-        .updateTable("runtime_sessions")
-        .set({ last_runtime_seq: sql`greatest(last_runtime_seq, ${raw.runtimeSequence + 1})`, updated_at: sql`now()` })
-        .where("run_id", "=", runId)
-        .execute();
-    }
-    return persist(trx, locked, events, nextSeq - 1, state, metrics);
+    const folded = { state: events.reduce(applyEvent, state), metrics: events.reduce(applyMetricsEvent, metrics) };
+    const run = await write(trx, runId, {
+      rawRows: [rawRow(runId, rawSeq, key, raw)],
+      runtimeCursor: raw.kind === "stream-envelope" ? raw.runtimeSequence + 1 : undefined,
+      events,
+      lastSeq: nextSeq - 1,
+      ...folded,
+    });
+    return { duplicate: false, run, events, ...folded };
   },
 
   /**
@@ -101,13 +108,8 @@ export const eventStore = {
     const locked = await lock(trx, runId);
     if (!locked) return undefined;
     const keys = raws.map(rawEventKey);
-    const seen = new Set<string>();
-    const unique = [...new Set(keys)];
-    for (const chunk of chunks(unique, MAX_BIND_PARAMETERS - 1)) {
-      const rows = await trx.selectFrom("run_events_raw").select("raw_key").where("run_id", "=", runId).where("raw_key", "in", chunk).execute();
-      for (const row of rows) seen.add(row.raw_key);
-    }
-    const models = await readModels(trx, runId);
+    const models = await readModels(trx, runId, { rawKeys: [...new Set(keys)] });
+    const seen = new Set(models.seenRawKeys);
     let state = models.state;
     let metrics = models.metrics;
     let cursor = options.runtimeCursor;
@@ -143,32 +145,29 @@ export const eventStore = {
       lastSeq = sequenced.nextSeq - 1;
     });
     if (rawRows.length === 0) return { run: locked, duplicates, events: [], state, metrics, runtimeCursor: cursor };
-    for (const chunk of chunks(rawRows, Math.floor(MAX_BIND_PARAMETERS / RAW_COLUMNS))) await trx.insertInto("run_events_raw").values(chunk).execute();
-    if (maxRuntimeSeq !== undefined) {
-      await trx
-        .updateTable("runtime_sessions")
-        .set({ last_runtime_seq: sql`greatest(last_runtime_seq, ${maxRuntimeSeq + 1})`, updated_at: sql`now()` })
-        .where("run_id", "=", runId)
-        .execute();
-    }
-    const written = await persistFolded(trx, locked, events, lastSeq, state, metrics);
-    return { run: written.run, duplicates, events, state, metrics, runtimeCursor: cursor };
+    const run = await write(trx, runId, { rawRows, runtimeCursor: maxRuntimeSeq === undefined ? undefined : maxRuntimeSeq + 1, events, lastSeq, state, metrics });
+    return { run, duplicates, events, state, metrics, runtimeCursor: cursor };
   },
 
-  /** Appends control-plane events (run.created, session.bound, …) as one block. */
-  async appendControl(trx: Trx, runId: string, batch: ControlPlaneBatch): Promise<AppendResult | undefined> {
-    const locked = await lock(trx, runId);
+  /**
+   * Appends control-plane events (run.created, session.bound, …) as one block. `options.locked`:
+   * the caller already holds the row lock of this run in `trx` (e.g. it just inserted or updated
+   * the row) and passes the row as it is now; `options.created` additionally says the run was
+   * inserted in `trx`, so it has no events, projection or metrics yet.
+   */
+  async appendControl(trx: Trx, runId: string, batch: ControlPlaneBatch, options: AppendControlOptions = {}): Promise<AppendResult | undefined> {
+    const locked = options.locked ?? (await lock(trx, runId));
     if (!locked) return undefined;
-    const { state, metrics } = await readModels(trx, runId);
-    if (batch.drafts.length === 0) return { duplicate: false, run: locked, events: [], state, metrics };
+    if (batch.drafts.length === 0) return { duplicate: false, run: locked, events: [], ...(await readModels(trx, runId)) };
     const { events, nextSeq } = sequenceEvents({ runId, rawKey: batch.rawKey, drafts: batch.drafts, firstSeq: locked.last_event_seq + 1 });
     // A retried step (e.g. after a restart) derives the same ids: keep only events not yet stored.
-    const stored = new Set(
-      (await trx.selectFrom("run_events_canonical").select("id").where("id", "in", events.map((event) => event.id)).execute()).map((row) => row.id),
-    );
-    const fresh = events.filter((event) => !stored.has(event.id));
-    if (fresh.length === 0) return { duplicate: true, run: locked, events: [], state, metrics };
-    return persist(trx, locked, fresh, nextSeq - 1, state, metrics);
+    const models = options.created === true ? { state: emptyRunState(runId), metrics: emptyMetricsSummary(runId), storedEventIds: new Set<string>() } : await readModels(trx, runId, { eventIds: events.map((event) => event.id) });
+    const fresh = events.filter((event) => !models.storedEventIds.has(event.id));
+    if (fresh.length === 0) return { duplicate: true, run: locked, events: [], state: models.state, metrics: models.metrics };
+    const state = fresh.reduce(applyEvent, models.state);
+    const metrics = fresh.reduce(applyMetricsEvent, models.metrics);
+    const run = await write(trx, runId, { rawRows: [], runtimeCursor: undefined, events: fresh, lastSeq: nextSeq - 1, state, metrics });
+    return { duplicate: false, run, events: fresh, state, metrics };
   },
 
   /**
@@ -210,14 +209,55 @@ async function lock(trx: Trx, runId: string): Promise<RunRow | undefined> {
   return trx.selectFrom("runs").selectAll().where("id", "=", runId).forUpdate().executeTakeFirst();
 }
 
-async function readModels(db: Kysely<Database> | Trx, runId: string): Promise<{ state: RunStateProjection; metrics: MetricsSummary }> {
-  const [projection, metrics] = await Promise.all([
-    db.selectFrom("run_projections").select("state").where("run_id", "=", runId).executeTakeFirst(),
-    db.selectFrom("run_metrics").select("summary").where("run_id", "=", runId).executeTakeFirst(),
-  ]);
+/** What {@link readModels} reads besides the projection and metrics. */
+interface ModelLookups {
+  /** Raw keys to look up among the run's stored raw inputs. */
+  readonly rawKeys?: readonly string[];
+  /** Canonical event ids to look up among the stored events. */
+  readonly eventIds?: readonly string[];
+}
+
+/**
+ * The stored projection and metrics (or the empty ones) and which of the given raw keys and event
+ * ids are stored, in one statement (one round trip: on a loaded host each costs milliseconds).
+ * Inside an append it runs after the row lock was taken, so it sees every earlier append.
+ */
+async function readModels(
+  db: Kysely<Database> | Trx,
+  runId: string,
+  lookups: ModelLookups = {},
+): Promise<{ state: RunStateProjection; metrics: MetricsSummary; seenRawKeys: Set<string>; storedEventIds: Set<string> }> {
+  const rawKeys = lookups.rawKeys ?? [];
+  const eventIds = lookups.eventIds ?? [];
+  // Huge lookups (more bind parameters than a statement takes) are made in chunks of their own.
+  const inline = rawKeys.length + eventIds.length <= MAX_BIND_PARAMETERS - 2;
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb.selectFrom("run_projections").select("state").where("run_id", "=", runId).as("state"),
+      eb.selectFrom("run_metrics").select("summary").where("run_id", "=", runId).as("summary"),
+      inline && rawKeys.length > 0
+        ? eb.selectFrom("run_events_raw").select(sql<string[]>`coalesce(json_agg(raw_key), '[]'::json)`.as("keys")).where("run_id", "=", runId).where("raw_key", "in", rawKeys).as("seen_raw_keys")
+        : sql<string[]>`'[]'::json`.as("seen_raw_keys"),
+      inline && eventIds.length > 0
+        ? eb.selectFrom("run_events_canonical").select(sql<string[]>`coalesce(json_agg(id), '[]'::json)`.as("ids")).where("id", "in", eventIds).as("stored_event_ids")
+        : sql<string[]>`'[]'::json`.as("stored_event_ids"),
+    ])
+    .executeTakeFirstOrThrow();
+  const seenRawKeys = new Set(row.seen_raw_keys ?? []);
+  const storedEventIds = new Set(row.stored_event_ids ?? []);
+  if (!inline) {
+    for (const chunk of chunks(rawKeys, MAX_BIND_PARAMETERS - 1)) {
+      for (const found of await db.selectFrom("run_events_raw").select("raw_key").where("run_id", "=", runId).where("raw_key", "in", chunk).execute()) seenRawKeys.add(found.raw_key);
+    }
+    for (const chunk of chunks(eventIds, MAX_BIND_PARAMETERS)) {
+      for (const found of await db.selectFrom("run_events_canonical").select("id").where("id", "in", chunk).execute()) storedEventIds.add(found.id);
+    }
+  }
   return {
-    state: (projection?.state as unknown as RunStateProjection | undefined) ?? emptyRunState(runId),
-    metrics: (metrics?.summary as unknown as MetricsSummary | undefined) ?? emptyMetricsSummary(runId),
+    state: (row.state as unknown as RunStateProjection | null) ?? emptyRunState(runId),
+    metrics: (row.summary as unknown as MetricsSummary | null) ?? emptyMetricsSummary(runId),
+    seenRawKeys,
+    storedEventIds,
   };
 }
 
@@ -247,43 +287,73 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-async function persist(
-  trx: Trx,
-  run: RunRow,
-  events: readonly CanonicalEvent[],
-  lastSeq: number,
-  stateBefore: RunStateProjection,
-  metricsBefore: MetricsSummary,
-): Promise<AppendResult> {
-  const state = events.reduce(applyEvent, stateBefore);
-  const metrics = events.reduce(applyMetricsEvent, metricsBefore);
-  return persistFolded(trx, run, events, lastSeq, state, metrics);
+/** What one append writes. */
+interface AppendWrite {
+  readonly rawRows: readonly Insertable<RunEventsRawTable>[];
+  /** New `runtime_sessions.last_runtime_seq` (kept when it is higher already); undefined: unchanged. */
+  readonly runtimeCursor: number | undefined;
+  readonly events: readonly CanonicalEvent[];
+  readonly lastSeq: number;
+  readonly state: RunStateProjection;
+  readonly metrics: MetricsSummary;
 }
 
-/** Writes canonical events and the already folded projection and metrics; moves the run's cursor. */
-async function persistFolded(
-  trx: Trx,
-  run: RunRow,
-  events: readonly CanonicalEvent[],
-  lastSeq: number,
-  state: RunStateProjection,
-  metrics: MetricsSummary,
-): Promise<AppendResult> {
-  for (const chunk of chunks(events, Math.floor(MAX_BIND_PARAMETERS / CANONICAL_COLUMNS))) {
-    await trx
-      .insertInto("run_events_canonical")
-      .values(chunk.map(toEventRow))
-      .onConflict((conflict) => conflict.column("id").doNothing())
-      .execute();
+/** Bind parameters of the statement's fixed part (session cursor, projection, metrics, run). */
+const FIXED_PARAMETERS = 24;
+
+/**
+ * Writes raw rows, canonical events, the session cursor, projection and metrics and moves the
+ * run's `last_event_seq`, as one statement of data-modifying CTEs (one round trip instead of
+ * six). Rows beyond one statement's bind-parameter budget are inserted first, in chunks.
+ */
+async function write(trx: Trx, runId: string, append: AppendWrite): Promise<RunRow> {
+  const canonicalRows = append.events.map(toEventRow);
+  let rawRows = append.rawRows;
+  let eventRows = canonicalRows;
+  if (rawRows.length * RAW_COLUMNS + eventRows.length * CANONICAL_COLUMNS > MAX_BIND_PARAMETERS - FIXED_PARAMETERS) {
+    for (const chunk of chunks(rawRows, Math.floor(MAX_BIND_PARAMETERS / RAW_COLUMNS))) await trx.insertInto("run_events_raw").values(chunk).execute();
+    for (const chunk of chunks(eventRows, Math.floor(MAX_BIND_PARAMETERS / CANONICAL_COLUMNS))) await insertEvents(trx, chunk).execute();
+    rawRows = [];
+    eventRows = [];
   }
-  await storeModels(trx, run.id, state, metrics);
-  const updated = await trx
-    .updateTable("runs")
-    .set({ last_event_seq: lastSeq, updated_at: sql`now()` })
-    .where("id", "=", run.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return { duplicate: false, run: updated, events, state, metrics };
+  const stateJson = JSON.stringify(append.state);
+  const metricsJson = JSON.stringify(append.metrics);
+  const { state, metrics, runtimeCursor, lastSeq } = append;
+  let query: QueryCreator<Database> = trx;
+  // The CTEs are never referenced: Postgres runs every data-modifying CTE to completion anyway.
+  const cte = (name: string, build: (db: QueryCreator<Database>) => OperationNodeSource): void => {
+    query = query.with(name, build as never) as unknown as QueryCreator<Database>;
+  };
+  cte("stored_projection", (db) =>
+    db
+      .insertInto("run_projections")
+      .values({ run_id: runId, version: state.version, schema_version: RUN_STATE_SCHEMA_VERSION_STORED, state: stateJson })
+      .onConflict((conflict) => conflict.column("run_id").doUpdateSet({ version: state.version, schema_version: RUN_STATE_SCHEMA_VERSION_STORED, state: stateJson, updated_at: sql`now()` })),
+  );
+  cte("stored_metrics", (db) =>
+    db
+      .insertInto("run_metrics")
+      .values({ run_id: runId, version: metrics.version, summary: metricsJson })
+      .onConflict((conflict) => conflict.column("run_id").doUpdateSet({ version: metrics.version, summary: metricsJson, updated_at: sql`now()` })),
+  );
+  if (rawRows.length > 0) cte("stored_raw", (db) => db.insertInto("run_events_raw").values([...rawRows]));
+  if (eventRows.length > 0) cte("stored_events", (db) => insertEvents(db, eventRows));
+  if (runtimeCursor !== undefined) {
+    cte("stored_cursor", (db) =>
+      db
+        .updateTable("runtime_sessions")
+        .set({ last_runtime_seq: sql`greatest(last_runtime_seq, ${runtimeCursor})`, updated_at: sql`now()` })
+        .where("run_id", "=", runId),
+    );
+  }
+  return query.updateTable("runs").set({ last_event_seq: lastSeq, updated_at: sql`now()` }).where("id", "=", runId).returningAll().executeTakeFirstOrThrow();
+}
+
+function insertEvents(db: Kysely<Database> | Trx | QueryCreator<Database>, rows: readonly Insertable<RunEventsCanonicalTable>[]) {
+  return db
+    .insertInto("run_events_canonical")
+    .values([...rows])
+    .onConflict((conflict) => conflict.column("id").doNothing());
 }
 
 async function storeModels(trx: Trx, runId: string, state: RunStateProjection, metrics: MetricsSummary): Promise<void> {

@@ -327,7 +327,7 @@ export class RunDriver {
           }),
         ),
       ];
-      return { moved, append: await eventStore.appendControl(trx, run.id, { rawKey: "session.bound", drafts }) };
+      return { moved, append: await eventStore.appendControl(trx, run.id, { rawKey: "session.bound", drafts }, { locked: moved.run }) };
     });
     this.lifecycle.published(outcome.moved);
     this.lifecycle.publish(outcome.append);
@@ -404,10 +404,12 @@ export class RunDriver {
       const moved = await this.lifecycle.transition(trx, run.id, "running");
       const append =
         moved.kind === "moved"
-          ? await eventStore.appendControl(trx, run.id, {
-              rawKey: "session.running",
-              drafts: [sessionStateChangedEvent({ ts: new Date().toISOString(), sessionId: plan.sessionId, state: "SESSION_STATE_OPEN" })],
-            })
+          ? await eventStore.appendControl(
+              trx,
+              run.id,
+              { rawKey: "session.running", drafts: [sessionStateChangedEvent({ ts: new Date().toISOString(), sessionId: plan.sessionId, state: "SESSION_STATE_OPEN" })] },
+              { locked: moved.run },
+            )
           : undefined;
       return { moved, append };
     });

@@ -59,7 +59,7 @@ export class RunLifecycle {
       .returningAll()
       .executeTakeFirstOrThrow();
     const draft = this.draftFor(updated, run.status, now.toISOString(), options);
-    const append = draft ? await eventStore.appendControl(trx, runId, { rawKey: `transition:${target}`, drafts: [draft] }) : undefined;
+    const append = draft ? await eventStore.appendControl(trx, runId, { rawKey: `transition:${target}`, drafts: [draft] }, { locked: updated }) : undefined;
     this.metrics.runTransitions.inc({ status: target });
     return { kind: "moved", run: append?.run ?? updated, append };
   }

@@ -159,7 +159,7 @@ export class RunService {
         const append = await eventStore.appendControl(trx, row.id, {
           rawKey: "run.created",
           drafts: [runCreatedEvent({ ts: new Date().toISOString(), runId: row.id, modeName: request.session.modeName, runtimeKind, ...(request.runtime?.version ? { runtimeVersion: request.runtime.version } : {}), sessionId })],
-        });
+        }, { locked: row, created: true });
         return { row, created, append };
       });
     } catch (error) {
