@@ -6,7 +6,10 @@
 // the control plane starts the session on a runtime daemon (memory backend, static tokens, own process) as the
 // initiator, sends the kickoff with the sender's credential and follows the session. Baseline in
 // the same run, right before each control-plane phase and at the same concurrency: a bare
-// Fastify 5 process (`hello-server.mjs`) answering GET /hello and POST /hello (same body).
+// Fastify 5 process (`hello-server.mjs`) answering GET /hello and POST /hello (same body); and the
+// Postgres ceiling: the same `select * from runs where id = $1` that GET /runs/:id makes, issued
+// by as many concurrent `pg` clients as there are connections, straight from this process (one
+// request can never be faster than its round trips to a Postgres that shares the host's CPUs).
 // Each concurrency level gets a fresh runtime, schema and control plane. Prints JSON.
 //
 // Env: BENCH_DURATION (s per measurement, 10), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS ("1,16,64"),
@@ -212,6 +215,29 @@ async function settledStatuses(pool, schema) {
   }
 }
 
+/** `select * from runs where id = $1` in `connections` concurrent loops for DURATION seconds. */
+async function postgresCeiling(schema, runId, connections) {
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: connections, options: `-c search_path="${schema}"` });
+  const loop = async (until, counter) => {
+    while (Date.now() < until) {
+      await pool.query("select * from runs where id = $1", [runId]);
+      counter.count += 1;
+    }
+  };
+  try {
+    const warm = { count: 0 };
+    await Promise.all(Array.from({ length: connections }, () => loop(Date.now() + WARMUP * 1000, warm)));
+    const counter = { count: 0 };
+    const started = performance.now();
+    const until = Date.now() + DURATION * 1000;
+    await Promise.all(Array.from({ length: connections }, () => loop(until, counter)));
+    const seconds = (performance.now() - started) / 1000;
+    return { connections, seconds: Math.round(seconds * 100) / 100, ok: counter.count, reqPerSec: Math.round(counter.count / seconds) };
+  } finally {
+    await pool.end();
+  }
+}
+
 const ratio = (value, base) => (base > 0 ? Math.round((value / base) * 1000) / 1000 : null);
 
 async function main() {
@@ -242,8 +268,9 @@ async function main() {
         if (ONLY.has("get")) {
           const runId = await launchOne(cp);
           const base = await measure({ url: `${hello.value}/hello` }, connections);
+          const ceiling = await postgresCeiling(schema, runId, connections);
           const get = await measure({ url: `${cp.url}/runs/${runId}`, headers: auth }, connections);
-          level.get = { baselineHello: base, controlPlane: get, ratioToBaseline: ratio(get.reqPerSec, base.reqPerSec) };
+          level.get = { baselineHello: base, postgresCeiling: ceiling, controlPlane: get, ratioToBaseline: ratio(get.reqPerSec, base.reqPerSec), ratioToPostgresCeiling: ratio(get.reqPerSec, ceiling.reqPerSec) };
         }
         if (ONLY.has("post")) {
           const headers = { ...auth, "content-type": "application/json" };
