@@ -16,9 +16,9 @@ export interface ControlPlaneContext {
   readonly runtime: RuntimeGateway;
   readonly metrics: ControlPlaneMetrics;
   readonly logger: Logger;
-  /** Committed run updates, in process (live streams subscribe here). */
+  /** Committed run updates of every instance, over the bus (live streams subscribe here). */
   readonly hub: RunEventHub;
-  /** Where runtime input is persisted. */
+  /** Where runtime input goes (onto the bus, towards the projector). */
   readonly sink: IngestSink;
   /** Status transitions with their events. */
   readonly lifecycle: RunLifecycle;

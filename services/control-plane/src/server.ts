@@ -7,8 +7,12 @@ import { migrateToLatest, openDatabase } from "./db/database.js";
 import { buildApp } from "./http/app.js";
 import { createLogger } from "./observability/logger.js";
 import { createMetrics } from "./observability/metrics.js";
-import { createInProcessSink } from "./ingest/ingest-sink.js";
+import { MemoryBus } from "./bus/memory-bus.js";
+import { createBusSink } from "./ingest/ingest-sink.js";
 import { RunEventHub } from "./ingest/run-event-hub.js";
+import { ProjectionRunner } from "./pipeline/projection-runner.js";
+import { PartitionProjector } from "./pipeline/projector.js";
+import { metricsObserver } from "./pipeline/projector-observer.js";
 import { RunDriver } from "./runs/run-driver.js";
 import { RunLifecycle } from "./runs/run-lifecycle.js";
 import { RunService } from "./runs/run-service.js";
@@ -48,19 +52,37 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     throw error;
   }
   const runtime = createRuntimeGateway(config.runtime, metrics);
-  const hub = new RunEventHub();
+  const bus = new MemoryBus(config.bus.partitions, config.bus.dedupeWindowMs);
+  const hub = new RunEventHub(bus, logger);
   const lifecycle = new RunLifecycle(hub, metrics);
-  const sink = createInProcessSink(database.db, lifecycle, metrics);
-  const driver = new RunDriver(database.db, config, runtime, sink, lifecycle, metrics, logger);
+  const sink = createBusSink(bus, database.db);
+  const driver = new RunDriver(database.db, config, runtime, sink, hub, lifecycle, metrics, logger);
+  // Embedded mode: the projector runs in this process and holds every partition.
+  const observer = metricsObserver(metrics);
+  const projection = new ProjectionRunner(
+    bus,
+    () => {
+      const projector = new PartitionProjector(database.db, lifecycle, observer);
+      return (batch) => projector.handle(batch);
+    },
+    { owner: driver.instanceId, leaseTtlMs: config.bus.partitionLeaseTtlMs, maxPartitions: bus.partitions },
+    logger,
+  );
   const runs = new RunService(database.db, config, runtime, lifecycle, driver);
   const context: ControlPlaneContext = { config, database, runtime, metrics, logger, hub, sink, lifecycle, driver, runs };
+  const stopPipeline = async (): Promise<void> => {
+    await driver.stop();
+    await projection.stop();
+    await bus.close();
+  };
   let app: FastifyInstance;
   try {
+    projection.start();
     app = await buildApp(context);
     await app.listen({ host: config.host, port: config.port });
     await driver.start();
   } catch (error) {
-    await driver.stop();
+    await stopPipeline();
     runtime.close();
     await database.close();
     throw error;
@@ -79,7 +101,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     close() {
       closing ??= (async () => {
         await app.close();
-        await driver.stop();
+        await stopPipeline();
         runtime.close();
         await database.close();
       })();

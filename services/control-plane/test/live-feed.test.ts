@@ -2,6 +2,7 @@ import { emptyRunState } from "@macp/events";
 import type { CanonicalEvent } from "@macp/events";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { MemoryBus } from "../src/bus/memory-bus.js";
 import { RunEventHub } from "../src/ingest/run-event-hub.js";
 import type { EventPages } from "../src/streaming/event-pages.js";
 import type { FrameSink } from "../src/streaming/frame-sink.js";
@@ -9,6 +10,9 @@ import type { StreamFrame } from "../src/streaming/frames.js";
 import { LiveFeed } from "../src/streaming/live-feed.js";
 
 const RUN = "00000000-0000-4000-8000-000000000001";
+
+/** A hub over the in-memory bus, which delivers synchronously within publish. */
+const newHub = () => new RunEventHub(new MemoryBus(1, 60_000), pino({ level: "silent" }));
 
 function event(seq: number, type = "message.received"): CanonicalEvent {
   return { id: `e${seq}`, runId: RUN, seq, ts: new Date(0).toISOString(), type, schemaVersion: 3, source: { kind: "runtime", name: "t" }, trace: {}, data: {} } as unknown as CanonicalEvent;
@@ -71,11 +75,11 @@ const request = { runId: RUN, afterSeq: 0, includeSnapshot: true, heartbeatMs: 6
 
 describe("LiveFeed seam between backfill and live events", () => {
   it("sends every event exactly once, in order, when events commit while the backfill reads", async () => {
-    const hub = new RunEventHub();
+    const hub = newHub();
     const stored = [event(2), event(3), event(5)];
     const commit = (...events: CanonicalEvent[]) => {
       stored.push(...events);
-      hub.publish({ runId: RUN, events, state: emptyRunState(RUN) });
+      hub.publish({ runId: RUN, events });
     };
     // Each read commits more: the first page's read also sees seq 7 (stored and published), the
     // second commits 9 and 10 after its query (published only), the last publishes seq 3 again.
@@ -83,10 +87,10 @@ describe("LiveFeed seam between backfill and live events", () => {
       if (call === 1) commit(event(7));
       if (call === 2) {
         const late = [event(9), event(10)];
-        hub.publish({ runId: RUN, events: late, state: emptyRunState(RUN) });
+        hub.publish({ runId: RUN, events: late });
         stored.push(...late);
       }
-      if (call === 3) hub.publish({ runId: RUN, events: [event(3)], state: emptyRunState(RUN) });
+      if (call === 3) hub.publish({ runId: RUN, events: [event(3)] });
     });
     const sink = recordingSink();
     const feed = new LiveFeed(deps(hub, pages), sink, request);
@@ -100,34 +104,34 @@ describe("LiveFeed seam between backfill and live events", () => {
   });
 
   it("resumes after the cursor and ends with run_terminal after the run's terminal event", async () => {
-    const hub = new RunEventHub();
+    const hub = newHub();
     const stored = [event(1), event(2), event(4)];
     const sink = recordingSink();
     await new LiveFeed(deps(hub, pagesOver(stored)), sink, { ...request, afterSeq: 2, includeSnapshot: false }).start();
-    hub.publish({ runId: RUN, events: [event(6), event(7, "run.completed")], state: emptyRunState(RUN) });
+    hub.publish({ runId: RUN, events: [event(6), event(7, "run.completed")] });
     expect(sink.frames.map((frame) => frame.event)).toEqual(["canonical_event", "canonical_event", "canonical_event", "run_terminal"]);
     expect(seqsOf(sink.frames)).toEqual([4, 6, 7]);
     expect(sink.frames.at(-1)).toEqual({ event: "run_terminal", data: { runId: RUN, status: "completed", lastSeq: 7 } });
     expect(sink.ended).toBe("ended");
-    hub.publish({ runId: RUN, events: [event(8)], state: emptyRunState(RUN) });
+    hub.publish({ runId: RUN, events: [event(8)] });
     expect(seqsOf(sink.frames)).toEqual([4, 6, 7]);
   });
 
   it("closes after the backfill when the run had already ended", async () => {
     const sink = recordingSink();
-    await new LiveFeed(deps(new RunEventHub(), pagesOver([event(1), event(2, "run.failed")])), sink, { ...request, status: "failed" }).start();
+    await new LiveFeed(deps(newHub(), pagesOver([event(1), event(2, "run.failed")])), sink, { ...request, status: "failed" }).start();
     expect(sink.frames.map((frame) => frame.event)).toEqual(["snapshot", "canonical_event", "canonical_event", "run_terminal"]);
     expect(sink.ended).toBe("ended");
   });
 
   it("drops held events beyond the limit and reads them from the store instead", async () => {
-    const hub = new RunEventHub();
+    const hub = newHub();
     const stored = [event(1)];
     const pages = pagesOver(stored, (call) => {
       if (call !== 1) return;
       const burst = [2, 3, 4, 5, 6].map((seq) => event(seq));
       stored.push(...burst);
-      for (const item of burst) hub.publish({ runId: RUN, events: [item], state: emptyRunState(RUN) });
+      for (const item of burst) hub.publish({ runId: RUN, events: [item] });
     });
     const sink = recordingSink();
     await new LiveFeed(deps(hub, pages, { pageSize: 10, maxPendingEvents: 2 }), sink, request).start();
@@ -136,22 +140,22 @@ describe("LiveFeed seam between backfill and live events", () => {
   });
 
   it("drops a client that does not read instead of buffering without bound", async () => {
-    const hub = new RunEventHub();
+    const hub = newHub();
     let unread = 0;
     const sink = recordingSink(() => unread);
     await new LiveFeed(deps(hub, pagesOver([]), { maxBufferedBytes: 1000 }), sink, request).start();
-    hub.publish({ runId: RUN, events: [event(1)], state: emptyRunState(RUN) });
+    hub.publish({ runId: RUN, events: [event(1)] });
     expect(sink.ended).toBe("no");
     unread = 5000;
-    hub.publish({ runId: RUN, events: [event(2)], state: emptyRunState(RUN) });
+    hub.publish({ runId: RUN, events: [event(2)] });
     expect(sink.ended).toBe("aborted");
-    hub.publish({ runId: RUN, events: [event(3)], state: emptyRunState(RUN) });
+    hub.publish({ runId: RUN, events: [event(3)] });
     expect(seqsOf(sink.frames)).toEqual([1, 2]);
   });
 
   it("closes with a stream_closed frame carrying the cursor at shutdown", async () => {
     const sink = recordingSink();
-    const feed = new LiveFeed(deps(new RunEventHub(), pagesOver([event(3)])), sink, { ...request, includeSnapshot: false });
+    const feed = new LiveFeed(deps(newHub(), pagesOver([event(3)])), sink, { ...request, includeSnapshot: false });
     await feed.start();
     feed.shutdown();
     expect(sink.frames.at(-1)).toEqual({ event: "stream_closed", data: { reason: "shutdown", lastSeq: 3 } });

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
+import { BUS_PREFIX_PATTERN } from "../bus/subjects.js";
 import { loadLiveConfig } from "../streaming/live-config.js";
 import type { LiveConfig } from "../streaming/live-config.js";
 
@@ -83,9 +84,23 @@ export interface ControlPlaneConfig {
   readonly runRecovery: boolean;
   /** How long a run's lease lasts without renewal (renewed every third of it). */
   readonly runLeaseTtlMs: number;
+  /** The event pipeline's bus. */
+  readonly bus: BusConfig;
   readonly logLevel: LogLevel;
   readonly shutdownGraceMs: number;
   readonly warnings: readonly string[];
+}
+
+/** The event pipeline's bus: in memory (embedded) unless a NATS server is configured. */
+export interface BusConfig {
+  /** Prefix of every stream, subject, consumer and bucket name. */
+  readonly prefix: string;
+  /** Raw partitions (fixed for the lifetime of a deployment's streams). */
+  readonly partitions: number;
+  /** Window in which a re-published envelope (same run and runtime sequence) is dropped by the bus. */
+  readonly dedupeWindowMs: number;
+  /** How long a projector's partition lease lasts without renewal (takeover time after a crash). */
+  readonly partitionLeaseTtlMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -188,9 +203,23 @@ export function loadConfig(env: Env): ControlPlaneConfig {
     },
     runRecovery: bool("RUN_RECOVERY_ENABLED", true),
     runLeaseTtlMs: int("RUN_LEASE_TTL_MS", 15_000, 300),
+    bus: loadBusConfig(get, int),
     logLevel,
     shutdownGraceMs: int("SHUTDOWN_GRACE_MS", 10_000),
     warnings,
+  };
+}
+
+function loadBusConfig(get: (name: string) => string | undefined, int: (name: string, fallback: number, min?: number) => number): BusConfig {
+  const prefix = get("BUS_PREFIX") ?? "macp";
+  if (!BUS_PREFIX_PATTERN.test(prefix)) throw new ConfigError(`BUS_PREFIX must be 1-32 letters, digits, "_" or "-" (got "${prefix}")`);
+  const partitions = int("BUS_PARTITIONS", 8, 1);
+  if (partitions > 1024) throw new ConfigError("BUS_PARTITIONS must be 1..1024");
+  return {
+    prefix,
+    partitions,
+    dedupeWindowMs: int("BUS_DEDUPE_WINDOW_MS", 120_000, 1_000),
+    partitionLeaseTtlMs: int("PARTITION_LEASE_TTL_MS", 6_000, 300),
   };
 }
 
@@ -210,6 +239,7 @@ export function describeConfig(config: ControlPlaneConfig): Record<string, unkno
       observerToken: config.runtime.bearerToken !== undefined,
       senders: [...config.runtime.senderTokens.keys()],
     },
+    bus: config.bus,
   };
 }
 

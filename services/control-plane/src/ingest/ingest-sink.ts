@@ -1,14 +1,11 @@
-import { sessionStateName } from "@macp/events";
 import type { RawRuntimeEvent } from "@macp/events";
 import type { Kysely } from "kysely";
+import type { EventBus, RawRecord } from "../bus/event-bus.js";
 import type { Database, RunStatus } from "../db/schema.js";
-import type { ControlPlaneMetrics } from "../observability/metrics.js";
-import type { RunLifecycle } from "../runs/run-lifecycle.js";
-import { eventStore } from "./event-store.js";
 
 /** What happened to one raw input. */
 export interface IngestOutcome {
-  /** The input was already stored (a replay after re-subscription). */
+  /** The input was already stored (a replay after re-subscription); the bus sink cannot tell and says false. */
   readonly duplicate: boolean;
   /** The run does not exist (deleted meanwhile). */
   readonly missing: boolean;
@@ -21,69 +18,55 @@ export type StreamFrameRaw = Extract<RawRuntimeEvent, { kind: "stream-envelope" 
 
 /** What happened to a batch of stream frames. */
 export interface BatchIngestOutcome {
-  /** Per frame, in order: it was already stored. */
-  readonly duplicates: readonly boolean[];
   /** The run does not exist (deleted meanwhile): nothing was stored. */
   readonly missing: boolean;
-  /** Runtime cursor after the batch: past every stored envelope. */
+  /** Runtime cursor after the batch: past every envelope handed over. */
   readonly runtimeCursor: number;
 }
 
-/**
- * Where runtime input goes. Embedded mode persists in-process; a later deployment puts a
- * JetStream subject per run behind the same interface, so consumers never know which.
- */
+/** Where runtime input goes; consumers never know which bus carries it. */
 export interface IngestSink {
-  /** Resolves once the input, its canonical events, projection and metrics are durable. */
+  /** Resolves once the input is durable (on the bus; its canonical events follow from the projector). */
   ingest(runId: string, raw: RawRuntimeEvent): Promise<IngestOutcome>;
-  /**
-   * Stores stream frames of one run in one transaction, in order. Envelopes are numbered from
-   * `runtimeCursor`, skipping duplicates, as one-by-one ingestion would have numbered them.
-   */
+  /** Hands over stream frames of one run, in order; envelopes are numbered from `runtimeCursor`. */
   ingestBatch(runId: string, raws: readonly StreamFrameRaw[], runtimeCursor: number): Promise<BatchIngestOutcome>;
+  /** The run is no longer followed here: drop what the sink keeps for it. */
+  forget(runId: string): void;
 }
 
-/** Session states that move the run (the runtime's lifecycle is the only source of terminal state). */
-const STATUS_OF_SESSION: Readonly<Record<string, RunStatus>> = {
-  SESSION_STATE_RESOLVED: "completed",
-  SESSION_STATE_EXPIRED: "failed",
-  SESSION_STATE_CANCELLED: "cancelled",
-  SESSION_STATE_SUSPENDED: "suspended",
-  SESSION_STATE_OPEN: "running",
-};
-
-/** The in-process sink: one transaction per input or per batch of stream frames (R-4's single writer, in embedded form). */
-export function createInProcessSink(db: Kysely<Database>, lifecycle: RunLifecycle, metrics: ControlPlaneMetrics): IngestSink {
+/**
+ * The sink of every deployment: runtime input goes onto the bus (durably, in order) and the
+ * projector — in-process over the in-memory bus, or the projection worker over JetStream — stores
+ * it. Envelopes are numbered here, from the runtime cursor the consumer subscribed after, so their
+ * position on the bus is their runtime sequence; any other input carries the count of envelopes
+ * published before it, so the projector keeps the run's order whatever order the bus delivers.
+ * The run status reported back is the stored one (the projector may not have applied the input yet).
+ */
+export function createBusSink(bus: EventBus, db: Kysely<Database>): IngestSink {
+  /** Envelopes published per run (the position of the next one). */
+  const published = new Map<string, number>();
+  const status = async (runId: string): Promise<RunStatus | undefined> =>
+    (await db.selectFrom("runs").select("status").where("id", "=", runId).executeTakeFirst())?.status;
   return {
     async ingest(runId, raw) {
-      const { append, transition } = await db.transaction().execute(async (trx) => {
-        const append = await eventStore.appendRaw(trx, runId, raw);
-        if (!append || append.duplicate || raw.kind !== "session-snapshot") return { append, transition: undefined };
-        const target = STATUS_OF_SESSION[sessionStateName(raw.metadata.state)];
-        // OPEN only moves a suspended run back (binding → running is the launcher's step).
-        if (target === undefined || (target === "running" && append.run.status !== "suspended")) return { append, transition: undefined };
-        const failure = target === "failed" ? { code: "SESSION_EXPIRED", message: "the session's TTL expired" } : undefined;
-        return { append, transition: await lifecycle.transition(trx, runId, target, failure ? { failure } : {}) };
-      });
-      if (raw.kind === "stream-envelope" && append && !append.duplicate) {
-        metrics.inboundMessages.inc({ mode: raw.envelope.mode, message_type: raw.envelope.messageType });
-      }
-      lifecycle.publish(append);
-      if (transition) lifecycle.published(transition);
-      const status = transition?.kind === "moved" || transition?.kind === "already" || transition?.kind === "refused" ? transition.run.status : append?.run.status;
-      return { duplicate: append?.duplicate ?? false, missing: append === undefined, status };
+      await bus.publishRaw([{ runId, raw, position: published.get(runId) ?? 0 }]);
+      const current = await status(runId);
+      return { duplicate: false, missing: current === undefined, status: current };
     },
     async ingestBatch(runId, raws, runtimeCursor) {
-      const append = await db.transaction().execute((trx) => eventStore.appendRawBatch(trx, runId, raws, { runtimeCursor }));
-      if (!append) return { duplicates: raws.map(() => false), missing: true, runtimeCursor };
-      raws.forEach((raw, index) => {
-        if (raw.kind === "stream-envelope" && !append.duplicates[index]) {
-          metrics.inboundMessages.inc({ mode: raw.envelope.mode, message_type: raw.envelope.messageType });
-        }
+      let cursor = runtimeCursor;
+      const records: RawRecord[] = raws.map((raw) => {
+        if (raw.kind !== "stream-envelope") return { runId, raw, position: cursor };
+        const position = cursor;
+        cursor += 1;
+        return { runId, raw: { ...raw, runtimeSequence: position }, position };
       });
-      // One update in seq order, after the commit.
-      lifecycle.publish({ duplicate: false, run: append.run, events: append.events, state: append.state, metrics: append.metrics });
-      return { duplicates: append.duplicates, missing: false, runtimeCursor: append.runtimeCursor ?? runtimeCursor };
+      await bus.publishRaw(records);
+      published.set(runId, cursor);
+      return { missing: false, runtimeCursor: cursor };
+    },
+    forget(runId) {
+      published.delete(runId);
     },
   };
 }

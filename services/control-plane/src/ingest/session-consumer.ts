@@ -1,4 +1,5 @@
 import type { ClientAuth, SessionStream } from "@macp/client";
+import { sessionStateName } from "@macp/events";
 import type { Logger } from "pino";
 import type { RuntimeGateway } from "../runtime/gateway.js";
 import { backoffDelay, sleep } from "./backoff.js";
@@ -22,6 +23,7 @@ export interface ConsumerSettings {
 }
 
 const TERMINAL_RUN = new Set(["completed", "failed", "cancelled"]);
+const FINAL_SESSION_STATES = new Set(["SESSION_STATE_RESOLVED", "SESSION_STATE_EXPIRED", "SESSION_STATE_CANCELLED"]);
 
 /** Most frames stored in one transaction. */
 const MAX_BATCH = 500;
@@ -174,7 +176,7 @@ export class SessionConsumer {
           const response = frame.response;
           if (response === undefined) continue;
           const receivedAt = new Date().toISOString();
-          // The runtime sequence is assigned when the batch is stored (duplicates do not count).
+          // The runtime sequence is assigned when the batch is handed to the sink.
           if (response.$case === "envelope") batcher.push({ kind: "stream-envelope", envelope: response.value, runtimeSequence: 0, receivedAt });
           else {
             const error = response.value;
@@ -217,7 +219,8 @@ export class SessionConsumer {
       const response = await this.runtime.call("GetSession", (options) => this.runtime.client.getSession({ sessionId }, options), this.target.auth);
       if (!response.metadata) return false;
       const outcome = await this.sink.ingest(runId, { kind: "session-snapshot", metadata: response.metadata, receivedAt: new Date().toISOString() });
-      return outcome.missing || (outcome.status !== undefined && TERMINAL_RUN.has(outcome.status));
+      // The snapshot itself tells: the projector may not have moved the run yet.
+      return outcome.missing || FINAL_SESSION_STATES.has(sessionStateName(response.metadata.state)) || (outcome.status !== undefined && TERMINAL_RUN.has(outcome.status));
     } catch {
       // Runtime unreachable or session unknown right now: keep following; the lifecycle decides.
       return false;

@@ -11,6 +11,7 @@ import type { Database, RunRow } from "../db/schema.js";
 import { backoffDelay, sleep } from "../ingest/backoff.js";
 import { eventStore } from "../ingest/event-store.js";
 import type { IngestSink } from "../ingest/ingest-sink.js";
+import type { RunEventHub } from "../ingest/run-event-hub.js";
 import { LifecycleWatcher } from "../ingest/lifecycle-watcher.js";
 import { SessionConsumer } from "../ingest/session-consumer.js";
 import type { ControlPlaneMetrics } from "../observability/metrics.js";
@@ -24,6 +25,7 @@ import { runRepository } from "./run-repository.js";
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 const TRANSIENT = new Set([1, 4, 14]);
 const DRAIN_WAIT_MS = 10_000;
+const TERMINAL_EVENTS = new Set(["run.completed", "run.failed", "run.cancelled"]);
 const FINAL_STATES = new Set(["SESSION_STATE_RESOLVED", "SESSION_STATE_EXPIRED", "SESSION_STATE_CANCELLED"]);
 
 /** The stored request of a run (metadata.executionRequest). */
@@ -54,6 +56,7 @@ export class RunDriver {
     private readonly config: ControlPlaneConfig,
     private readonly runtime: RuntimeGateway,
     private readonly sink: IngestSink,
+    private readonly hub: RunEventHub,
     private readonly lifecycle: RunLifecycle,
     private readonly metrics: ControlPlaneMetrics,
     private readonly logger: Logger,
@@ -77,6 +80,7 @@ export class RunDriver {
         return this.sink.ingest(runId, raw);
       },
       ingestBatch: (runId, raws, runtimeCursor) => this.sink.ingestBatch(runId, raws, runtimeCursor),
+      forget: (runId) => this.sink.forget(runId),
     };
     this.watcher = new LifecycleWatcher(
       this.runtime,
@@ -346,8 +350,16 @@ export class RunDriver {
       () => this.metrics.streamReconnects.inc(),
     );
     this.consumers.set(run.id, consumer);
+    // The run may end in another process (the projection worker): its terminal event ends ingest here.
+    const unsubscribe = this.hub.subscribe(run.id, (update) => {
+      if (update.events.some((event) => TERMINAL_EVENTS.has(event.type))) void consumer.drain();
+    });
     void consumer.done.finally(() => {
-      if (this.consumers.get(run.id) === consumer) this.consumers.delete(run.id);
+      unsubscribe();
+      if (this.consumers.get(run.id) === consumer) {
+        this.consumers.delete(run.id);
+        this.sink.forget(run.id);
+      }
     });
   }
 

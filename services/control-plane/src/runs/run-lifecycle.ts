@@ -66,7 +66,7 @@ export class RunLifecycle {
 
   /** Publishes what a committed transaction appended. */
   publish(append: AppendResult | undefined): void {
-    if (append && !append.duplicate) this.hub.publish({ runId: append.run.id, events: append.events, state: append.state });
+    if (append && !append.duplicate) this.hub.publish({ runId: append.run.id, events: append.events });
   }
 
   /** Publishes a committed transition and tells {@link onMoved}. */

@@ -1,0 +1,77 @@
+import type { CanonicalEvent, RawRuntimeEvent } from "@macp/events";
+import type { LeaseStore } from "./lease-store.js";
+
+/** One runtime input of a run as the bus carries it from ingest to the projector. */
+export interface RawRecord {
+  readonly runId: string;
+  readonly raw: RawRuntimeEvent;
+  /**
+   * Where the input stands among the run's envelopes: an envelope's own runtime sequence, or for
+   * any other input the count of envelopes published before it. The projector applies a run's
+   * inputs in this order, whatever order the bus hands them over in.
+   */
+  readonly position: number;
+}
+
+/** A raw record handed to the projector, settled with {@link ack} once applied (or seen before). */
+export interface RawDelivery {
+  readonly record: RawRecord;
+  /** The bus handed this record out before (its consumer died or it was not acknowledged in time). */
+  readonly redelivered: boolean;
+  /** Removes the record from the bus. */
+  ack(): void;
+}
+
+/** Canonical events a committed transaction appended to one run, in seq order. */
+export interface EventsUpdate {
+  readonly runId: string;
+  readonly events: readonly CanonicalEvent[];
+}
+
+/** Receives the deliveries of one partition, in bus order, one batch at a time. */
+export type RawBatchHandler = (batch: readonly RawDelivery[]) => Promise<void>;
+
+/**
+ * The event pipeline's transport. Two implementations share every piece of logic above it: the
+ * in-memory bus (embedded mode, one process) and NATS JetStream (any number of control-plane and
+ * worker processes). Raw runtime input is partitioned by run; a partition is consumed by one
+ * projector at a time (the holder of its lease), always from its oldest unacknowledged record.
+ */
+export interface EventBus {
+  /** `memory` or `nats`, for logs and readiness. */
+  readonly kind: "memory" | "nats";
+  /** Number of raw partitions; a run's records all go to {@link partitionOf} its id. */
+  readonly partitions: number;
+  /** Leases shared by every process on this bus (run ingest, partition ownership). */
+  readonly leases: LeaseStore;
+  /**
+   * Stores raw records durably on the bus, in order. A record already published (same run and
+   * position of an envelope) is dropped by the bus's deduplication.
+   */
+  publishRaw(records: readonly RawRecord[]): Promise<void>;
+  /**
+   * Hands a partition's records to `handler` from the oldest unacknowledged one, in bus order,
+   * until `signal` aborts or the bus fails; resolves then. A record not acknowledged by then is
+   * handed out again to the partition's next consumer.
+   */
+  consumeRaw(partition: number, handler: RawBatchHandler, signal: AbortSignal): Promise<void>;
+  /** Records of a partition not yet acknowledged (the projector's lag). */
+  pendingRaw(partition: number): Promise<number>;
+  /** Publishes committed canonical events for live fan-out to every instance. */
+  publishEvents(update: EventsUpdate): Promise<void>;
+  /** Calls `listener` for every update of `runId` published by any process; returns the unsubscribe function. */
+  subscribeEvents(runId: string, listener: (update: EventsUpdate) => void): () => void;
+  /** Reports whether the bus can be used right now (readiness). */
+  healthy(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** The partition of a run: FNV-1a of its id, so every process computes the same one. */
+export function partitionOf(runId: string, partitions: number): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < runId.length; index++) {
+    hash ^= runId.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % partitions;
+}
