@@ -1,14 +1,8 @@
 import { MacpError, ModeId, type SessionStartPayload, type decision } from "@macp/protocol";
 import { evaluateDecision, type JsonValue } from "@macp/policy";
 import { authorizeCommitment, validateCommitment } from "./commitment-rules.js";
-import {
-  INITIAL_DECISION_STATE,
-  decisionPolicyInput,
-  readDecisionState,
-  writeDecisionState,
-  type DecisionState,
-  type DecisionVote,
-} from "./decision-state.js";
+import { DECISION_STATE, decisionPolicyInput, initialDecisionState, type DecisionState } from "./decision-state.js";
+import { PersistentMap } from "./persistent-map.js";
 import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "./mode-handler.js";
 import { isParticipant } from "./participants.js";
 import { decodeModePayload } from "./payload-decoding.js";
@@ -42,8 +36,7 @@ function applyProposal(state: DecisionState, envelope: ModeEnvelope): DecisionSt
   if (isBlank(payload.proposalId)) throw invalidPayload("proposal_id must not be blank");
   if (isBlank(payload.option)) throw invalidPayload("option must not be blank");
   if (state.proposals.has(payload.proposalId)) throw invalidPayload(`proposal '${payload.proposalId}' already exists`);
-  const proposals = new Map(state.proposals);
-  proposals.set(payload.proposalId, {
+  const proposals = state.proposals.set(payload.proposalId, {
     proposal_id: payload.proposalId,
     option: payload.option,
     rationale: payload.rationale,
@@ -67,7 +60,7 @@ function applyEvaluation(state: DecisionState, envelope: ModeEnvelope): Decision
     reason: payload.reason,
     sender: envelope.sender,
   };
-  return { ...state, evaluations: [...state.evaluations, evaluation] };
+  return { ...state, evaluations: state.evaluations.append(evaluation) };
 }
 
 function applyObjection(state: DecisionState, envelope: ModeEnvelope): DecisionState {
@@ -77,7 +70,7 @@ function applyObjection(state: DecisionState, envelope: ModeEnvelope): DecisionS
   if (state.phase !== "Evaluation") throw invalidPayload(`objections are not accepted in phase ${state.phase}`);
   requireProposal(state, payload.proposalId);
   const objection = { proposal_id: payload.proposalId, reason: payload.reason, severity, sender: envelope.sender };
-  return { ...state, objections: [...state.objections, objection] };
+  return { ...state, objections: state.objections.append(objection) };
 }
 
 function applyVote(state: DecisionState, envelope: ModeEnvelope): DecisionState {
@@ -88,18 +81,15 @@ function applyVote(state: DecisionState, envelope: ModeEnvelope): DecisionState 
     throw invalidPayload(`votes are not accepted in phase ${state.phase}`);
   }
   requireProposal(state, payload.proposalId);
-  const existing = state.votes.get(payload.proposalId) ?? new Map<string, DecisionVote>();
+  const existing = state.votes.get(payload.proposalId) ?? PersistentMap.empty();
   if (existing.has(envelope.sender)) throw invalidPayload(`${envelope.sender} already voted on '${payload.proposalId}'`);
-  const byProposal = new Map(existing);
-  byProposal.set(envelope.sender, {
+  const byProposal = existing.set(envelope.sender, {
     proposal_id: payload.proposalId,
     vote,
     reason: payload.reason,
     sender: envelope.sender,
   });
-  const votes = new Map(state.votes);
-  votes.set(payload.proposalId, byProposal);
-  return { ...state, votes, phase: "Voting" };
+  return { ...state, votes: state.votes.set(payload.proposalId, byProposal), phase: "Voting" };
 }
 
 function applyCommitment(session: SessionView, state: DecisionState, envelope: ModeEnvelope): ModeOutcome {
@@ -107,21 +97,21 @@ function applyCommitment(session: SessionView, state: DecisionState, envelope: M
   if (state.proposals.size === 0) throw invalidPayload("a commitment needs at least one proposal");
   const verdict = evaluateDecision(session.policy, decisionPolicyInput(state), session.participants, commitment.outcomePositive);
   if (!verdict.allowed) return rejected(MacpError.policyDenied(verdict.reasons));
-  return accepted(writeDecisionState({ ...state, phase: "Committed" }), envelope.payload);
+  return accepted(DECISION_STATE.json({ ...state, phase: "Committed" }), envelope.payload);
 }
 
 function step(session: SessionView, stored: JsonValue, envelope: ModeEnvelope): ModeOutcome {
-  const state = readDecisionState(stored);
+  const state = DECISION_STATE.read(stored);
   if (state.phase === "Committed") return rejected(new MacpError("SessionNotOpen", "the decision is already committed"));
   switch (envelope.messageType) {
     case "Proposal":
-      return accepted(writeDecisionState(applyProposal(state, envelope)));
+      return accepted(DECISION_STATE.json(applyProposal(state, envelope)));
     case "Evaluation":
-      return accepted(writeDecisionState(applyEvaluation(state, envelope)));
+      return accepted(DECISION_STATE.json(applyEvaluation(state, envelope)));
     case "Objection":
-      return accepted(writeDecisionState(applyObjection(state, envelope)));
+      return accepted(DECISION_STATE.json(applyObjection(state, envelope)));
     case "Vote":
-      return accepted(writeDecisionState(applyVote(state, envelope)));
+      return accepted(DECISION_STATE.json(applyVote(state, envelope)));
     default:
       return applyCommitment(session, state, envelope);
   }
@@ -134,7 +124,7 @@ function step(session: SessionView, stored: JsonValue, envelope: ModeEnvelope): 
 export const decisionMode: ModeHandler = {
   start(session: SessionView, _payload: SessionStartPayload): ModeOutcome {
     if (session.participants.length === 0) return rejected(invalidPayload("decision mode needs at least one participant"));
-    return accepted(writeDecisionState(INITIAL_DECISION_STATE));
+    return accepted(DECISION_STATE.json(initialDecisionState()));
   },
 
   apply(session: SessionView, state: JsonValue, envelope: ModeEnvelope): ModeOutcome {

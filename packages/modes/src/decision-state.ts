@@ -1,4 +1,7 @@
 import type { DecisionPolicyInput, JsonValue } from "@macp/policy";
+import { PersistentList } from "./persistent-list.js";
+import { PersistentMap } from "./persistent-map.js";
+import { StateCodec } from "./state-codec.js";
 import {
   field,
   mapJson,
@@ -8,6 +11,7 @@ import {
   readNumber,
   readObject,
   readString,
+  type JsonObject,
 } from "./state-json.js";
 
 /** Decision phases (§5.3). */
@@ -50,21 +54,23 @@ export interface DecisionVote {
 
 /** Decision mode state (§5.1); maps are keyed by proposal id (votes then by sender). */
 export interface DecisionState {
-  readonly proposals: ReadonlyMap<string, DecisionProposal>;
-  readonly evaluations: readonly DecisionEvaluation[];
-  readonly objections: readonly DecisionObjection[];
-  readonly votes: ReadonlyMap<string, ReadonlyMap<string, DecisionVote>>;
+  readonly proposals: PersistentMap<string, DecisionProposal>;
+  readonly evaluations: PersistentList<DecisionEvaluation>;
+  readonly objections: PersistentList<DecisionObjection>;
+  readonly votes: PersistentMap<string, PersistentMap<string, DecisionVote>>;
   readonly phase: DecisionPhase;
 }
 
 /** State right after SessionStart. */
-export const INITIAL_DECISION_STATE: DecisionState = {
-  proposals: new Map(),
-  evaluations: [],
-  objections: [],
-  votes: new Map(),
-  phase: "Proposal",
-};
+export function initialDecisionState(): DecisionState {
+  return {
+    proposals: PersistentMap.empty(),
+    evaluations: PersistentList.empty(),
+    objections: PersistentList.empty(),
+    votes: PersistentMap.empty(),
+    phase: "Proposal",
+  };
+}
 
 function readProposal(value: JsonValue): DecisionProposal {
   const object = readObject(value, "proposal");
@@ -116,19 +122,19 @@ export function readDecisionState(json: JsonValue): DecisionState {
   const object = readObject(json, "decision state");
   return {
     proposals: readMap(object, "proposals", readProposal),
-    evaluations: readArray(field(object, "evaluations"), "evaluations").map(readEvaluation),
-    objections: readArray(field(object, "objections"), "objections").map(readObjection),
+    evaluations: PersistentList.from(readArray(field(object, "evaluations"), "evaluations").map(readEvaluation)),
+    objections: PersistentList.from(readArray(field(object, "objections"), "objections").map(readObjection)),
     votes: readMap(object, "votes", (byProposal) => readMap({ votes: byProposal }, "votes", readVote)),
     phase: readEnum(object, "phase", DECISION_PHASES),
   };
 }
 
 /** Decision state as its canonical JSON document (declaration order, maps sorted by key). */
-export function writeDecisionState(state: DecisionState): JsonValue {
+export function writeDecisionState(state: DecisionState): JsonObject {
   return {
     proposals: mapJson(state.proposals, (proposal) => ({ ...proposal })),
-    evaluations: state.evaluations.map((evaluation) => ({ ...evaluation })),
-    objections: state.objections.map((objection) => ({ ...objection })),
+    evaluations: state.evaluations.toArray().map((evaluation) => ({ ...evaluation })),
+    objections: state.objections.toArray().map((objection) => ({ ...objection })),
     votes: mapJson(state.votes, (byProposal) => mapJson(byProposal, (vote) => ({ ...vote }))),
     phase: state.phase,
   };
@@ -137,8 +143,15 @@ export function writeDecisionState(state: DecisionState): JsonValue {
 /** What the Decision evaluator reads: the state's own records, votes over all proposals. */
 export function decisionPolicyInput(state: DecisionState): DecisionPolicyInput {
   return {
-    evaluations: state.evaluations,
-    objections: state.objections,
+    evaluations: state.evaluations.toArray(),
+    objections: state.objections.toArray(),
     votes: mapJson(state.votes, (byProposal) => mapJson(byProposal, (vote) => vote)),
   };
 }
+
+/** Decision state between its typed form and its stored JSON. */
+export const DECISION_STATE = new StateCodec<DecisionState>(
+  ["proposals", "evaluations", "objections", "votes", "phase"],
+  readDecisionState,
+  writeDecisionState,
+);

@@ -1,13 +1,8 @@
 import { MacpError, ModeId, type SessionStartPayload, type handoff } from "@macp/protocol";
 import { evaluateHandoff, parseHandoffRules, type JsonValue } from "@macp/policy";
 import { authorizeCommitment, validateCommitment } from "./commitment-rules.js";
-import {
-  INITIAL_HANDOFF_STATE,
-  readHandoffState,
-  writeHandoffState,
-  type HandoffOffer,
-  type HandoffState,
-} from "./handoff-state.js";
+import { HANDOFF_STATE, initialHandoffState, withOffer, type HandoffOffer, type HandoffState } from "./handoff-state.js";
+import { PersistentList } from "./persistent-list.js";
 import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "./mode-handler.js";
 import { isParticipant } from "./participants.js";
 import { decodeModePayload } from "./payload-decoding.js";
@@ -35,12 +30,6 @@ function findOffer(state: HandoffState, handoffId: string): HandoffOffer {
   return offer;
 }
 
-function withOffer(state: HandoffState, offer: HandoffOffer): HandoffState {
-  const offers = new Map(state.offers);
-  offers.set(offer.handoff_id, offer);
-  return { ...state, offers };
-}
-
 function applyOffer(session: SessionView, state: HandoffState, envelope: ModeEnvelope): HandoffState {
   const payload = decodeModePayload<handoff.HandoffOfferPayload>(ModeId.Handoff, "HandoffOffer", envelope.payload);
   if (payload.handoffId === "") throw invalidPayload("handoff_id must not be empty");
@@ -50,9 +39,8 @@ function applyOffer(session: SessionView, state: HandoffState, envelope: ModeEnv
     throw invalidPayload(`target '${payload.targetParticipant}' is not a declared participant`);
   }
   if (payload.targetParticipant === envelope.sender) throw invalidPayload("a handoff cannot target its sender");
-  const offers = [...state.offers.values()];
-  if (offers.some((offer) => offer.disposition === "Offered")) throw invalidPayload("another handoff offer is outstanding");
-  if (offers.some((offer) => offer.disposition === "Accepted")) throw invalidPayload("responsibility was already transferred");
+  if (state.dispositions.Offered > 0) throw invalidPayload("another handoff offer is outstanding");
+  if (state.dispositions.Accepted > 0) throw invalidPayload("responsibility was already transferred");
   return withOffer(state, {
     handoff_id: payload.handoffId,
     target_participant: payload.targetParticipant,
@@ -72,10 +60,9 @@ function applyContext(state: HandoffState, envelope: ModeEnvelope): HandoffState
   const payload = decodeModePayload<handoff.HandoffContextPayload>(ModeId.Handoff, "HandoffContext", envelope.payload);
   const offer = findOffer(state, payload.handoffId);
   if (offer.offered_by !== envelope.sender) throw forbidden("only the offerer may add handoff context");
-  const contexts = new Map(state.contexts);
   const entry = { content_type: payload.contentType, context: payload.context, sender: envelope.sender };
-  contexts.set(payload.handoffId, [...(state.contexts.get(payload.handoffId) ?? []), entry]);
-  return { ...state, contexts };
+  const list = state.contexts.get(payload.handoffId) ?? PersistentList.empty();
+  return { ...state, contexts: state.contexts.set(payload.handoffId, list.append(entry)) };
 }
 
 interface Response {
@@ -138,25 +125,25 @@ function applyImplicitAccept(session: SessionView, state: HandoffState, commitAt
 function applyCommitment(session: SessionView, stored: HandoffState, envelope: ModeEnvelope): ModeOutcome {
   validateCommitment(session, envelope.payload);
   const state = applyImplicitAccept(session, stored, envelope.timestampUnixMs);
-  if (![...state.offers.values()].some((offer) => offer.disposition !== "Offered")) {
+  if (state.dispositions.Accepted + state.dispositions.Declined === 0) {
     throw invalidPayload("no handoff offer has been accepted or declined");
   }
-  const verdict = evaluateHandoff(session.policy, { offers: Object.fromEntries(state.offers) });
+  const verdict = evaluateHandoff(session.policy, { offers: Object.fromEntries(state.offers.entries()) });
   if (!verdict.allowed) throw MacpError.policyDenied(verdict.reasons);
-  return accepted(writeHandoffState(state), envelope.payload.slice());
+  return accepted(HANDOFF_STATE.json(state), envelope.payload.slice());
 }
 
 function step(session: SessionView, stored: JsonValue, envelope: ModeEnvelope): ModeOutcome {
-  const state = readHandoffState(stored);
+  const state = HANDOFF_STATE.read(stored);
   switch (envelope.messageType) {
     case "HandoffOffer":
-      return accepted(writeHandoffState(applyOffer(session, state, envelope)));
+      return accepted(HANDOFF_STATE.json(applyOffer(session, state, envelope)));
     case "HandoffContext":
-      return accepted(writeHandoffState(applyContext(state, envelope)));
+      return accepted(HANDOFF_STATE.json(applyContext(state, envelope)));
     case "HandoffAccept":
-      return accepted(writeHandoffState(applyAccept(state, envelope)));
+      return accepted(HANDOFF_STATE.json(applyAccept(state, envelope)));
     case "HandoffDecline":
-      return accepted(writeHandoffState(applyDecline(state, envelope)));
+      return accepted(HANDOFF_STATE.json(applyDecline(state, envelope)));
     case "Commitment":
       return applyCommitment(session, state, envelope);
     default:
@@ -175,7 +162,7 @@ export const handoffMode: ModeHandler = {
     if (!isParticipant(session, session.initiator)) {
       return rejected(invalidPayload("the handoff initiator must be a declared participant"));
     }
-    return accepted(writeHandoffState(INITIAL_HANDOFF_STATE));
+    return accepted(HANDOFF_STATE.json(initialHandoffState()));
   },
 
   apply(session: SessionView, state: JsonValue, envelope: ModeEnvelope): ModeOutcome {

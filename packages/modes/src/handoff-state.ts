@@ -1,5 +1,8 @@
 import type { JsonValue } from "@macp/policy";
 import { int64ToJson } from "@macp/protocol";
+import { PersistentList } from "./persistent-list.js";
+import { PersistentMap } from "./persistent-map.js";
+import { StateCodec } from "./state-codec.js";
 import {
   bytesJson,
   mapJson,
@@ -11,6 +14,7 @@ import {
   readNullableString,
   readObject,
   readString,
+  type JsonObject,
 } from "./state-json.js";
 
 /** Where an offer stands; the names are the stored vocabulary (§4.1). */
@@ -40,14 +44,29 @@ export interface HandoffContext {
   readonly sender: string;
 }
 
-/** Handoff mode state (§8.1): offers and context lists keyed by `handoff_id`. */
+/**
+ * Handoff mode state (§8.1): offers and context lists keyed by `handoff_id`; `dispositions`
+ * counts the offers in each disposition (derived, not stored).
+ */
 export interface HandoffState {
-  readonly offers: ReadonlyMap<string, HandoffOffer>;
-  readonly contexts: ReadonlyMap<string, readonly HandoffContext[]>;
+  readonly offers: PersistentMap<string, HandoffOffer>;
+  readonly contexts: PersistentMap<string, PersistentList<HandoffContext>>;
+  readonly dispositions: Readonly<Record<HandoffDisposition, number>>;
 }
 
 /** State right after SessionStart. */
-export const INITIAL_HANDOFF_STATE: HandoffState = { offers: new Map(), contexts: new Map() };
+export function initialHandoffState(): HandoffState {
+  return { offers: PersistentMap.empty(), contexts: PersistentMap.empty(), dispositions: { Offered: 0, Accepted: 0, Declined: 0 } };
+}
+
+/** `state` with `offer` stored under its id (new or replacing the previous version of it). */
+export function withOffer(state: HandoffState, offer: HandoffOffer): HandoffState {
+  const previous = state.offers.get(offer.handoff_id);
+  const dispositions = { ...state.dispositions };
+  if (previous !== undefined) dispositions[previous.disposition] -= 1;
+  dispositions[offer.disposition] += 1;
+  return { ...state, offers: state.offers.set(offer.handoff_id, offer), dispositions };
+}
 
 function readOffer(value: JsonValue): HandoffOffer {
   const object = readObject(value, "offer");
@@ -81,18 +100,20 @@ function readContext(value: JsonValue): HandoffContext {
  */
 export function readHandoffState(json: JsonValue): HandoffState {
   const object = readObject(json, "handoff state");
-  return {
-    offers: readMap(object, "offers", readOffer),
-    contexts: readMap(object, "contexts", (list) => readArray(list, "contexts").map(readContext)),
-  };
+  const offers = readMap(object, "offers", readOffer);
+  const contexts = readMap(object, "contexts", (list) => PersistentList.from(readArray(list, "contexts").map(readContext)));
+  return { ...offers.values().reduce(withOffer, initialHandoffState()), contexts };
 }
 
 /** Handoff state as its canonical JSON document (declaration order, maps sorted by key). */
-export function writeHandoffState(state: HandoffState): JsonValue {
+export function writeHandoffState(state: HandoffState): JsonObject {
   return {
     offers: mapJson(state.offers, (offer) => ({ ...offer, offered_at_ms: int64ToJson(offer.offered_at_ms) })),
     contexts: mapJson(state.contexts, (list) =>
-      list.map((entry) => ({ content_type: entry.content_type, context: bytesJson(entry.context), sender: entry.sender })),
+      list.toArray().map((entry) => ({ content_type: entry.content_type, context: bytesJson(entry.context), sender: entry.sender })),
     ),
   };
 }
+
+/** Handoff state between its typed form and its stored JSON. */
+export const HANDOFF_STATE = new StateCodec<HandoffState>(["offers", "contexts"], readHandoffState, writeHandoffState);

@@ -2,13 +2,8 @@ import { decodeContribute, type MacpError, type SessionStartPayload } from "@mac
 import type { JsonValue } from "@macp/policy";
 import { validateCommitment } from "./commitment-rules.js";
 import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "./mode-handler.js";
-import {
-  initialMultiRoundState,
-  readMultiRoundState,
-  writeMultiRoundState,
-  type MultiRoundState,
-} from "./multi-round-state.js";
-import { isParticipant } from "./participants.js";
+import { MULTI_ROUND_STATE, initialMultiRoundState, withContribution, type MultiRoundState } from "./multi-round-state.js";
+import { isParticipant, participantSet } from "./participants.js";
 import { compareBytewise } from "./state-json.js";
 import { forbidden, invalidPayload, runStep } from "./step-errors.js";
 
@@ -29,12 +24,13 @@ function authorize(session: SessionView, envelope: ModeEnvelope): MacpError | un
  * values, the initiator's included, are equal.
  */
 function hasConverged(state: MultiRoundState, initiator: string): boolean {
-  const values = [...state.contributions.values()];
-  if (values.length === 0) return false;
-  const everyoneContributed = state.participants.every(
-    (participant) => participant === initiator || state.contributions.has(participant),
-  );
-  return everyoneContributed && values.every((value) => value === values[0]);
+  if (state.contributions.size === 0 || state.valueCounts.size !== 1) return false;
+  const participants = participantSet(state.participants);
+  const initiatorIsParticipant = participants.has(initiator);
+  const others = participants.size - (initiatorIsParticipant ? 1 : 0);
+  const othersContributed =
+    state.participantsContributed - (initiatorIsParticipant && state.contributions.has(initiator) ? 1 : 0);
+  return othersContributed === others;
 }
 
 function applyContribute(session: SessionView, state: MultiRoundState, envelope: ModeEnvelope): MultiRoundState {
@@ -42,9 +38,7 @@ function applyContribute(session: SessionView, state: MultiRoundState, envelope:
   const { value } = decodeContribute(envelope.payload);
   let next = state;
   if (state.contributions.get(envelope.sender) !== value) {
-    const contributions = new Map(state.contributions);
-    contributions.set(envelope.sender, value);
-    next = { ...state, round: state.round + 1, contributions };
+    next = { ...withContribution(state, envelope.sender, value), round: state.round + 1 };
   }
   return { ...next, converged: hasConverged(next, session.initiator) };
 }
@@ -54,7 +48,7 @@ function applyContribute(session: SessionView, state: MultiRoundState, envelope:
  * even for numeric-looking sender ids, which a JS object would move to the front.
  */
 function resolution(state: MultiRoundState): Uint8Array {
-  const entries = [...state.contributions.entries()].sort(([left], [right]) => compareBytewise(left, right));
+  const entries = state.contributions.entries().sort(([left], [right]) => compareBytewise(left, right));
   const convergedValue = entries[0]?.[1] ?? "";
   const final = entries.map(([sender, value]) => `${JSON.stringify(sender)}:${JSON.stringify(value)}`).join(",");
   return utf8.encode(`{"converged_value":${JSON.stringify(convergedValue)},"round":${state.round},"final":{${final}}}`);
@@ -64,14 +58,14 @@ function resolution(state: MultiRoundState): Uint8Array {
 function applyCommitment(session: SessionView, state: MultiRoundState, envelope: ModeEnvelope): ModeOutcome {
   if (!state.converged) throw invalidPayload("the session has not converged");
   validateCommitment(session, envelope.payload);
-  return accepted(writeMultiRoundState(state), resolution(state));
+  return accepted(MULTI_ROUND_STATE.json(state), resolution(state));
 }
 
 function step(session: SessionView, stored: JsonValue, envelope: ModeEnvelope): ModeOutcome {
-  const state = readMultiRoundState(stored);
+  const state = MULTI_ROUND_STATE.read(stored);
   switch (envelope.messageType) {
     case "Contribute":
-      return accepted(writeMultiRoundState(applyContribute(session, state, envelope)));
+      return accepted(MULTI_ROUND_STATE.json(applyContribute(session, state, envelope)));
     case "Commitment":
       return applyCommitment(session, state, envelope);
     default:
@@ -87,7 +81,7 @@ function step(session: SessionView, stored: JsonValue, envelope: ModeEnvelope): 
 export const multiRoundMode: ModeHandler = {
   start(session: SessionView, _payload: SessionStartPayload): ModeOutcome {
     if (session.participants.length === 0) return rejected(invalidPayload("multi-round mode needs at least one participant"));
-    return accepted(writeMultiRoundState(initialMultiRoundState(session.participants)));
+    return accepted(MULTI_ROUND_STATE.json(initialMultiRoundState(session.participants)));
   },
 
   apply(session: SessionView, state: JsonValue, envelope: ModeEnvelope): ModeOutcome {

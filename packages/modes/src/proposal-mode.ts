@@ -5,10 +5,9 @@ import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutco
 import { isParticipant } from "./participants.js";
 import { decodeModePayload } from "./payload-decoding.js";
 import {
-  INITIAL_PROPOSAL_STATE,
+  PROPOSAL_STATE,
+  initialProposalState,
   proposalPolicyInput,
-  readProposalState,
-  writeProposalState,
   type ProposalPhase,
   type ProposalRecord,
   type ProposalState,
@@ -50,9 +49,12 @@ function requireLive(state: ProposalState, proposalId: string): void {
 }
 
 function withProposal(state: ProposalState, record: ProposalRecord): ProposalState {
-  const proposals = new Map(state.proposals);
-  proposals.set(record.proposal_id, record);
-  return { ...state, proposals };
+  const counter = record.supersedes_proposal_id !== null && !state.proposals.has(record.proposal_id);
+  return {
+    ...state,
+    proposals: state.proposals.set(record.proposal_id, record),
+    counter_proposals: state.counter_proposals + (counter ? 1 : 0),
+  };
 }
 
 function applyProposal(state: ProposalState, envelope: ModeEnvelope): ProposalState {
@@ -81,7 +83,7 @@ function applyCounterProposal(rules: ProposalRules, state: ProposalState, envelo
     throw invalidPayload(`superseded proposal '${payload.supersedesProposalId}' does not exist`);
   }
   const maxRounds = rules.counterProposalMaxRounds;
-  const counterCount = [...state.proposals.values()].filter((record) => record.supersedes_proposal_id !== null).length;
+  const counterCount = state.counter_proposals;
   if (maxRounds > 0 && counterCount >= maxRounds) {
     throw invalidPayload(`counter-proposal limit reached: ${counterCount} of ${maxRounds} allowed`);
   }
@@ -100,9 +102,7 @@ function applyCounterProposal(rules: ProposalRules, state: ProposalState, envelo
 function applyAccept(state: ProposalState, envelope: ModeEnvelope): ProposalState {
   const payload = decodeModePayload<proposal.AcceptPayload>(ModeId.Proposal, "Accept", envelope.payload);
   requireLive(state, payload.proposalId);
-  const accepts = new Map(state.accepts);
-  accepts.set(envelope.sender, payload.proposalId);
-  return { ...state, accepts };
+  return { ...state, accepts: state.accepts.set(envelope.sender, payload.proposalId) };
 }
 
 function applyReject(rules: ProposalRules, state: ProposalState, envelope: ModeEnvelope): ProposalState {
@@ -113,7 +113,7 @@ function applyReject(rules: ProposalRules, state: ProposalState, envelope: ModeE
   return {
     ...state,
     terminal_rejections: terminal ? [...state.terminal_rejections, rejection] : state.terminal_rejections,
-    rejections: [...state.rejections, { ...rejection, terminal }],
+    rejections: state.rejections.append({ ...rejection, terminal }),
   };
 }
 
@@ -127,7 +127,10 @@ function applyWithdraw(state: ProposalState, envelope: ModeEnvelope): ProposalSt
   const withdrawn = withProposal(state, { ...record, disposition: "Withdrawn" });
   return {
     ...withdrawn,
-    accepts: new Map([...state.accepts].filter(([, proposalId]) => proposalId !== payload.proposalId)),
+    accepts: state.accepts
+      .entries()
+      .filter(([, proposalId]) => proposalId === payload.proposalId)
+      .reduce((accepts, [sender]) => accepts.delete(sender), state.accepts),
     // The audit list keeps the rejection; only its terminal effect ends with the proposal.
     terminal_rejections: state.terminal_rejections.filter((rejection) => rejection.proposal_id !== payload.proposalId),
   };
@@ -141,14 +144,14 @@ function applyCommitment(session: SessionView, rules: ProposalRules, state: Prop
   }
   const verdict = evaluateProposal(session.policy, proposalPolicyInput(ready));
   if (!verdict.allowed) return rejected(MacpError.policyDenied(verdict.reasons));
-  return accepted(writeProposalState({ ...ready, phase: "Committed" }), envelope.payload);
+  return accepted(PROPOSAL_STATE.json({ ...ready, phase: "Committed" }), envelope.payload);
 }
 
 function step(session: SessionView, stored: JsonValue, envelope: ModeEnvelope): ModeOutcome {
-  const state = readProposalState(stored);
+  const state = PROPOSAL_STATE.read(stored);
   if (state.phase === "Committed") return rejected(new MacpError("SessionNotOpen", "the negotiation is already committed"));
   const rules = rulesOf(session);
-  const next = (updated: ProposalState): ModeOutcome => accepted(writeProposalState(refreshPhase(session, rules, updated)));
+  const next = (updated: ProposalState): ModeOutcome => accepted(PROPOSAL_STATE.json(refreshPhase(session, rules, updated)));
   switch (envelope.messageType) {
     case "Proposal":
       return next(applyProposal(state, envelope));
@@ -175,7 +178,7 @@ function step(session: SessionView, stored: JsonValue, envelope: ModeEnvelope): 
 export const proposalMode: ModeHandler = {
   start(session: SessionView, _payload: SessionStartPayload): ModeOutcome {
     if (session.participants.length === 0) return rejected(invalidPayload("proposal mode needs at least one participant"));
-    return accepted(writeProposalState(INITIAL_PROPOSAL_STATE));
+    return accepted(PROPOSAL_STATE.json(initialProposalState()));
   },
 
   apply(session: SessionView, state: JsonValue, envelope: ModeEnvelope): ModeOutcome {

@@ -1,4 +1,7 @@
 import type { JsonValue, ProposalPolicyInput } from "@macp/policy";
+import { PersistentList } from "./persistent-list.js";
+import { PersistentMap } from "./persistent-map.js";
+import { StateCodec } from "./state-codec.js";
 import {
   bytesJson,
   corruptState,
@@ -13,6 +16,7 @@ import {
   readObject,
   readString,
   readStrings,
+  type JsonObject,
 } from "./state-json.js";
 
 /** Proposal phases (§6.3). */
@@ -48,24 +52,28 @@ export interface RejectionRecord extends TerminalRejection {
   readonly terminal: boolean;
 }
 
-/** Proposal mode state (§6.1). */
+/** Proposal mode state (§6.1); `counter_proposals` counts the proposals that supersede another (derived, not stored). */
 export interface ProposalState {
-  readonly proposals: ReadonlyMap<string, ProposalRecord>;
+  readonly proposals: PersistentMap<string, ProposalRecord>;
   /** Latest Accept per participant: sender → proposal id. */
-  readonly accepts: ReadonlyMap<string, string>;
+  readonly accepts: PersistentMap<string, string>;
   readonly terminal_rejections: readonly TerminalRejection[];
-  readonly rejections: readonly RejectionRecord[];
+  readonly rejections: PersistentList<RejectionRecord>;
   readonly phase: ProposalPhase;
+  readonly counter_proposals: number;
 }
 
 /** State right after SessionStart. */
-export const INITIAL_PROPOSAL_STATE: ProposalState = {
-  proposals: new Map(),
-  accepts: new Map(),
-  terminal_rejections: [],
-  rejections: [],
-  phase: "Negotiating",
-};
+export function initialProposalState(): ProposalState {
+  return {
+    proposals: PersistentMap.empty(),
+    accepts: PersistentMap.empty(),
+    terminal_rejections: [],
+    rejections: PersistentList.empty(),
+    phase: "Negotiating",
+    counter_proposals: 0,
+  };
+}
 
 function readProposal(value: JsonValue): ProposalRecord {
   const object = readObject(value, "proposal");
@@ -107,12 +115,14 @@ function readRejection(value: JsonValue): RejectionRecord {
  */
 export function readProposalState(json: JsonValue): ProposalState {
   const object = readObject(json, "proposal state");
+  const proposals = readMap(object, "proposals", readProposal);
   return {
-    proposals: readMap(object, "proposals", readProposal),
+    proposals,
     accepts: readMap(object, "accepts", readAccept),
     terminal_rejections: readArray(field(object, "terminal_rejections"), "terminal_rejections").map(readTerminalRejection),
-    rejections: readArray(field(object, "rejections"), "rejections").map(readRejection),
+    rejections: PersistentList.from(readArray(field(object, "rejections"), "rejections").map(readRejection)),
     phase: readEnum(object, "phase", PROPOSAL_PHASES),
+    counter_proposals: proposals.values().filter((record) => record.supersedes_proposal_id !== null).length,
   };
 }
 
@@ -130,12 +140,12 @@ function proposalJson(proposal: ProposalRecord): JsonValue {
 }
 
 /** Proposal state as its canonical JSON document (declaration order, maps sorted by key). */
-export function writeProposalState(state: ProposalState): JsonValue {
+export function writeProposalState(state: ProposalState): JsonObject {
   return {
     proposals: mapJson(state.proposals, proposalJson),
     accepts: mapJson(state.accepts, (proposalId) => proposalId),
     terminal_rejections: state.terminal_rejections.map((rejection) => ({ ...rejection })),
-    rejections: state.rejections.map((rejection) => ({ ...rejection })),
+    rejections: state.rejections.toArray().map((rejection) => ({ ...rejection })),
     phase: state.phase,
   };
 }
@@ -144,3 +154,10 @@ export function writeProposalState(state: ProposalState): JsonValue {
 export function proposalPolicyInput(state: ProposalState): ProposalPolicyInput {
   return { proposals: mapJson(state.proposals, (record) => record) };
 }
+
+/** Proposal state between its typed form and its stored JSON. */
+export const PROPOSAL_STATE = new StateCodec<ProposalState>(
+  ["proposals", "accepts", "terminal_rejections", "rejections", "phase"],
+  readProposalState,
+  writeProposalState,
+);

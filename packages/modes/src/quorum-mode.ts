@@ -4,14 +4,7 @@ import { authorizeCommitment, validateCommitment } from "./commitment-rules.js";
 import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "./mode-handler.js";
 import { isParticipant } from "./participants.js";
 import { decodeModePayload } from "./payload-decoding.js";
-import {
-  INITIAL_QUORUM_STATE,
-  readQuorumState,
-  writeQuorumState,
-  type ApprovalRequest,
-  type BallotChoice,
-  type QuorumState,
-} from "./quorum-state.js";
+import { QUORUM_STATE, initialQuorumState, type ApprovalRequest, type BallotChoice, type QuorumState } from "./quorum-state.js";
 import { forbidden, invalidPayload, runStep } from "./step-errors.js";
 
 /** §9.2: ApprovalRequest is initiator-only, Commitment follows the policy's authority, ballots need a participant. */
@@ -56,9 +49,8 @@ function applyBallot(state: QuorumState, envelope: ModeEnvelope, choice: BallotC
   if (state.request === null) throw invalidPayload("no approval request has been made");
   if (payload.requestId !== state.request.request_id) throw invalidPayload(`unknown request '${payload.requestId}'`);
   if (state.ballots.has(envelope.sender)) throw invalidPayload(`${envelope.sender} has already cast a ballot`);
-  const ballots = new Map(state.ballots);
-  ballots.set(envelope.sender, { request_id: payload.requestId, choice, sender: envelope.sender, reason: payload.reason });
-  return { ...state, ballots };
+  const ballots = state.ballots.set(envelope.sender, { request_id: payload.requestId, choice, sender: envelope.sender, reason: payload.reason });
+  return { ...state, ballots, approvals: state.approvals + (choice === "Approve" ? 1 : 0) };
 }
 
 /**
@@ -76,7 +68,7 @@ function requiredApprovals(session: SessionView, request: ApprovalRequest): numb
 function isReady(session: SessionView, state: QuorumState): boolean {
   if (state.request === null) return false;
   const required = requiredApprovals(session, state.request);
-  const approvals = [...state.ballots.values()].filter((ballot) => ballot.choice === "Approve").length;
+  const approvals = state.approvals;
   const remaining = Math.max(0, session.participants.length - state.ballots.size);
   return approvals >= required || approvals + remaining < required;
 }
@@ -84,21 +76,21 @@ function isReady(session: SessionView, state: QuorumState): boolean {
 function applyCommitment(session: SessionView, state: QuorumState, envelope: ModeEnvelope): ModeOutcome {
   validateCommitment(session, envelope.payload);
   if (!isReady(session, state)) throw invalidPayload("the approval threshold is neither met nor unreachable yet");
-  const verdict = evaluateQuorum(session.policy, { ballots: Object.fromEntries(state.ballots) }, session.participants);
+  const verdict = evaluateQuorum(session.policy, { ballots: Object.fromEntries(state.ballots.entries()) }, session.participants);
   if (!verdict.allowed) throw MacpError.policyDenied(verdict.reasons);
-  return accepted(writeQuorumState(state), envelope.payload.slice());
+  return accepted(QUORUM_STATE.json(state), envelope.payload.slice());
 }
 
 function step(session: SessionView, stored: JsonValue, envelope: ModeEnvelope): ModeOutcome {
-  const state = readQuorumState(stored);
+  const state = QUORUM_STATE.read(stored);
   const type = envelope.messageType;
   switch (type) {
     case "Approve":
     case "Reject":
     case "Abstain":
-      return accepted(writeQuorumState(applyBallot(state, envelope, type)));
+      return accepted(QUORUM_STATE.json(applyBallot(state, envelope, type)));
     case "ApprovalRequest":
-      return accepted(writeQuorumState(applyRequest(session, state, envelope)));
+      return accepted(QUORUM_STATE.json(applyRequest(session, state, envelope)));
     case "Commitment":
       return applyCommitment(session, state, envelope);
     default:
@@ -114,7 +106,7 @@ function step(session: SessionView, stored: JsonValue, envelope: ModeEnvelope): 
 export const quorumMode: ModeHandler = {
   start(session: SessionView, _payload: SessionStartPayload): ModeOutcome {
     if (session.participants.length === 0) return rejected(invalidPayload("quorum mode needs at least one participant"));
-    return accepted(writeQuorumState(INITIAL_QUORUM_STATE));
+    return accepted(QUORUM_STATE.json(initialQuorumState()));
   },
 
   apply(session: SessionView, state: JsonValue, envelope: ModeEnvelope): ModeOutcome {

@@ -1,4 +1,6 @@
 import type { JsonValue } from "@macp/policy";
+import { PersistentMap } from "./persistent-map.js";
+import { StateCodec } from "./state-codec.js";
 import {
   bytesJson,
   field,
@@ -9,6 +11,7 @@ import {
   readNumber,
   readObject,
   readString,
+  type JsonObject,
 } from "./state-json.js";
 
 /** Ballot choices; the names are the stored vocabulary (§4.1). */
@@ -34,14 +37,20 @@ export interface Ballot {
   readonly reason: string;
 }
 
-/** Quorum mode state (§9.1): the request (or null) and ballots keyed by sender. */
+/**
+ * Quorum mode state (§9.1): the request (or null) and ballots keyed by sender; `approvals` counts
+ * the Approve ballots (derived, not stored).
+ */
 export interface QuorumState {
   readonly request: ApprovalRequest | null;
-  readonly ballots: ReadonlyMap<string, Ballot>;
+  readonly ballots: PersistentMap<string, Ballot>;
+  readonly approvals: number;
 }
 
 /** State right after SessionStart. */
-export const INITIAL_QUORUM_STATE: QuorumState = { request: null, ballots: new Map() };
+export function initialQuorumState(): QuorumState {
+  return { request: null, ballots: PersistentMap.empty(), approvals: 0 };
+}
 
 function readRequest(value: JsonValue | undefined): ApprovalRequest | null {
   if (value === null) return null;
@@ -73,14 +82,16 @@ function readBallot(value: JsonValue): Ballot {
  */
 export function readQuorumState(json: JsonValue): QuorumState {
   const object = readObject(json, "quorum state");
+  const ballots = readMap(object, "ballots", readBallot);
   return {
     request: readRequest(field(object, "request")),
-    ballots: readMap(object, "ballots", readBallot),
+    ballots,
+    approvals: ballots.values().filter((ballot) => ballot.choice === "Approve").length,
   };
 }
 
 /** Quorum state as its canonical JSON document (declaration order, ballots sorted by sender). */
-export function writeQuorumState(state: QuorumState): JsonValue {
+export function writeQuorumState(state: QuorumState): JsonObject {
   const request = state.request;
   return {
     request:
@@ -97,3 +108,6 @@ export function writeQuorumState(state: QuorumState): JsonValue {
     ballots: mapJson(state.ballots, (ballot) => ({ ...ballot })),
   };
 }
+
+/** Quorum state between its typed form and its stored JSON. */
+export const QUORUM_STATE = new StateCodec<QuorumState>(["request", "ballots"], readQuorumState, writeQuorumState);

@@ -1,5 +1,6 @@
 import { MacpError, int64FromJson } from "@macp/protocol";
 import type { JsonValue } from "@macp/policy";
+import { PersistentMap } from "./persistent-map.js";
 
 /** A JSON object as parsed from stored mode state. */
 export type JsonObject = { readonly [key: string]: JsonValue };
@@ -95,10 +96,10 @@ export function readStrings(object: JsonObject, key: string): string[] {
   });
 }
 
-/** Reads a JSON object keyed by id into a Map, converting each value. */
-export function readMap<T>(object: JsonObject, key: string, read: (value: JsonValue, id: string) => T): Map<string, T> {
+/** Reads a JSON object keyed by id into a persistent map, converting each value. */
+export function readMap<T>(object: JsonObject, key: string, read: (value: JsonValue, id: string) => T): PersistentMap<string, T> {
   const entries = Object.entries(readObject(field(object, key), key));
-  return new Map(entries.map(([id, value]) => [id, read(value, id)]));
+  return PersistentMap.from(entries.map(([id, value]) => [id, read(value, id)] as const));
 }
 
 /** Bytes in their stored JSON form: an array of integers. */
@@ -130,7 +131,7 @@ function codePointRank(unit: number): number {
  * A map as a plain object with keys in byte-wise order, the stored form of id-keyed maps.
  * `Object.fromEntries` defines own data properties, so ids such as `__proto__` stay ordinary keys.
  */
-export function mapJson<T, U>(map: ReadonlyMap<string, T>, write: (value: T) => U): Record<string, U> {
+export function mapJson<T, U>(map: ReadonlyMap<string, T> | PersistentMap<string, T>, write: (value: T) => U): Record<string, U> {
   const keys = [...map.keys()].sort(compareBytewise);
   return Object.fromEntries(keys.map((key) => [key, write(map.get(key) as T)]));
 }

@@ -6,10 +6,9 @@ import { isParticipant } from "./participants.js";
 import { decodeModePayload } from "./payload-decoding.js";
 import { forbidden, invalidPayload, runStep } from "./step-errors.js";
 import {
-  INITIAL_TASK_STATE,
-  readTaskState,
+  TASK_STATE,
+  initialTaskState,
   taskPolicyInput,
-  writeTaskState,
   type TaskRecord,
   type TaskState,
 } from "./task-state.js";
@@ -124,7 +123,7 @@ function applyUpdate(state: TaskState, envelope: ModeEnvelope): TaskState {
     partial_output: payload.partialOutput,
     sender: envelope.sender,
   };
-  return { ...state, updates: [...state.updates, update] };
+  return { ...state, updates: state.updates.append(update) };
 }
 
 function applyComplete(state: TaskState, envelope: ModeEnvelope): TaskState {
@@ -156,12 +155,12 @@ function applyCommitment(session: SessionView, state: TaskState, envelope: ModeE
   if (state.terminal_report === null) throw invalidPayload("a commitment needs a TaskComplete or TaskFail first");
   const verdict = evaluateTask(session.policy, taskPolicyInput(state));
   if (!verdict.allowed) return rejected(MacpError.policyDenied(verdict.reasons));
-  return accepted(writeTaskState(state), envelope.payload);
+  return accepted(TASK_STATE.json(state), envelope.payload);
 }
 
 function step(session: SessionView, stored: JsonValue, envelope: ModeEnvelope): ModeOutcome {
-  const state = readTaskState(stored);
-  const next = (updated: TaskState): ModeOutcome => accepted(writeTaskState(updated));
+  const state = TASK_STATE.read(stored);
+  const next = (updated: TaskState): ModeOutcome => accepted(TASK_STATE.json(updated));
   switch (envelope.messageType) {
     case "TaskRequest":
       return next(applyRequest(session, state, envelope));
@@ -190,7 +189,7 @@ export const taskMode: ModeHandler = {
   start(session: SessionView, _payload: SessionStartPayload): ModeOutcome {
     if (session.participants.length < 2) return rejected(invalidPayload("task mode needs at least two participants"));
     if (!isParticipant(session, session.initiator)) return rejected(invalidPayload("the task initiator must be a participant"));
-    return accepted(writeTaskState(INITIAL_TASK_STATE));
+    return accepted(TASK_STATE.json(initialTaskState()));
   },
 
   apply(session: SessionView, state: JsonValue, envelope: ModeEnvelope): ModeOutcome {

@@ -1,5 +1,7 @@
 import type { JsonValue, TaskPolicyInput } from "@macp/policy";
 import { int64ToJson } from "@macp/protocol";
+import { PersistentList } from "./persistent-list.js";
+import { StateCodec } from "./state-codec.js";
 import {
   bytesJson,
   corruptState,
@@ -71,18 +73,14 @@ export interface TaskState {
   readonly task: TaskRecord | null;
   readonly active_assignee: string | null;
   readonly rejections: readonly TaskRejection[];
-  readonly updates: readonly TaskUpdate[];
+  readonly updates: PersistentList<TaskUpdate>;
   readonly terminal_report: TerminalReport | null;
 }
 
 /** State right after SessionStart. */
-export const INITIAL_TASK_STATE: TaskState = {
-  task: null,
-  active_assignee: null,
-  rejections: [],
-  updates: [],
-  terminal_report: null,
-};
+export function initialTaskState(): TaskState {
+  return { task: null, active_assignee: null, rejections: [], updates: PersistentList.empty(), terminal_report: null };
+}
 
 function readTask(value: JsonValue | undefined): TaskRecord | null {
   if (value === null) return null;
@@ -159,7 +157,7 @@ export function readTaskState(json: JsonValue): TaskState {
     task: readTask(field(object, "task")),
     active_assignee: readNullableString(object, "active_assignee"),
     rejections: readArray(field(object, "rejections"), "rejections").map(readRejection),
-    updates: readArray(field(object, "updates"), "updates").map(readUpdate),
+    updates: PersistentList.from(readArray(field(object, "updates"), "updates").map(readUpdate)),
     terminal_report: readReport(field(object, "terminal_report")),
   };
 }
@@ -179,12 +177,12 @@ function reportJson(report: TerminalReport): JsonValue {
 }
 
 /** Task state as its canonical JSON document (declaration order). */
-export function writeTaskState(state: TaskState): JsonValue {
+export function writeTaskState(state: TaskState): JsonObject {
   return {
     task: state.task === null ? null : taskJson(state.task),
     active_assignee: state.active_assignee,
     rejections: state.rejections.map((rejection) => ({ ...rejection })),
-    updates: state.updates.map(updateJson),
+    updates: state.updates.toArray().map(updateJson),
     terminal_report: state.terminal_report === null ? null : reportJson(state.terminal_report),
   };
 }
@@ -195,3 +193,10 @@ export function taskPolicyInput(state: TaskState): TaskPolicyInput {
   if (report === null) return { terminal_report: null };
   return { terminal_report: report.kind === "Complete" ? { Complete: report.report } : { Fail: report.report } };
 }
+
+/** Task state between its typed form and its stored JSON. */
+export const TASK_STATE = new StateCodec<TaskState>(
+  ["task", "active_assignee", "rejections", "updates", "terminal_report"],
+  readTaskState,
+  writeTaskState,
+);
