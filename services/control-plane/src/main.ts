@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from "./config/config.js";
 import { createLogger } from "./observability/logger.js";
+import { startTracing, tracingRequested } from "./observability/tracing.js";
 import { startControlPlane } from "./server.js";
 
 async function main(): Promise<void> {
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  const stopTracing = tracingRequested(process.env) ? startTracing(process.env) : async () => undefined;
   const handle = await startControlPlane(config, { logger });
   process.stdout.write(`MACP control plane listening on ${handle.url} (API docs at ${handle.url}/docs)\n`);
   let stopping = false;
@@ -27,13 +29,16 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownGraceMs);
     force.unref();
-    handle.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
+    handle
+      .close()
+      .then(() => stopTracing().catch((error: unknown) => logger.warn({ err: error }, "flushing traces failed")))
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

@@ -5,6 +5,7 @@ import type { MigrationProvider, Migration } from "kysely";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import pg from "pg";
 import type { DatabaseConfig } from "../config/config.js";
+import { tracedDialect } from "../observability/tracing-db.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import type { Database } from "./schema.js";
 
@@ -25,7 +26,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
     if (config.dataDir !== undefined) mkdirSync(config.dataDir, { recursive: true });
     const pglite = config.dataDir === undefined ? new PGlite() : new PGlite(config.dataDir);
     await pglite.waitReady;
-    const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+    const db = new Kysely<Database>({ dialect: tracedDialect(new PGliteDialect(pglite)) });
     return handle(db, "pglite", "public");
   }
   // The schema must exist before any pooled connection uses it as its search_path.
@@ -48,7 +49,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
   });
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on("error", () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: tracedDialect(new PostgresDialect({ pool })) });
   return handle(db, "postgres", config.schema);
 }
 

@@ -22,6 +22,7 @@ import { runtimeRoutes } from "../routes/runtime.js";
 import { createAuthenticator, hasScope } from "./auth.js";
 import { HttpError, errorHandler } from "./errors.js";
 import { registerRateLimit } from "./rate-limit.js";
+import { registerHttpTracing } from "../observability/tracing-http.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -41,6 +42,8 @@ export async function buildApp(ctx: ControlPlaneContext): Promise<FastifyInstanc
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // First, so that every later hook and the handler run inside the request's span.
+  registerHttpTracing(app);
   app.decorateRequest("principal", undefined);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => errorHandler(new HttpError(404, "ROUTE_NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`), request, reply));

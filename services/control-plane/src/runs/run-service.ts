@@ -9,6 +9,7 @@ import type { Principal } from "../http/auth.js";
 import { HttpError, fromRuntimeError } from "../http/errors.js";
 import type { FieldIssue } from "../http/errors.js";
 import { eventStore } from "../ingest/event-store.js";
+import { sampledTraceId } from "../observability/tracing.js";
 import type { RuntimeGateway } from "../runtime/gateway.js";
 import { planRun } from "./request-plan.js";
 import type { PlanResult } from "./request-plan.js";
@@ -139,7 +140,7 @@ export class RunService {
           runtime_kind: runtimeKind,
           runtime_version: request.runtime?.version ?? null,
           runtime_session_id: sessionId,
-          trace_id: null,
+          trace_id: sampledTraceId(),
           principal: principal.id,
           idempotency_key: key ?? null,
           request_hash: requestHash,

@@ -1,7 +1,10 @@
 import { createMacpClient, MacpClientError } from "@macp/client";
 import type { CallOptions, ClientAuth, MacpClient, SessionStream } from "@macp/client";
+import { SpanKind } from "@opentelemetry/api";
 import type { RuntimeConfig } from "../config/config.js";
 import { HttpError } from "../http/errors.js";
+import { inSpan } from "../observability/tracing.js";
+import { traceContextInterceptor } from "../observability/tracing-grpc.js";
 import type { ControlPlaneMetrics } from "../observability/metrics.js";
 
 /** The runtime as the control plane uses it: one channel, the right credential per call. */
@@ -33,12 +36,14 @@ export interface RuntimeProbe {
   readonly manifest?: { agentId: string; supportedModes: string[] };
 }
 
+const RUNTIME_SERVICE = "macp.v1.MACPRuntimeService";
 const PROBE_TTL_MS = 2_000;
 const PROBE_DEADLINE_MS = 2_000;
 
 /** Connects (lazily) to the configured runtime. */
 export function createRuntimeGateway(config: RuntimeConfig, metrics: ControlPlaneMetrics): RuntimeGateway {
-  const client = createMacpClient({ address: config.address, tls: config.tls, defaultDeadlineMs: config.requestTimeoutMs });
+  // Every call, unary or streaming, carries the active trace context (traceparent) to the runtime.
+  const client = createMacpClient({ address: config.address, tls: config.tls, defaultDeadlineMs: config.requestTimeoutMs, channelOptions: { interceptors: [traceContextInterceptor] } });
   let cached: { at: number; probe: Promise<RuntimeProbe> } | undefined;
   const observer = (): ClientAuth | undefined => (config.bearerToken !== undefined ? { bearer: config.bearerToken } : undefined);
 
@@ -63,17 +68,21 @@ export function createRuntimeGateway(config: RuntimeConfig, metrics: ControlPlan
     ownAuth() {
       return observer() ?? (config.devAuth ? { bearer: "macp-control-plane" } : undefined);
     },
-    async call(method, run, auth) {
-      const started = process.hrtime.bigint();
-      let status = "OK";
-      try {
-        return await run(auth ? { auth } : {});
-      } catch (error) {
-        status = error instanceof MacpClientError ? String(error.grpcCode) : "ERROR";
-        throw error;
-      } finally {
-        metrics.grpcDuration.observe({ method, status }, Number(process.hrtime.bigint() - started) / 1e9);
-      }
+    call(method, run, auth) {
+      const attributes = { "rpc.system": "grpc", "rpc.service": RUNTIME_SERVICE, "rpc.method": method };
+      return inSpan(`${RUNTIME_SERVICE}/${method}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+        const started = process.hrtime.bigint();
+        let status = "OK";
+        try {
+          return await run(auth ? { auth } : {});
+        } catch (error) {
+          status = error instanceof MacpClientError ? String(error.grpcCode) : "ERROR";
+          if (error instanceof MacpClientError) span.setAttribute("rpc.grpc.status_code", error.grpcCode);
+          throw error;
+        } finally {
+          metrics.grpcDuration.observe({ method, status }, Number(process.hrtime.bigint() - started) / 1e9);
+        }
+      });
     },
     openStream(auth) {
       return client.streamSession({ auth });
