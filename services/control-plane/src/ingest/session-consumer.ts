@@ -167,6 +167,8 @@ export class SessionConsumer {
       let failure: string | undefined;
       const batcher = new FrameBatcher(this.sink, runId, cursor, () => stream.cancel());
       try {
+        // stop() may have come while the status above was stored, before this stream existed to be cancelled.
+        if (this.stopped) stream.cancel();
         stream.subscribe(sessionId, cursor);
         if (this.draining) {
           this.halfClosed = true;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { completedDecisionRun, runningDecisionRun, startContractStack } from "./support/contract-stack.js";
 import type { ContractStack } from "./support/contract-stack.js";
-import { expectShape } from "./support/shape.js";
+import { arrayOf, expectShape } from "./support/shape.js";
 import { batchResult, exportBundle, rebuildResult, runComparison } from "./support/ui-shapes.js";
 
 /** UI contract, run insights (§1.2, §11): compare, export, batch cancel/archive/delete, projection rebuild. */
@@ -36,6 +36,13 @@ describe("UI contract: insights and batch operations", () => {
     expect(full.body.run.id).toBe(left);
     expect(full.body.canonicalEvents.length).toBeGreaterThan(0);
     expect(full.body.rawEvents.length).toBeGreaterThan(0);
+  });
+
+  it("POST /runs/batch/export {runIds} → an array of export bundles", async () => {
+    const exported = await stack.cp.request("POST", "/runs/batch/export", { body: { runIds: [left, right] } });
+    expect(exported.status).toBe(200);
+    expectShape(exported.body, arrayOf(exportBundle, true));
+    expect(exported.body.map((bundle: { run: { id: string } }) => bundle.run.id)).toEqual([left, right]);
   });
 
   it("POST /runs/:id/projection/rebuild → {rebuilt, latestSeq}", async () => {
