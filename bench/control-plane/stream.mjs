@@ -8,6 +8,7 @@
 // converges). Prints JSON.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { buildEnvelope, createMacpClient } from "@macp/client";
 import { loadConfig, startControlPlane } from "@macp/control-plane";
@@ -93,6 +94,7 @@ function summary(latencies) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
+  const loadAverageAtStart = loadavg().map((load) => Math.round(load * 100) / 100);
   const runtime = await spawnRuntime();
   const schema = `bench_stream_${Date.now()}`;
   const config = loadConfig({
@@ -248,6 +250,8 @@ async function main() {
 
     const result = {
       date: new Date().toISOString(),
+      loadAverageAtStart,
+      loadAverageAtEnd: loadavg().map((load) => Math.round(load * 100) / 100),
       node: process.version,
       store: STORE,
       paced: {
@@ -256,6 +260,9 @@ async function main() {
         achievedPerSecond: Math.round(pacedIds.length / pacedSeconds),
         acceptToControlPlaneSse: latency(viaSse),
         baselineAcceptToRuntimeSubscriber: latency(viaRuntime),
+        // What the control plane adds on top of the runtime's own delivery: SSE arrival minus the
+        // baseline subscriber's arrival of the same envelope (both on this process's clock).
+        controlPlaneAddedOverRuntimeSubscriber: summary(pacedIds.filter((id) => viaSse.has(id) && viaRuntime.has(id)).map((id) => viaSse.get(id) - viaRuntime.get(id))),
         missingAtSse: pacedIds.filter((id) => !viaSse.has(id)).length,
       },
       burst: {

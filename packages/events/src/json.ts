@@ -9,39 +9,22 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** Bytes per `String.fromCharCode` call (stays well below engines' argument limits). */
+const CHUNK = 0x2000;
+
 /** Standard base64 of `bytes` without relying on Node's Buffer (the package also runs in browsers). */
 export function toBase64(bytes: Uint8Array): string {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 3) {
-    const b0 = bytes[i] ?? 0;
-    const b1 = bytes[i + 1] ?? 0;
-    const b2 = bytes[i + 2] ?? 0;
-    const triple = (b0 << 16) | (b1 << 8) | b2;
-    out += alphabet[(triple >> 18) & 63]! + alphabet[(triple >> 12) & 63]!;
-    out += i + 1 < bytes.length ? alphabet[(triple >> 6) & 63]! : "=";
-    out += i + 2 < bytes.length ? alphabet[triple & 63]! : "=";
-  }
-  return out;
+  let binary = "";
+  for (let start = 0; start < bytes.length; start += CHUNK) binary += String.fromCharCode(...bytes.subarray(start, start + CHUNK));
+  return btoa(binary);
 }
 
 /** Bytes of a standard base64 string; `undefined` when it is not valid base64. */
 export function fromBase64(text: string): Uint8Array | undefined {
   if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(text)) return undefined;
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
-  const out = new Uint8Array((text.length / 4) * 3 - padding);
-  let o = 0;
-  for (let i = 0; i < text.length; i += 4) {
-    const n = [0, 1, 2, 3].map((k) => {
-      const c = text[i + k]!;
-      return c === "=" ? 0 : alphabet.indexOf(c);
-    });
-    const triple = (n[0]! << 18) | (n[1]! << 12) | (n[2]! << 6) | n[3]!;
-    for (const byte of [(triple >> 16) & 255, (triple >> 8) & 255, triple & 255]) {
-      if (o < out.length) out[o++] = byte;
-    }
-  }
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
 }
 
@@ -49,8 +32,12 @@ export function fromBase64(text: string): Uint8Array | undefined {
 // refused by PostgreSQL jsonb, so one such payload would make a run's events unstorable.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+/** Any character {@link storableText} may have to replace: most text has none and is returned as is. */
+const SUSPECT = /[\0\uD800-\uDFFF]/;
+
 /** `text` with U+0000 and unpaired surrogates replaced by U+FFFD, so any JSON store accepts it. */
 export function storableText(text: string): string {
+  if (!SUSPECT.test(text)) return text;
   return text.replace(LONE_SURROGATE, "\uFFFD").replaceAll("\0", "\uFFFD");
 }
 

@@ -6,6 +6,9 @@ function rotl(value: number, bits: number): number {
   return (value << bits) | (value >>> (32 - bits));
 }
 
+// Scratch space reused by every digest (single-threaded): ingest derives one id per event.
+const schedule = new Uint32Array(80);
+
 /** SHA-1 digest (20 bytes) of `message`. */
 export function sha1(message: Uint8Array): Uint8Array {
   const bitLength = message.length * 8;
@@ -22,7 +25,7 @@ export function sha1(message: Uint8Array): Uint8Array {
   let h2 = 0x98badcfe;
   let h3 = 0x10325476;
   let h4 = 0xc3d2e1f0;
-  const w = new Uint32Array(80);
+  const w = schedule;
   for (let block = 0; block < paddedLength; block += 64) {
     for (let t = 0; t < 16; t++) w[t] = view.getUint32(block + t * 4);
     for (let t = 16; t < 80; t++) w[t] = rotl(w[t - 3]! ^ w[t - 8]! ^ w[t - 14]! ^ w[t - 16]!, 1);
@@ -31,13 +34,10 @@ export function sha1(message: Uint8Array): Uint8Array {
     let c = h2;
     let d = h3;
     let e = h4;
+    // Four rounds of 20 steps, each with its own function and constant (no per-step allocation).
     for (let t = 0; t < 80; t++) {
-      let f: number;
-      let k: number;
-      if (t < 20) [f, k] = [(b & c) | (~b & d), 0x5a827999];
-      else if (t < 40) [f, k] = [b ^ c ^ d, 0x6ed9eba1];
-      else if (t < 60) [f, k] = [(b & c) | (b & d) | (c & d), 0x8f1bbcdc];
-      else [f, k] = [b ^ c ^ d, 0xca62c1d6];
+      const f = t < 20 ? (b & c) | (~b & d) : t < 40 ? b ^ c ^ d : t < 60 ? (b & c) | (b & d) | (c & d) : b ^ c ^ d;
+      const k = t < 20 ? 0x5a827999 : t < 40 ? 0x6ed9eba1 : t < 60 ? 0x8f1bbcdc : 0xca62c1d6;
       const temp = (rotl(a, 5) + f + e + k + w[t]!) >>> 0;
       e = d;
       d = c;
@@ -53,7 +53,11 @@ export function sha1(message: Uint8Array): Uint8Array {
   }
   const digest = new Uint8Array(20);
   const out = new DataView(digest.buffer);
-  [h0, h1, h2, h3, h4].forEach((h, i) => out.setUint32(i * 4, h));
+  out.setUint32(0, h0);
+  out.setUint32(4, h1);
+  out.setUint32(8, h2);
+  out.setUint32(12, h3);
+  out.setUint32(16, h4);
   return digest;
 }
 
@@ -65,15 +69,29 @@ function uuidBytes(uuid: string): Uint8Array {
   return bytes;
 }
 
+const encoder = new TextEncoder();
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+/** Parsed namespaces: callers use one or two constant namespaces. */
+const namespaces = new Map<string, Uint8Array>();
+
 /** The RFC 9562 version-5 UUID of `name` (UTF-8) in `namespace` (a UUID string). */
 export function uuidV5(name: string, namespace: string): string {
-  const nameBytes = new TextEncoder().encode(name);
+  let namespaceBytes = namespaces.get(namespace);
+  if (namespaceBytes === undefined) {
+    namespaceBytes = uuidBytes(namespace);
+    if (namespaces.size < 64) namespaces.set(namespace, namespaceBytes);
+  }
+  const nameBytes = encoder.encode(name);
   const input = new Uint8Array(16 + nameBytes.length);
-  input.set(uuidBytes(namespace));
+  input.set(namespaceBytes);
   input.set(nameBytes, 16);
-  const hash = sha1(input).subarray(0, 16);
+  const hash = sha1(input);
   hash[6] = (hash[6]! & 0x0f) | 0x50;
   hash[8] = (hash[8]! & 0x3f) | 0x80;
-  const hex = Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  let hex = "";
+  for (let i = 0; i < 16; i++) {
+    hex += HEX[hash[i]!]!;
+    if (i === 3 || i === 5 || i === 7 || i === 9) hex += "-";
+  }
+  return hex;
 }
