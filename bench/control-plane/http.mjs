@@ -14,7 +14,8 @@
 //
 // Env: BENCH_DURATION (s per measurement, 10), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS ("1,16,64"),
 // BENCH_ONLY ("post,get"), DATABASE_URL, BENCH_CP_LOG_LEVEL (info), BENCH_CPU_PROF (a directory:
-// the control plane runs with --cpu-prof and writes its profiles there).
+// the control plane runs with --cpu-prof and writes its profiles there), BENCH_CP_ENV (JSON of
+// extra control-plane variables), BENCH_KEEP_LOGS.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
@@ -45,7 +46,8 @@ const RUNTIME_TOKENS = [
 ];
 
 const RUNTIME_BIN = fileURLToPath(new URL("../node_modules/@macp/runtime/dist/main.js", import.meta.url));
-const CONTROL_PLANE_BIN = fileURLToPath(new URL("../node_modules/@macp/control-plane/dist/main.js", import.meta.url));
+// BENCH_CONTROL_PLANE_BIN: another build of the control plane (e.g. an older commit's, to compare).
+const CONTROL_PLANE_BIN = process.env.BENCH_CONTROL_PLANE_BIN ?? fileURLToPath(new URL("../node_modules/@macp/control-plane/dist/main.js", import.meta.url));
 const HELLO_BIN = fileURLToPath(new URL("./hello-server.mjs", import.meta.url));
 
 /** The design note's ExecutionRequest with idempotency key `key`. */
@@ -298,6 +300,7 @@ async function main() {
     finished: new Date().toISOString(),
     loadAverageAtEnd: loadavg().map((load) => Math.round(load * 100) / 100),
     node: process.version,
+    controlPlaneBinary: CONTROL_PLANE_BIN,
     durationSeconds: DURATION,
     warmupSeconds: WARMUP,
     controlPlaneLogLevel: CP_LOG_LEVEL,

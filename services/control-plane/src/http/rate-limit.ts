@@ -17,17 +17,17 @@ export interface RateLimitHit {
 }
 
 /**
- * Counts one request of `key` in the fixed window of `windowMs` that contains the database's
+ * Counts `count` requests of `key` in the fixed window of `windowMs` that contains the database's
  * current time, in one upsert: every instance on the database shares the count (R-13), and the
- * database clock aligns their windows. A row from an older window restarts at 1.
+ * database clock aligns their windows. A row from an older window restarts at `count`.
  */
-export async function countRequest(db: Kysely<Database>, key: string, windowMs: number): Promise<RateLimitHit> {
+export async function countRequest(db: Kysely<Database>, key: string, windowMs: number, count = 1): Promise<RateLimitHit> {
   const now = sql`floor(extract(epoch from clock_timestamp()) * 1000)::bigint`;
   const result = await sql<{ hits: number; ttl: number }>`
     insert into rate_limit_counters as c (key, window_start_ms, hits)
-    values (${key}, (${now} / ${windowMs}) * ${windowMs}, 1)
+    values (${key}, (${now} / ${windowMs}) * ${windowMs}, ${count})
     on conflict (key) do update set
-      hits = case when c.window_start_ms = excluded.window_start_ms then c.hits + 1 else 1 end,
+      hits = case when c.window_start_ms = excluded.window_start_ms then c.hits + ${count} else ${count} end,
       window_start_ms = excluded.window_start_ms
     returning hits, (window_start_ms + ${windowMs} - ${now})::float8 as ttl`.execute(db);
   const row = result.rows[0];
@@ -35,18 +35,54 @@ export async function countRequest(db: Kysely<Database>, key: string, windowMs: 
   return { current: Number(row.hits), ttl: Math.max(0, Number(row.ttl)) };
 }
 
+type CountCallback = (error: Error | null, result?: RateLimitHit) => void;
+
+/**
+ * Group counting: one upsert per key in flight at a time; requests of that key arriving meanwhile
+ * are counted together by the next one. Each request still gets its own exact place in the shared
+ * count (the upsert returns the total, so the i-th of n gets `total - n + 1 + i`), but a burst of
+ * one principal's requests no longer queues on that one row's lock, one commit after another.
+ */
+function groupCounter(db: Kysely<Database>) {
+  const waiting = new Map<string, { key: string; windowMs: number; callbacks: CountCallback[] }>();
+  const inFlight = new Set<string>();
+  const flush = (group: string): void => {
+    const pending = waiting.get(group);
+    if (pending === undefined) return;
+    waiting.delete(group);
+    inFlight.add(group);
+    const { callbacks } = pending;
+    countRequest(db, pending.key, pending.windowMs, callbacks.length)
+      .then(
+        (hit) => callbacks.forEach((callback, index) => callback(null, { current: hit.current - callbacks.length + 1 + index, ttl: hit.ttl })),
+        (error: unknown) => callbacks.forEach((callback) => callback(error instanceof Error ? error : new Error(String(error)))),
+      )
+      .finally(() => {
+        inFlight.delete(group);
+        flush(group);
+      });
+  };
+  return (key: string, windowMs: number, callback: CountCallback): void => {
+    const group = `${windowMs}:${key}`;
+    const pending = waiting.get(group);
+    if (pending === undefined) waiting.set(group, { key, windowMs, callbacks: [callback] });
+    else pending.callbacks.push(callback);
+    if (!inFlight.has(group)) flush(group);
+  };
+}
+
 /** A @fastify/rate-limit store over {@link countRequest}. */
 function databaseStore(db: Kysely<Database>, logger: Logger): FastifyRateLimitStoreCtor {
+  const count = groupCounter(db);
   return class DatabaseRateLimitStore implements FastifyRateLimitStore {
     incr(key: string, callback: (error: Error | null, result?: RateLimitHit) => void, timeWindow: number): void {
-      countRequest(db, key, timeWindow).then(
-        (hit) => callback(null, hit),
-        (error: unknown) => {
+      count(key, timeWindow, (error, hit) => {
+        if (error) {
           // Failing open: a database that cannot count fails the request's own queries anyway.
           logger.warn({ err: error, key }, "rate-limit counter unavailable; request not counted");
-          callback(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
+          callback(error);
+        } else callback(null, hit);
+      });
     }
 
     child(): FastifyRateLimitStore {
