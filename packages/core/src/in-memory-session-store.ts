@@ -1,4 +1,4 @@
-import type { LogEntry, RegistryKind, SessionStore, StoredSnapshot } from "./session-store.js";
+import type { LogEntry, RegistryKind, SessionStore, StorageUsage, StoredSnapshot } from "./session-store.js";
 
 /** A SessionStore that keeps everything in process memory: durable only for the process's life. */
 export class InMemorySessionStore implements SessionStore {
@@ -34,6 +34,34 @@ export class InMemorySessionStore implements SessionStore {
       const snapshot = this.snapshots.get(sessionId);
       return snapshot?.finishedAtUnixMs === undefined || snapshot.logLength !== (this.logs.get(sessionId)?.length ?? 0);
     });
+  }
+
+  async listFinishedBefore(finishedBeforeUnixMs: number, limit: number): Promise<string[]> {
+    const ids: string[] = [];
+    for (const [sessionId, snapshot] of this.snapshots) {
+      if (ids.length >= limit) break;
+      const finished = snapshot.finishedAtUnixMs;
+      if (finished !== undefined && finished < finishedBeforeUnixMs && snapshot.logLength === (this.logs.get(sessionId)?.length ?? 0)) {
+        ids.push(sessionId);
+      }
+    }
+    return ids;
+  }
+
+  async removeSessions(sessionIds: readonly string[]): Promise<void> {
+    for (const sessionId of sessionIds) {
+      this.logs.delete(sessionId);
+      this.snapshots.delete(sessionId);
+    }
+  }
+
+  async usage(): Promise<StorageUsage> {
+    let logBytes = 0;
+    for (const log of this.logs.values()) for (const entry of log) logBytes += entry.payload.byteLength + 64;
+    let snapshotBytes = 0;
+    for (const snapshot of this.snapshots.values()) snapshotBytes += snapshot.state.length;
+    const finished = (await this.listFinishedBefore(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)).length;
+    return { logBytes, snapshotBytes, indexBytes: 0, finishedSessions: finished, unfinishedSessions: (await this.listUnfinishedSessions()).length };
   }
 
   async writeSnapshot(sessionId: string, snapshot: StoredSnapshot): Promise<void> {

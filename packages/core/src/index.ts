@@ -6,7 +6,7 @@
  *
  * @module @macp/core
  */
-export type { LogEntry, LogEntryKind, RegistryKind, SessionStore, StoredSnapshot } from "./session-store.js";
+export type { LogEntry, LogEntryKind, RegistryKind, SessionStore, StorageUsage, StoredSnapshot } from "./session-store.js";
 export { InMemorySessionStore } from "./in-memory-session-store.js";
 export { ManualClock } from "./clock.js";
 export type { Clock } from "./clock.js";

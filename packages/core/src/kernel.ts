@@ -622,6 +622,20 @@ export class Kernel {
     }
   }
 
+  /**
+   * Drops finished sessions from memory before their history is removed from storage (retention),
+   * so none is answered from memory afterwards; open or suspended ones are left alone.
+   */
+  async forgetFinished(sessionIds: readonly string[]): Promise<void> {
+    await inChunks(sessionIds, (sessionId) =>
+      this.mutex.run(`session:${sessionId}`, async () => {
+        const live = this.sessions.get(sessionId);
+        if (live === undefined || isTerminal(live.record.status)) this.sessions.delete(sessionId);
+        this.unloadable.delete(sessionId);
+      }),
+    );
+  }
+
   /** Registers a policy and persists the registry; a storage failure rolls the registration back. */
   async registerPolicy(descriptor: PolicyDescriptor): Promise<{ ok: boolean; error: string }> {
     return this.mutex.run("registry:policies", async () => {

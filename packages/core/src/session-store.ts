@@ -45,6 +45,19 @@ export interface SessionStore {
    * restart rebuilds only these; finished sessions are loaded on demand.
    */
   listUnfinishedSessions(): Promise<string[]>;
+  /**
+   * Up to `limit` finished sessions (their finished snapshot covers the whole log) that finished
+   * before `finishedBeforeUnixMs`: the history retention removes.
+   */
+  listFinishedBefore(finishedBeforeUnixMs: number, limit: number): Promise<string[]>;
+  /**
+   * Removes sessions for good: log records, snapshots and index entries, durably once this
+   * resolves. A removed id is unknown afterwards (empty log, no snapshot, not listed), as if it
+   * had never been used. Unknown ids are ignored.
+   */
+  removeSessions(sessionIds: readonly string[]): Promise<void>;
+  /** Space used and sessions stored, for metrics. */
+  usage(): Promise<StorageUsage>;
   /** Writes a snapshot (opaque JSON text) describing state up to `logLength` records. */
   writeSnapshot(sessionId: string, snapshot: StoredSnapshot): Promise<void>;
   /** The latest snapshot of a session, if any. */
@@ -67,4 +80,20 @@ export interface StoredSnapshot {
    * without reading their state.
    */
   readonly finishedAtUnixMs?: number;
+}
+
+/** What a store holds, for metrics and `macp gc`. */
+export interface StorageUsage {
+  /** Bytes of log records (file: WAL segments; Postgres: the log table with its indexes). */
+  readonly logBytes: number;
+  /** Bytes of snapshots on disk. */
+  readonly snapshotBytes: number;
+  /** Bytes of indexes (file: the in-memory index; Postgres: the session table and its indexes). */
+  readonly indexBytes: number;
+  /** Stored sessions whose finished snapshot covers their whole log. */
+  readonly finishedSessions: number;
+  /** Every other stored session with a log (open, suspended, or finished without a final snapshot yet). */
+  readonly unfinishedSessions: number;
+  /** When compaction last reclaimed space (file backend), if it has since the store opened. */
+  readonly lastCompactionUnixMs?: number;
 }

@@ -1,15 +1,23 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import type { LogEntry, RegistryKind, SessionStore, StoredSnapshot } from "@macp/core";
+import type { LogEntry, RegistryKind, SessionStore, StorageUsage, StoredSnapshot } from "@macp/core";
 import type { MacpError } from "@macp/protocol";
 import { removeStrayTempFiles, writeFileAtomically } from "./atomic-file.js";
 import { CoalescedSync } from "./coalesced-sync.js";
 import { defaultSync, syncDirectory, type SyncFunction } from "./durable-io.js";
 import { REGISTRY_DIR, SNAPSHOT_LOG_DIR, WAL_DIR, WAL_SUFFIX, registryFileName, segmentFileName } from "./file-layout.js";
-import { FRAME_HEADER_BYTES, frameSizeAt, sealFrame } from "./frame.js";
+import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, findNextFrame, frameSizeAt, sealFrame } from "./frame.js";
 import { FrameReader } from "./frame-reader.js";
 import { KeyedQueue } from "./keyed-queue.js";
-import { decodeAppendBody, decodeRegistryBody, encodeAppendFrame, encodeRegistryFrame, kindCode } from "./record-codec.js";
+import {
+  decodeAppendBody,
+  decodeRegistryBody,
+  encodeAppendFrame,
+  encodeRegistryFrame,
+  encodeResetFrame,
+  kindCode,
+  scanAppendBody,
+} from "./record-codec.js";
 import { recoverLog } from "./recover-log.js";
 import { lockDataDir, type DataDirLock } from "./data-dir-lock.js";
 import { importLegacySnapshots } from "./legacy-snapshots.js";
@@ -66,6 +74,12 @@ export class FileStore implements SessionStore {
   private readonly registryDirSync: CoalescedSync;
   private readonly files: SegmentFiles;
   private readonly reader: FrameReader;
+  /** Appends issued but not yet indexed, per session: compaction leaves those sessions for later. */
+  private readonly inFlight = new Map<string, number>();
+  private compaction: Promise<void> = Promise.resolve();
+  private compactionWanted = false;
+  private compacting = false;
+  private lastCompaction: CompactionReport | undefined;
   private closed = false;
 
   private constructor(
@@ -76,6 +90,7 @@ export class FileStore implements SessionStore {
     private readonly wal: WalWriter,
     private readonly snapshots: SnapshotLog,
     private readonly lock: DataDirLock,
+    private readonly logger: StorageLogger,
   ) {
     this.registryDirSync = new CoalescedSync(() => syncDirectory(this.registryDir, sync));
     this.files = new SegmentFiles((segment) => segmentPath(dir, segment), MAX_OPEN_SEGMENTS);
@@ -111,6 +126,7 @@ export class FileStore implements SessionStore {
       const pathOf = (segment: number): string => segmentPath(dir, segment);
       const sessions = new SessionTable();
       const log = await recoverLog(sessions, join(dir, WAL_DIR), pathOf, sync, logger, options.strictRecovery ?? false);
+      const rolled: { store?: FileStore } = {};
       const wal = await WalWriter.open(
         {
           walDir: join(dir, WAL_DIR),
@@ -119,7 +135,11 @@ export class FileStore implements SessionStore {
           syncMode: options.syncMode ?? "group",
           segmentBytes,
           logger,
-          onSegment: (segment, salt) => log.salts.set(segment, salt),
+          onSegment: (segment, salt) => {
+            log.salts.set(segment, salt);
+            // A newly sealed segment may already be mostly removed sessions.
+            rolled.store?.scheduleCompaction();
+          },
           verifyLock: () => held.verify(),
           onFatal: (error) => {
             logger.warn(error.message);
@@ -145,7 +165,10 @@ export class FileStore implements SessionStore {
       logger.info(
         `opened file store ${dir}: ${sessions.size} sessions (${snapshots.size} with a snapshot), ${log.entries} log entries, ${log.segments} segments (${elapsed} ms)`,
       );
-      return new FileStore(dir, sync, log.index, log.salts, wal, snapshots, held);
+      const store = new FileStore(dir, sync, log.index, log.salts, wal, snapshots, held, logger);
+      rolled.store = store;
+      store.scheduleCompaction();
+      return store;
     } catch (error) {
       await snapshots?.close().catch(() => undefined);
       await lock?.release();
@@ -158,11 +181,18 @@ export class FileStore implements SessionStore {
     validateEntries(sessionId, entries);
     if (entries.length === 0) return;
     const frame = encodeAppendFrame(sessionId, entries);
-    await this.wal.write(frame, (segment, offset) => {
-      entries.forEach((entry, ordinal) =>
-        this.index.add(sessionId, segment, offset, frame.length, ordinal, kindCode(entry.kind), entry.seq),
-      );
-    });
+    this.inFlight.set(sessionId, (this.inFlight.get(sessionId) ?? 0) + 1);
+    try {
+      await this.wal.write(frame, (segment, offset) => {
+        entries.forEach((entry, ordinal) =>
+          this.index.add(sessionId, segment, offset, frame.length, ordinal, kindCode(entry.kind), entry.seq),
+        );
+      });
+    } finally {
+      const left = (this.inFlight.get(sessionId) ?? 1) - 1;
+      if (left === 0) this.inFlight.delete(sessionId);
+      else this.inFlight.set(sessionId, left);
+    }
   }
 
   async loadLog(sessionId: string): Promise<LogEntry[]> {
@@ -177,7 +207,78 @@ export class FileStore implements SessionStore {
 
   async listSessions(): Promise<string[]> {
     this.assertOpen();
-    return [...this.index.sessions.ids()];
+    const sessions = this.index.sessions;
+    const ids: string[] = [];
+    for (let session = 0; session < sessions.size; session++) {
+      // Removed sessions keep their number until a restart; they have neither log nor snapshot.
+      if (this.index.countOf(session) > 0 || this.snapshots.hasNumbered(session)) ids.push(sessions.idOf(session));
+    }
+    return ids;
+  }
+
+  async listFinishedBefore(finishedBeforeUnixMs: number, limit: number): Promise<string[]> {
+    this.assertOpen();
+    const sessions = this.index.sessions;
+    const ids: string[] = [];
+    for (let session = 0; session < sessions.size && ids.length < limit; session++) {
+      const count = this.index.countOf(session);
+      const secs = count === 0 ? undefined : this.snapshots.finishedAtSecs(session, count);
+      // Kept to whole seconds: the session finished within [secs, secs + 1) s.
+      if (secs !== undefined && (secs + 1) * 1000 <= finishedBeforeUnixMs) ids.push(sessions.idOf(session));
+    }
+    return ids;
+  }
+
+  /**
+   * Removes sessions: a retired record in the snapshot log, then a reset record with no entries
+   * in the log, both durable before this resolves; the index forgets them at once. The disk
+   * space comes back when compaction deletes (or copies the live rest out of) the segments
+   * holding their records.
+   */
+  async removeSessions(sessionIds: readonly string[]): Promise<void> {
+    this.assertOpen();
+    await withStorageErrors("sessions not removed", () => Promise.all(sessionIds.map((id) => this.snapshots.retire(id))));
+    // Snapshots go first: a crash in between leaves a log without its finished snapshot, which the
+    // next start rebuilds (and retention finds again), never a snapshot without its log.
+    await Promise.all(
+      sessionIds.map(async (sessionId) => {
+        const session = this.index.sessions.find(sessionId);
+        if (session < 0 || this.index.countOf(session) === 0) return;
+        const frame = encodeResetFrame(sessionId, []);
+        await this.wal.write(frame, (segment) => {
+          this.index.clear(sessionId);
+          this.index.addGarbage(segment, frame.length);
+        });
+      }),
+    );
+    this.scheduleCompaction();
+  }
+
+  /** Waits for compaction scheduled so far (tests and the CLI's gc use it). */
+  async compacted(): Promise<CompactionReport | undefined> {
+    await this.compaction;
+    return this.lastCompaction;
+  }
+
+  async usage(): Promise<StorageUsage> {
+    this.assertOpen();
+    const sessions = this.index.sessions;
+    let finished = 0;
+    let unfinished = 0;
+    for (let session = 0; session < sessions.size; session++) {
+      const count = this.index.countOf(session);
+      if (count === 0) continue;
+      if (this.snapshots.finishedAtSecs(session, count) === undefined) unfinished++;
+      else finished++;
+    }
+    return {
+      logBytes: await directoryBytes(join(this.dir, WAL_DIR)),
+      snapshotBytes: await directoryBytes(join(this.dir, SNAPSHOT_LOG_DIR)),
+      indexBytes: this.index.byteLength + sessions.byteLength + this.snapshots.indexBytes,
+      finishedSessions: finished,
+      unfinishedSessions: unfinished,
+      ...(this.lastCompaction === undefined ? {} : { lastCompactionUnixMs: this.lastCompaction.atUnixMs }),
+    };
   }
 
   async listUnfinishedSessions(): Promise<string[]> {
@@ -223,6 +324,7 @@ export class FileStore implements SessionStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.compaction;
     await this.wal.close();
     await this.snapshots.close();
     await this.writes.idle();
@@ -279,10 +381,137 @@ export class FileStore implements SessionStore {
     if (this.closed) throw storageFailed("file store is closed");
   }
 
+  /** Runs compaction soon (once; a request while it runs makes it go round again). */
+  private scheduleCompaction(): void {
+    if (this.closed) return;
+    this.compactionWanted = true;
+    if (this.compacting) return;
+    this.compacting = true;
+    this.compaction = (async () => {
+      // Started on a microtask: scheduling happens inside the writer's callbacks.
+      await Promise.resolve();
+      while (this.compactionWanted && !this.closed) {
+        this.compactionWanted = false;
+        await this.compactSparseSegments();
+      }
+      this.compacting = false;
+    })();
+  }
+
+  /**
+   * Reclaims sealed log segments in which at most half of the bytes are still some session's
+   * current log: the sessions still live there are copied forward as reset records (their whole
+   * log, so order is kept), then the segment is deleted. A crash before the deletion leaves
+   * both copies, and the later reset record wins; nothing live is lost, nothing removed returns.
+   */
+  private async compactSparseSegments(): Promise<void> {
+    const started = Date.now();
+    let deleted = 0;
+    let copied = 0;
+    let reclaimed = 0;
+    for (const segment of this.index.segments) {
+      if (this.closed || segment === this.wal.activeSegment) continue;
+      const { live, total } = this.index.segmentUsage(segment);
+      if (live * 2 > total) continue;
+      try {
+        const outcome = await this.compactSegment(segment);
+        if (outcome === undefined) {
+          // A session there is being appended to: try again on the next round.
+          this.compactionWanted = true;
+          continue;
+        }
+        deleted++;
+        copied += outcome.copied;
+        reclaimed += outcome.bytes;
+      } catch (error) {
+        this.logger.warn(`log segment ${segmentPath(this.dir, segment)} not compacted: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    if (deleted > 0) {
+      this.lastCompaction = { atUnixMs: Date.now(), segmentsDeleted: deleted, sessionsCopied: copied, bytesReclaimed: reclaimed };
+      this.logger.info(
+        `compacted the log: ${deleted} segment(s) deleted, ${copied} live session(s) copied forward, ${reclaimed} bytes reclaimed (${Date.now() - started} ms)`,
+      );
+    }
+  }
+
+  /** Copies what is live out of one sealed segment and deletes it; undefined when it must wait. */
+  private async compactSegment(segment: number): Promise<{ copied: number; bytes: number } | undefined> {
+    const path = segmentPath(this.dir, segment);
+    const bytes = await readFile(path);
+    const salt = this.salts.get(segment) ?? 0;
+    const oldest = Math.min(...this.salts.keys()) === segment;
+    // Every session with a record here, and whether one of them is a reset record.
+    const mentioned = new Map<string, boolean>();
+    for (let offset = SEGMENT_HEADER_BYTES; offset < bytes.length; ) {
+      const size = frameSizeAt(bytes, offset, bytes.length, salt);
+      if (size === 0) {
+        offset = findNextFrame(bytes, offset + 1, bytes.length, salt);
+        if (offset < 0) break;
+        continue;
+      }
+      const { sessionId, reset } = scanAppendBody(bytes, offset + FRAME_HEADER_BYTES, offset + size);
+      mentioned.set(sessionId, (mentioned.get(sessionId) ?? false) || reset);
+      offset += size;
+    }
+    let copied = 0;
+    for (const [sessionId, hasReset] of mentioned) {
+      if (this.closed || this.inFlight.has(sessionId)) return undefined;
+      const session = this.index.sessions.find(sessionId);
+      const count = session < 0 ? 0 : this.index.countOf(session);
+      // A reset record here may be all that hides older records of its session in older
+      // segments: it must survive this segment unless none is older.
+      const keepsReset = hasReset && !oldest;
+      if (count > 0 && (keepsReset || this.index.usesSegment(sessionId, segment))) {
+        if (!(await this.copyForward(sessionId, session))) return undefined;
+        copied++;
+      } else if (count === 0 && keepsReset) {
+        const frame = encodeResetFrame(sessionId, []);
+        await this.wal.write(frame, (target) => this.index.addGarbage(target, frame.length));
+      }
+    }
+    if (this.closed || this.index.segmentUsage(segment).live !== 0) return undefined;
+    this.files.forget(segment);
+    await rm(path);
+    await syncDirectory(join(this.dir, WAL_DIR), this.sync);
+    this.index.dropSegment(segment);
+    this.salts.delete(segment);
+    return { copied, bytes: bytes.length };
+  }
+
+  /** Appends a session's whole log as one reset record; false when an append got in the way. */
+  private async copyForward(sessionId: string, session: number): Promise<boolean> {
+    const entries = await this.loadLog(sessionId);
+    // No await between this check and queueing the reset: no append of the session can slip in.
+    if (this.inFlight.has(sessionId) || this.index.countOf(session) !== entries.length) return false;
+    const frame = encodeResetFrame(sessionId, entries);
+    await this.wal.write(frame, (segment, offset) => {
+      this.index.clear(sessionId);
+      entries.forEach((entry, ordinal) => this.index.add(sessionId, segment, offset, frame.length, ordinal, kindCode(entry.kind), entry.seq));
+    });
+    return true;
+  }
+
   private get registryDir(): string {
     return join(this.dir, REGISTRY_DIR);
   }
 
+}
+
+/** What the last compaction of the log did. */
+export interface CompactionReport {
+  readonly atUnixMs: number;
+  readonly segmentsDeleted: number;
+  readonly sessionsCopied: number;
+  readonly bytesReclaimed: number;
+}
+
+async function directoryBytes(path: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(path)) {
+    total += await stat(join(path, name)).then((info) => info.size, () => 0);
+  }
+  return total;
 }
 
 function segmentPath(dir: string, segment: number): string {

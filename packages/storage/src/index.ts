@@ -19,3 +19,6 @@ export type { SyncMode } from "./wal-writer.js";
 export { defaultSync } from "./durable-io.js";
 export type { SyncFunction, SyncTarget } from "./durable-io.js";
 export type { StorageLogger } from "./storage-logger.js";
+export type { CompactionReport } from "./file-store.js";
+export { retireFinishedSessions, archiveLine } from "./history-retention.js";
+export type { RetentionOptions, RetentionReport } from "./history-retention.js";

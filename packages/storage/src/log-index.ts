@@ -32,8 +32,12 @@ export class LogIndex {
   /** Per session number: first and last entry id + 1 (0: no entry), number of entries. */
   private readonly ends = new BlockColumns(3);
   private readonly chunks: Uint32Array[] = [];
+  /** Per log segment: bytes of frames some session's current log uses, and of every frame. */
+  private readonly segmentBytes = new Map<number, { live: number; total: number }>();
   private entries = 0;
   private logged = 0;
+  /** Entries of cleared sessions, linked through their next word, reused before new ones (id + 1). */
+  private free = NONE;
 
   constructor(readonly sessions: SessionTable = new SessionTable()) {}
 
@@ -49,10 +53,13 @@ export class LogIndex {
 
   /** Appends the location of a session's next log entry (its kind code and seq kept for selection). */
   add(sessionId: string, segment: number, offset: number, size: number, ordinal: number, kindCode: number, seq: number): void {
-    if (this.entries >= MAX_ENTRIES) throw new RangeError(`log index is full (${MAX_ENTRIES} entries)`);
     const session = this.sessions.intern(sessionId);
-    const id = this.entries++;
-    if (id % CHUNK_ENTRIES === 0) this.chunks.push(new Uint32Array(CHUNK_ENTRIES * STRIDE));
+    const id = this.allocate();
+    if (ordinal === 0) {
+      const bytes = this.bytesOf(segment);
+      bytes.live += size;
+      bytes.total += size;
+    }
     const chunk = this.chunkOf(id);
     const at = (id % CHUNK_ENTRIES) * STRIDE;
     chunk[at] = segment;
@@ -71,6 +78,67 @@ export class LogIndex {
     }
     this.ends.set(session, TAIL, id + 1);
     this.ends.set(session, COUNT, this.ends.get(session, COUNT) + 1);
+  }
+
+  /** Counts a frame no session's log uses (a reset with no entries) towards its segment's size. */
+  addGarbage(segment: number, size: number): void {
+    this.bytesOf(segment).total += size;
+  }
+
+  /**
+   * Forgets every entry of a session (removed, or about to be replaced by a reset record): its
+   * frames stop counting as live, and its entries are reused by later appends.
+   */
+  clear(sessionId: string): void {
+    const session = this.sessions.find(sessionId);
+    const head = session < 0 ? NONE : this.ends.get(session, HEAD);
+    if (head === NONE) return;
+    let next = head;
+    let last = NONE;
+    while (next !== NONE) {
+      const id = next - 1;
+      const chunk = this.chunkOf(id);
+      const at = (id % CHUNK_ENTRIES) * STRIDE;
+      if ((chunk[at + 4] ?? 0) < 4) this.bytesOf(chunk[at] ?? 0).live -= chunk[at + 2] ?? 0;
+      last = id;
+      next = chunk[at + 5] ?? NONE;
+    }
+    this.setNext(last, this.free);
+    this.free = head;
+    this.ends.set(session, HEAD, NONE);
+    this.ends.set(session, TAIL, NONE);
+    this.ends.set(session, COUNT, 0);
+    this.logged--;
+  }
+
+  /** Whether any current entry of the session lives in `segment`. */
+  usesSegment(sessionId: string, segment: number): boolean {
+    const session = this.sessions.find(sessionId);
+    let next = session < 0 ? NONE : this.ends.get(session, HEAD);
+    while (next !== NONE) {
+      const id = next - 1;
+      const chunk = this.chunkOf(id);
+      const at = (id % CHUNK_ENTRIES) * STRIDE;
+      if (chunk[at] === segment) return true;
+      next = chunk[at + 5] ?? NONE;
+    }
+    return false;
+  }
+
+  /** Bytes of `segment` still used by some session's log, and of all its indexed frames. */
+  segmentUsage(segment: number): { live: number; total: number } {
+    const bytes = this.segmentBytes.get(segment);
+    return { live: bytes?.live ?? 0, total: bytes?.total ?? 0 };
+  }
+
+  /** Segments with indexed frames, ascending. */
+  get segments(): number[] {
+    return [...this.segmentBytes.keys()].sort((a, b) => a - b);
+  }
+
+  /** Forgets a deleted segment. */
+  dropSegment(segment: number): void {
+    this.segmentBytes.delete(segment);
   }
 
   /** Number of log entries of the session numbered `session`. */
@@ -106,6 +174,27 @@ export class LogIndex {
       next = chunk[at + 5] ?? NONE;
     }
     return selected;
+  }
+
+  private allocate(): number {
+    if (this.free !== NONE) {
+      const id = this.free - 1;
+      this.free = this.chunkOf(id)[(id % CHUNK_ENTRIES) * STRIDE + 5] ?? NONE;
+      return id;
+    }
+    if (this.entries >= MAX_ENTRIES) throw new RangeError(`log index is full (${MAX_ENTRIES} entries)`);
+    const id = this.entries++;
+    if (id % CHUNK_ENTRIES === 0) this.chunks.push(new Uint32Array(CHUNK_ENTRIES * STRIDE));
+    return id;
+  }
+
+  private bytesOf(segment: number): { live: number; total: number } {
+    let bytes = this.segmentBytes.get(segment);
+    if (bytes === undefined) {
+      bytes = { live: 0, total: 0 };
+      this.segmentBytes.set(segment, bytes);
+    }
+    return bytes;
   }
 
   private setNext(id: number, next: number): void {

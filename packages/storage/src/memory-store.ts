@@ -1,5 +1,5 @@
 import { InMemorySessionStore } from "@macp/core";
-import type { LogEntry, RegistryKind, StoredSnapshot } from "@macp/core";
+import type { LogEntry, RegistryKind, StorageUsage, StoredSnapshot } from "@macp/core";
 import { storageFailed } from "./storage-error.js";
 import { validateEntries, validateSnapshot } from "./validate-input.js";
 
@@ -35,6 +35,21 @@ export class MemoryStore extends InMemorySessionStore {
   override async listUnfinishedSessions(): Promise<string[]> {
     this.assertOpen();
     return super.listUnfinishedSessions();
+  }
+
+  override async listFinishedBefore(finishedBeforeUnixMs: number, limit: number): Promise<string[]> {
+    this.assertOpen();
+    return super.listFinishedBefore(finishedBeforeUnixMs, limit);
+  }
+
+  override async removeSessions(sessionIds: readonly string[]): Promise<void> {
+    this.assertOpen();
+    await super.removeSessions(sessionIds);
+  }
+
+  override async usage(): Promise<StorageUsage> {
+    this.assertOpen();
+    return super.usage();
   }
 
   override async writeSnapshot(sessionId: string, snapshot: StoredSnapshot): Promise<void> {

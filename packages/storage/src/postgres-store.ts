@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import pg from "pg";
 import type { MacpError } from "@macp/protocol";
 import { Kysely, Migrator, PostgresDialect, sql, type RawBuilder } from "kysely";
-import type { LogEntry, LogEntryKind, RegistryKind, SessionStore, StoredSnapshot } from "@macp/core";
+import type { LogEntry, LogEntryKind, RegistryKind, SessionStore, StorageUsage, StoredSnapshot } from "@macp/core";
 import { KeyedQueue } from "./keyed-queue.js";
 import { storageMigrations, type StorageDatabase } from "./postgres-schema.js";
 import { storageFailed, withStorageErrors } from "./storage-error.js";
@@ -202,6 +202,66 @@ export class PostgresStore implements SessionStore {
       `.execute(this.db),
     );
     return result.rows.map((row) => row.session_id);
+  }
+
+  async listFinishedBefore(finishedBeforeUnixMs: number, limit: number): Promise<string[]> {
+    this.assertOpen();
+    const result = await withStorageErrors("cannot list finished sessions", () =>
+      sql<{ session_id: string }>`
+        select n.session_id from ${this.table("snapshots")} n
+        join ${this.table("sessions")} s on s.session_id = n.session_id
+        where n.finished_at_unix_ms < ${finishedBeforeUnixMs}::bigint and n.log_length = s.log_length
+        order by n.finished_at_unix_ms
+        limit ${limit}
+      `.execute(this.db),
+    );
+    return result.rows.map((row) => row.session_id);
+  }
+
+  /** Deletes the sessions' rows in one fenced statement; callers keep batches bounded (the runtime removes at most 1000 at a time). */
+  async removeSessions(sessionIds: readonly string[]): Promise<void> {
+    this.assertWritable();
+    if (sessionIds.length === 0) return;
+    const ids = [...sessionIds];
+    await this.writes.run("remove-sessions", () =>
+      this.fencedWrite(`${ids.length} session(s) not removed`, () =>
+        this.db.transaction().execute(async (trx) => {
+          const fenced = await sql<{ fenced: number }>`
+            with ${this.fence()},
+            entries as (delete from ${this.table("log_entries")} where session_id = any(${ids}::text[]) and exists (select 1 from fence)),
+            snapshots as (delete from ${this.table("snapshots")} where session_id = any(${ids}::text[]) and exists (select 1 from fence))
+            select count(*)::int as fenced from fence
+          `.execute(trx);
+          if ((fenced.rows[0]?.fenced ?? 0) === 0) return { numAffectedRows: 0n };
+          // A second statement of the same transaction: the referencing rows must be gone first.
+          await sql`delete from ${this.table("sessions")} where session_id = any(${ids}::text[])`.execute(trx);
+          return { numAffectedRows: 1n };
+        }),
+      ),
+    );
+  }
+
+  async usage(): Promise<StorageUsage> {
+    this.assertOpen();
+    const result = await withStorageErrors("cannot read storage usage", () =>
+      sql<{ log_bytes: number; snapshot_bytes: number; index_bytes: number; finished: number; unfinished: number }>`
+        select pg_total_relation_size(${`${this.schema}.log_entries`}::regclass) as log_bytes,
+          pg_total_relation_size(${`${this.schema}.snapshots`}::regclass) as snapshot_bytes,
+          pg_total_relation_size(${`${this.schema}.sessions`}::regclass) as index_bytes,
+          (select count(*) from ${this.table("snapshots")} n join ${this.table("sessions")} s on s.session_id = n.session_id
+            where n.finished_at_unix_ms is not null and n.log_length = s.log_length) as finished,
+          (select count(*) from ${this.table("sessions")} where log_length > 0) as unfinished
+      `.execute(this.db),
+    );
+    const row = result.rows[0];
+    const finished = Number(row?.finished ?? 0);
+    return {
+      logBytes: Number(row?.log_bytes ?? 0),
+      snapshotBytes: Number(row?.snapshot_bytes ?? 0),
+      indexBytes: Number(row?.index_bytes ?? 0),
+      finishedSessions: finished,
+      unfinishedSessions: Number(row?.unfinished ?? 0) - finished,
+    };
   }
 
   async writeSnapshot(sessionId: string, snapshot: StoredSnapshot): Promise<void> {

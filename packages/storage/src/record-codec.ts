@@ -21,6 +21,10 @@ import { storageFailed } from "./storage-error.js";
  *   legacy snapshot := u8 2 | str sessionId | f64 logLength | str state (written before finished
  *               sessions were marked; still read, never written)
  *   registry := u8 3 | str kind | str document
+ *   reset    := u8 6 | … as append: the session's whole log from here on is exactly these
+ *               entries (written by compaction, which copies a live session forward; with no
+ *               entries it retires a removed session)
+ *   retired  := u8 7 | str sessionId (snapshot log: the session has no snapshot any more)
  *
  * One append call is one record, so a multi-entry append is all-or-nothing after a crash.
  */
@@ -29,6 +33,8 @@ const LEGACY_SNAPSHOT = 2;
 const REGISTRY = 3;
 const APPEND = 4;
 const SNAPSHOT = 5;
+const RESET = 6;
+const RETIRED = 7;
 const NOT_FINISHED = -1;
 
 const KIND_CODES: Record<LogEntryKind, number> = { incoming: 0, internal: 1, checkpoint: 2 };
@@ -44,6 +50,15 @@ export function kindCode(kind: LogEntryKind): number {
 
 /** Encodes one append call as an unsealed frame. */
 export function encodeAppendFrame(sessionId: string, entries: readonly LogEntry[]): Buffer {
+  return encodeEntriesFrame(APPEND, sessionId, entries);
+}
+
+/** Encodes a reset record: `entries` replace everything logged for the session before it. */
+export function encodeResetFrame(sessionId: string, entries: readonly LogEntry[]): Buffer {
+  return encodeEntriesFrame(RESET, sessionId, entries);
+}
+
+function encodeEntriesFrame(type: number, sessionId: string, entries: readonly LogEntry[]): Buffer {
   const sessionBytes = Buffer.byteLength(sessionId);
   const lengths: number[] = [];
   let size = 1 + varintSize(sessionBytes) + sessionBytes + varintSize(entries.length);
@@ -57,7 +72,7 @@ export function encodeAppendFrame(sessionId: string, entries: readonly LogEntry[
     size += varintSize(entry.payload.byteLength) + entry.payload.byteLength;
   }
   const writer = bodyWriter(size);
-  writer.u8(APPEND);
+  writer.u8(type);
   writer.string(sessionId, sessionBytes);
   writer.varint(entries.length);
   let next = 0;
@@ -80,6 +95,8 @@ export function encodeAppendFrame(sessionId: string, entries: readonly LogEntry[
 /** What the open-time scan keeps of an append record. */
 export interface AppendSummary {
   readonly sessionId: string;
+  /** A reset record: its entries replace the session's earlier ones. */
+  readonly reset: boolean;
   readonly kindCodes: number[];
   readonly seqs: number[];
 }
@@ -87,8 +104,8 @@ export interface AppendSummary {
 /** The session and each entry's kind code and seq of the body at `bytes[start, end)`, without decoding the rest. */
 export function scanAppendBody(bytes: Buffer, start: number, end: number): AppendSummary {
   return readBody(new ByteReader(bytes, start, end), "append", (reader) => {
-    appendType(reader);
-    const summary: AppendSummary = { sessionId: reader.string(), kindCodes: [], seqs: [] };
+    const reset = appendType(reader) === RESET;
+    const summary: AppendSummary = { sessionId: reader.string(), reset, kindCodes: [], seqs: [] };
     const count = reader.varint();
     for (let i = 0; i < count; i++) {
       const code = reader.u8();
@@ -146,6 +163,8 @@ export function encodeSnapshotFrame(sessionId: string, snapshot: StoredSnapshot)
 /** What the open-time scan keeps of a snapshot record. */
 export interface SnapshotSummary {
   readonly sessionId: string;
+  /** A retired record: the session's snapshots are gone. */
+  readonly retired: boolean;
   readonly logLength: number;
   /** Undefined while the snapshot's session is not finished. */
   readonly finishedAtUnixMs: number | undefined;
@@ -155,15 +174,26 @@ export interface SnapshotSummary {
 export function scanSnapshotHead(bytes: Buffer, start: number, end: number): SnapshotSummary {
   const reader = new ByteReader(bytes, start, end);
   try {
-    const type = snapshotType(reader);
+    const type = reader.u8();
+    if (type === RETIRED) return { sessionId: reader.string(), retired: true, logLength: 0, finishedAtUnixMs: undefined };
+    if (type !== SNAPSHOT && type !== LEGACY_SNAPSHOT) throw new MalformedBytes(`record type ${type}, expected a snapshot`);
     const sessionId = reader.string();
     const logLength = reader.f64();
     const finished = type === SNAPSHOT ? reader.f64() : NOT_FINISHED;
-    return { sessionId, logLength, finishedAtUnixMs: finished === NOT_FINISHED ? undefined : finished };
+    return { sessionId, retired: false, logLength, finishedAtUnixMs: finished === NOT_FINISHED ? undefined : finished };
   } catch (error) {
     if (error instanceof MalformedBytes) throw storageFailed("unreadable snapshot record", error);
     throw error;
   }
+}
+
+/** Encodes a retired record: `sessionId` has no snapshot from here on. */
+export function encodeRetiredFrame(sessionId: string): Buffer {
+  const idBytes = Buffer.byteLength(sessionId);
+  const writer = bodyWriter(1 + varintSize(idBytes) + idBytes);
+  writer.u8(RETIRED);
+  writer.string(sessionId, idBytes);
+  return writer.buffer;
 }
 
 /** A snapshot record's session id and snapshot. */
@@ -221,7 +251,7 @@ function legacyTimestamp(reader: ByteReader): bigint {
 /** Reads the type of an append record (current or legacy) and returns it. */
 function appendType(reader: ByteReader): number {
   const actual = reader.u8();
-  if (actual !== APPEND && actual !== LEGACY_APPEND) throw new MalformedBytes(`record type ${actual}, expected an append`);
+  if (actual !== APPEND && actual !== LEGACY_APPEND && actual !== RESET) throw new MalformedBytes(`record type ${actual}, expected an append`);
   return actual;
 }
 

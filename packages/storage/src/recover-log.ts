@@ -34,7 +34,9 @@ export async function recoverLog(
   for (const [i, segment] of segments.entries()) {
     const context = { sync, logger, isLast: i === segments.length - 1, failOnMidLogDamage };
     const scanned = await scanSegment(pathOf(segment), context, (bytes, offset, size) => {
-      const { sessionId, kindCodes, seqs } = scanAppendBody(bytes, offset + FRAME_HEADER_BYTES, offset + size);
+      const { sessionId, reset, kindCodes, seqs } = scanAppendBody(bytes, offset + FRAME_HEADER_BYTES, offset + size);
+      if (reset) index.clear(sessionId);
+      if (kindCodes.length === 0) index.addGarbage(segment, size);
       for (const [ordinal, code] of kindCodes.entries()) {
         index.add(sessionId, segment, offset, size, ordinal, code, seqs[ordinal] ?? 0);
       }

@@ -18,6 +18,8 @@ interface SegmentBytes {
 export interface SnapshotHead {
   readonly logLength: number;
   readonly finishedAtUnixMs: number | undefined;
+  /** A retired record: the session's snapshots were removed. */
+  readonly retired: boolean;
 }
 
 const SEGMENT = 0;
@@ -26,6 +28,8 @@ const SIZE = 2;
 const LOG_LENGTH = 3;
 /** Finish time in whole seconds + 1 (0: not finished), so it fits one word until 2106. */
 const FINISHED = 4;
+/** In the FINISHED column: the latest record is a retired record, not a snapshot. */
+const RETIRED = 0xffffffff;
 
 /**
  * The latest snapshot record of each session (five words per session number: where it is, the
@@ -67,7 +71,11 @@ export class SnapshotIndex {
     this.locations.set(session, OFFSET, offset);
     this.locations.set(session, SIZE, size);
     this.locations.set(session, LOG_LENGTH, head.logLength);
-    this.locations.set(session, FINISHED, head.finishedAtUnixMs === undefined ? 0 : Math.floor(head.finishedAtUnixMs / 1000) + 1);
+    this.locations.set(
+      session,
+      FINISHED,
+      head.retired ? RETIRED : head.finishedAtUnixMs === undefined ? 0 : Math.floor(head.finishedAtUnixMs / 1000) + 1,
+    );
     const bytes = this.bytesOf(segment);
     bytes.live += size;
     bytes.total += size;
@@ -81,8 +89,23 @@ export class SnapshotIndex {
    */
   finishedAtSecs(session: number, logLength: number): number | undefined {
     const finished = this.locations.get(session, FINISHED);
-    if (finished === 0 || this.locations.get(session, SEGMENT) === 0) return undefined;
+    if (finished === 0 || finished === RETIRED || this.locations.get(session, SEGMENT) === 0) return undefined;
     return this.locations.get(session, LOG_LENGTH) === logLength ? finished - 1 : undefined;
+  }
+
+  /** Whether the latest record of `session` is a retired record (its snapshots were removed). */
+  isRetired(session: number): boolean {
+    return this.locations.get(session, SEGMENT) !== 0 && this.locations.get(session, FINISHED) === RETIRED;
+  }
+
+  /** Forgets the latest record of `session` (a retired record nothing older can contradict any more). */
+  remove(session: number): void {
+    const location = this.locate(session);
+    if (location === undefined) return;
+    this.bytesOf(location.segment).live -= location.size;
+    this.locations.set(session, SEGMENT, 0);
+    this.locations.set(session, FINISHED, 0);
+    this.snapshotted--;
   }
 
   /** Whether at most half of the indexed bytes of `segment` are still latest snapshots. */

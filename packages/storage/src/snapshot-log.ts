@@ -7,7 +7,7 @@ import { SNAPSHOT_LOG_SUFFIX, segmentFileName } from "./file-layout.js";
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, findNextFrame, frameSizeAt } from "./frame.js";
 import { FrameReader } from "./frame-reader.js";
 import { KeyedQueue } from "./keyed-queue.js";
-import { decodeSnapshotBody, encodeSnapshotFrame, scanSnapshotHead, type SnapshotSummary } from "./record-codec.js";
+import { decodeSnapshotBody, encodeRetiredFrame, encodeSnapshotFrame, scanSnapshotHead, type SnapshotSummary } from "./record-codec.js";
 import { listSegments, scanSegment } from "./segment-scan.js";
 import { SegmentFiles } from "./segment-files.js";
 import type { SessionTable } from "./session-table.js";
@@ -127,10 +127,34 @@ export class SnapshotLog {
     return this.index.size;
   }
 
+  /** Bytes of the snapshot index in memory. */
+  get indexBytes(): number {
+    return this.index.byteLength;
+  }
+
   /** Whether `sessionId` has a snapshot. */
   has(sessionId: string): boolean {
     const session = this.sessions.find(sessionId);
-    return session >= 0 && this.index.locate(session) !== undefined;
+    return session >= 0 && this.hasNumbered(session);
+  }
+
+  /** Whether the session numbered `session` has a snapshot. */
+  hasNumbered(session: number): boolean {
+    return this.index.locate(session) !== undefined && !this.index.isRetired(session);
+  }
+
+  /**
+   * Removes the snapshots of `sessionId`: appends a retired record (durable when this resolves),
+   * which compaction carries forward until no older segment could hold a snapshot of the session.
+   */
+  retire(sessionId: string): Promise<void> {
+    const frame = encodeRetiredFrame(sessionId);
+    const head = { logLength: 0, finishedAtUnixMs: undefined, retired: true };
+    return this.writes.run(sessionId, async () => {
+      const session = this.sessions.find(sessionId);
+      if (session < 0 || !this.hasNumbered(session)) return;
+      await this.writer.write(frame, (segment, offset) => this.placed(session, segment, offset, frame.length, head));
+    });
   }
 
   /**
@@ -144,7 +168,7 @@ export class SnapshotLog {
   /** Appends a snapshot of `sessionId`; resolves once it is durable. Writes of one session apply in call order. */
   write(sessionId: string, snapshot: StoredSnapshot): Promise<void> {
     const frame = encodeSnapshotFrame(sessionId, snapshot);
-    const head = { logLength: snapshot.logLength, finishedAtUnixMs: snapshot.finishedAtUnixMs };
+    const head = { logLength: snapshot.logLength, finishedAtUnixMs: snapshot.finishedAtUnixMs, retired: false };
     return this.writes.run(sessionId, () =>
       this.writer.write(frame, (segment, offset) => this.placed(this.sessions.intern(sessionId), segment, offset, frame.length, head)),
     );
@@ -154,7 +178,7 @@ export class SnapshotLog {
   load(sessionId: string): Promise<StoredSnapshot | undefined> {
     return this.writes.run(sessionId, async () => {
       const session = this.sessions.find(sessionId);
-      const location = session < 0 ? undefined : this.index.locate(session);
+      const location = session < 0 || this.index.isRetired(session) ? undefined : this.index.locate(session);
       if (location === undefined) return undefined;
       const [bytes = Buffer.alloc(0)] = await withStorageErrors(`snapshot of session ${sessionId} unreadable`, () =>
         this.reader.read([location]),
@@ -219,6 +243,8 @@ export class SnapshotLog {
     const path = this.pathOf(segment);
     const bytes = await readFile(path);
     const salt = this.salts.get(segment) ?? 0;
+    // Only the oldest segment's retired records can go: no older snapshot is left to contradict.
+    const oldest = Math.min(...this.salts.keys()) === segment;
     const copies: Promise<void>[] = [];
     for (let offset = SEGMENT_HEADER_BYTES; offset < bytes.length; ) {
       const size = frameSizeAt(bytes, offset, bytes.length, salt);
@@ -236,6 +262,10 @@ export class SnapshotLog {
           this.writes.run(sessionId, async () => {
             // Re-checked in the session's queue: a newer snapshot may have replaced it meanwhile.
             if (this.closed || !isAt(this.index.locate(session), segment, at)) return;
+            if (head.retired && oldest) {
+              this.index.remove(session);
+              return;
+            }
             const copy = Buffer.from(bytes.subarray(at, at + size));
             await this.writer.write(copy, (target, targetOffset) => this.placed(session, target, targetOffset, size, head));
           }),

@@ -159,6 +159,53 @@ export function describeSessionStoreContract(name: string, subject: ContractSubj
       }
     });
 
+    it("lists finished sessions by finish time and removes them for good, leaving the others untouched", async () => {
+      const { store, reopen } = await setUp();
+      const finish = async (id: string, finishedAtUnixMs: number): Promise<void> => {
+        await store.append(id, [logEntry(id, 1), logEntry(id, 2)]);
+        await store.writeSnapshot(id, { logLength: 2, state: `{"id":"${id}"}`, finishedAtUnixMs });
+      };
+      await finish("old-1", 1_000_000);
+      await finish("old-2", 2_000_000);
+      await finish("recent", 9_000_000);
+      await store.append("open", [logEntry("open", 1)]);
+      await store.writeSnapshot("open", { logLength: 1, state: "{}" });
+
+      expect((await store.listFinishedBefore(5_000_000, 10)).sort()).toEqual(["old-1", "old-2"]);
+      expect(await store.listFinishedBefore(5_000_000, 1)).toHaveLength(1);
+      expect(await store.listFinishedBefore(500_000, 10)).toEqual([]);
+      const before = await store.usage();
+      expect(before.finishedSessions).toBe(3);
+      expect(before.unfinishedSessions).toBe(1);
+
+      await store.removeSessions(["old-1", "old-2", "never-existed"]);
+
+      for (const id of ["old-1", "old-2"]) {
+        expect(await store.loadLog(id)).toEqual([]);
+        expect(await store.loadLogAfter(id, 0)).toEqual([]);
+        expect(await store.loadSnapshot(id)).toBeUndefined();
+      }
+      expect((await store.listSessions()).sort()).toEqual(["open", "recent"]);
+      expect(await store.listFinishedBefore(5_000_000, 10)).toEqual([]);
+      expect((await store.loadLog("recent")).map((entry) => entry.seq)).toEqual([1, 2]);
+      expect((await store.usage()).finishedSessions).toBe(1);
+      // A removed id is free again, as if never used.
+      await store.append("old-1", [logEntry("old-1", 1)]);
+      expect((await store.loadLog("old-1")).map((entry) => entry.seq)).toEqual([1]);
+      expect(await store.loadSnapshot("old-1")).toBeUndefined();
+      if (subject.durable) {
+        await store.close();
+        const reopened = await reopen();
+        expect((await reopened.listSessions()).sort()).toEqual(["old-1", "open", "recent"]);
+        expect(await reopened.loadLog("old-2")).toEqual([]);
+        expect(await reopened.loadSnapshot("old-2")).toBeUndefined();
+        expect((await reopened.loadLog("old-1")).map((entry) => entry.seq)).toEqual([1]);
+        expect(await reopened.loadSnapshot("old-1")).toBeUndefined();
+        expect((await reopened.loadSnapshot("recent"))?.finishedAtUnixMs).toBe(9_000_000);
+        expect((await reopened.listUnfinishedSessions()).sort()).toEqual(["old-1", "open"]);
+      }
+    });
+
     it("treats an empty append as a no-op", async () => {
       const { store } = await setUp();
       await store.append("empty", []);

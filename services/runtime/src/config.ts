@@ -52,8 +52,12 @@ export interface RuntimeConfig {
   readonly checkpointInterval: number;
   /** `MACP_CLEANUP_INTERVAL_SECS`: period of the expiry/eviction sweep. */
   readonly cleanupIntervalSecs: number;
-  /** `MACP_SESSION_RETENTION_SECS`: age at which RESOLVED/EXPIRED sessions are evicted. */
+  /** `MACP_SESSION_RETENTION_SECS`: time after finishing (or loading) at which finished sessions leave memory. */
   readonly sessionRetentionSecs: number;
+  /** `MACP_HISTORY_RETENTION_SECS`: time after finishing at which a session's history is removed from storage; 0 keeps it forever. */
+  readonly historyRetentionSecs: number;
+  /** `MACP_ARCHIVE_DIR`: where removed sessions are appended as JSONL first; null removes without archiving. */
+  readonly archiveDir: string | null;
   /** `MACP_MAX_PAYLOAD_BYTES`. */
   readonly maxPayloadBytes: number;
   /** `MACP_SESSION_START_LIMIT_PER_MINUTE`, `MACP_MESSAGE_LIMIT_PER_MINUTE`. */
@@ -84,6 +88,8 @@ export const CONFIG_VARIABLES = [
   "MACP_CHECKPOINT_INTERVAL",
   "MACP_CLEANUP_INTERVAL_SECS",
   "MACP_SESSION_RETENTION_SECS",
+  "MACP_HISTORY_RETENTION_SECS",
+  "MACP_ARCHIVE_DIR",
   "MACP_MAX_PAYLOAD_BYTES",
   "MACP_SESSION_START_LIMIT_PER_MINUTE",
   "MACP_MESSAGE_LIMIT_PER_MINUTE",
@@ -125,6 +131,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
     checkpointInterval: vars.integer("MACP_CHECKPOINT_INTERVAL", 0, 0),
     cleanupIntervalSecs: vars.integer("MACP_CLEANUP_INTERVAL_SECS", 60, 1),
     sessionRetentionSecs: vars.integer("MACP_SESSION_RETENTION_SECS", 3600, 0),
+    historyRetentionSecs: vars.integer("MACP_HISTORY_RETENTION_SECS", 30 * 86_400, 0),
+    archiveDir: vars.get("MACP_ARCHIVE_DIR") ?? null,
     maxPayloadBytes: vars.integer("MACP_MAX_PAYLOAD_BYTES", 1_048_576, 1),
     rateLimits: {
       sessionStartsPerMinute: vars.integer("MACP_SESSION_START_LIMIT_PER_MINUTE", 60, 1),
@@ -388,6 +396,8 @@ export function describeConfig(config: RuntimeConfig): Record<string, unknown> {
     checkpointInterval: config.checkpointInterval,
     cleanupIntervalSecs: config.cleanupIntervalSecs,
     sessionRetentionSecs: config.sessionRetentionSecs,
+    historyRetentionSecs: config.historyRetentionSecs,
+    archiveDir: config.archiveDir,
     maxPayloadBytes: config.maxPayloadBytes,
     rateLimits: config.rateLimits,
     auth: {

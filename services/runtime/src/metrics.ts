@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { StorageUsage } from "@macp/core";
 import { CoreMessageType } from "@macp/protocol";
 
 /** The part of the mode registry that decides which label values are known. */
@@ -31,6 +32,12 @@ export interface MetricSources {
   readonly streamSubscribers: () => number;
   /** Every session held in memory, as its mode label and lifecycle state. */
   readonly sessions: () => Iterable<{ readonly mode: string; readonly state: string }>;
+  /** Space and sessions in storage (called at most once per scrape by the gauges below). */
+  readonly usage: () => Promise<StorageUsage>;
+  /** How late the most overdue session's expiry is (0 when none is due). */
+  readonly expiryLagSeconds: () => number;
+  /** How long the longest-waiting finished session has been held past the retention (0 when none). */
+  readonly evictionLagSeconds: () => number;
 }
 
 /** Which kind of stream a lagging client was cut from. */
@@ -52,6 +59,12 @@ export class RuntimeMetrics {
   readonly groupCommitAppends: Histogram;
   readonly recoveryDuration: Gauge;
   readonly streamLagDrops: Counter<"stream">;
+  readonly storageBytes: Gauge<"kind">;
+  readonly storedSessions: Gauge<"state">;
+  readonly lastCompaction: Gauge;
+  readonly expiryLag: Gauge;
+  readonly evictionLag: Gauge;
+  readonly historyRemoved: Counter;
 
   constructor(sources: MetricSources) {
     collectDefaultMetrics({ register: this.registry });
@@ -130,6 +143,64 @@ export class RuntimeMetrics {
     this.recoveryDuration = new Gauge({
       name: "macp_recovery_duration_seconds",
       help: "Time the last start spent rebuilding sessions from storage.",
+      registers: [this.registry],
+    });
+    // One usage read serves the three storage gauges of a scrape.
+    let usage: { at: number; value: Promise<StorageUsage> } | undefined;
+    const currentUsage = (): Promise<StorageUsage> => {
+      if (usage === undefined || Date.now() - usage.at > 1_000) usage = { at: Date.now(), value: sources.usage() };
+      return usage.value;
+    };
+    this.storageBytes = new Gauge({
+      name: "macp_storage_bytes",
+      help: "Storage used, by kind: log (file: WAL segments; Postgres: log table), snapshots, index (file: in memory; Postgres: session table).",
+      labelNames: ["kind"],
+      registers: [this.registry],
+      async collect() {
+        const { logBytes, snapshotBytes, indexBytes } = await currentUsage();
+        this.set({ kind: "log" }, logBytes);
+        this.set({ kind: "snapshots" }, snapshotBytes);
+        this.set({ kind: "index" }, indexBytes);
+      },
+    });
+    this.storedSessions = new Gauge({
+      name: "macp_stored_sessions",
+      help: "Sessions in storage: finished (their finished snapshot covers their log; not rebuilt at start) and unfinished (rebuilt at start).",
+      labelNames: ["state"],
+      registers: [this.registry],
+      async collect() {
+        const { finishedSessions, unfinishedSessions } = await currentUsage();
+        this.set({ state: "finished" }, finishedSessions);
+        this.set({ state: "unfinished" }, unfinishedSessions);
+      },
+    });
+    this.lastCompaction = new Gauge({
+      name: "macp_storage_last_compaction_timestamp_seconds",
+      help: "File backend: when log compaction last reclaimed space (0: not since start).",
+      registers: [this.registry],
+      async collect() {
+        this.set(((await currentUsage()).lastCompactionUnixMs ?? 0) / 1000);
+      },
+    });
+    this.expiryLag = new Gauge({
+      name: "macp_expiry_lag_seconds",
+      help: "How long past its deadline the most overdue open or suspended session is (the sweep brings it back to 0).",
+      registers: [this.registry],
+      collect() {
+        this.set(sources.expiryLagSeconds());
+      },
+    });
+    this.evictionLag = new Gauge({
+      name: "macp_eviction_lag_seconds",
+      help: "How long past the retention the longest-held finished session has stayed in memory.",
+      registers: [this.registry],
+      collect() {
+        this.set(sources.evictionLagSeconds());
+      },
+    });
+    this.historyRemoved = new Counter({
+      name: "macp_history_removed_total",
+      help: "Finished sessions whose history retention removed from storage (archived first when MACP_ARCHIVE_DIR is set).",
       registers: [this.registry],
     });
     this.streamLagDrops = new Counter({

@@ -10,7 +10,7 @@ import { ModeRegistry } from "@macp/modes";
 import { PolicyRegistry } from "@macp/policy";
 import { MACPRuntimeServiceService } from "@macp/protocol/grpc";
 import { loadStoredSession, recoverSessions } from "@macp/replay";
-import { createStore, defaultSync } from "@macp/storage";
+import { createStore, defaultSync, retireFinishedSessions } from "@macp/storage";
 import type { SyncFunction } from "@macp/storage";
 import { createAuthenticator } from "./auth/index.js";
 import type { RuntimeConfig } from "./config.js";
@@ -88,6 +88,15 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
         mode: envelopeLabels(modes, { mode: record.mode, messageType: "" }).mode,
         state: record.status,
       })),
+    usage: () => store.usage(),
+    expiryLagSeconds: () => {
+      const due = kernel.nextDeadlineUnixMs;
+      return due === undefined ? 0 : Math.max(0, clock.now() - due) / 1000;
+    },
+    evictionLagSeconds: () => {
+      const queued = kernel.oldestQueuedEvictionUnixMs;
+      return queued === undefined ? 0 : Math.max(0, clock.now() - queued - config.sessionRetentionSecs * 1000) / 1000;
+    },
   });
   const sync: SyncFunction = async (target) => {
     const stop = metrics.storageSync.startTimer({ kind: target.kind });
@@ -194,6 +203,20 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     metricsUrl = `http://${host.includes(":") ? `[${host}]` : host}:${boundPort}/metrics`;
   }
 
+  const retireHistory = async (): Promise<void> => {
+    if (config.historyRetentionSecs === 0) return;
+    const report = await retireFinishedSessions(store, {
+      finishedBeforeUnixMs: clock.now() - config.historyRetentionSecs * 1000,
+      // Bounded per sweep, so a backlog (a first run on old data) is worked off over several.
+      maxSessions: 50_000,
+      ...(config.archiveDir === null ? {} : { archiveDir: config.archiveDir }),
+      beforeRemove: (sessionIds) => kernel.forgetFinished(sessionIds),
+    });
+    if (report.sessions > 0) {
+      metrics.historyRemoved.inc(report.sessions);
+      logger.info({ sessions: report.sessions, archive: report.archiveFile }, `removed the history of ${report.sessions} session(s) past retention`);
+    }
+  };
   let sweeping = false;
   const sweep = setInterval(() => {
     // A sweep held up by a slow session must not pile up behind the next one.
@@ -201,6 +224,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     sweeping = true;
     kernel
       .sweep()
+      .then(retireHistory)
       .catch((error: unknown) => logger.warn({ err: error }, "sweep failed"))
       .finally(() => {
         sweeping = false;

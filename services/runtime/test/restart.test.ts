@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -12,6 +12,7 @@ import type { Envelope, ModeDescriptor, PolicyDescriptor } from "@macp/protocol"
 import { databaseUrl } from "@macp/test-support";
 import { createLogger, loadConfig, startRuntime } from "../src/index.js";
 import type { RuntimeHandle } from "../src/index.js";
+import { statusOf } from "./support/runtime-harness.js";
 
 /**
  * Restarts of the daemon on one file data directory (project decisions #3 and #5): what was
@@ -60,9 +61,10 @@ class Daemon {
 
   private constructor(readonly handle: RuntimeHandle) {}
 
-  static async start(storage: Storage, now: number): Promise<Daemon> {
+  static async start(storage: Storage, now: number, extra: Readonly<Record<string, string>> = {}): Promise<Daemon> {
     const config = loadConfig({
       ...storage,
+      ...extra,
       MACP_ALLOW_INSECURE: "1",
       MACP_BIND_ADDR: "127.0.0.1:0",
       MACP_METRICS_ADDR: "off",
@@ -184,6 +186,41 @@ describe.each([
       policiesBefore.find((p) => p.policyId === POLICY.policyId),
     );
     expect(await stateOf(reader, extSession)).toBe(SessionState.SESSION_STATE_OPEN);
+  });
+
+  it("removes a finished session's history once past MACP_HISTORY_RETENTION_SECS, archiving it first; it is NOT_FOUND after", async () => {
+    const dir = await dataDir();
+    const archive = await mkdtemp(join(tmpdir(), "macp-archive-"));
+    cleanups.push(() => rm(archive, { recursive: true, force: true }));
+    const retention = { MACP_HISTORY_RETENTION_SECS: "3600", MACP_CLEANUP_INTERVAL_SECS: "1", MACP_ARCHIVE_DIR: archive };
+    const before = await Daemon.start(dir, T0, retention);
+    const coordinator = before.as(COORDINATOR);
+    const [finished, open] = [randomUUID(), randomUUID()];
+    await send(coordinator, start(finished, ModeId.Decision, 86_400_000));
+    await send(coordinator, start(open, ModeId.Decision, 86_400_000));
+    const proposal = decision(finished, "Proposal", { proposal_id: "p1", option: "ship" });
+    await send(coordinator, proposal);
+    expect((await coordinator.cancelSession({ sessionId: finished, reason: "done" })).ack?.ok).toBe(true);
+    await before.stop();
+
+    // An hour and a bit later the finished session is past retention; the open one is not finished.
+    const after = await Daemon.start(dir, T0 + 3_700_000, retention);
+    const reader = after.as(COORDINATOR);
+    const deadline = Date.now() + 30_000;
+    let status = "OK";
+    while (Date.now() < deadline && status === "OK") {
+      status = await statusOf(reader.getSession({ sessionId: finished }));
+      if (status === "OK") await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(status).toBe("NOT_FOUND");
+    const { ack } = await reader.send({ envelope: proposal });
+    expect(ack?.error?.code).toBe("SESSION_NOT_FOUND");
+    expect(await storedStateOf(reader, open)).toBe(SessionState.SESSION_STATE_OPEN);
+    const files = await readdir(archive);
+    expect(files).toHaveLength(1);
+    const lines = (await readFile(join(archive, files[0] ?? ""), "utf8")).trim().split("\n").map((line) => JSON.parse(line) as { session_id: string; log: { message_type: string }[] });
+    expect(lines.map((line) => line.session_id)).toEqual([finished]);
+    expect(lines[0]?.log.map((entry) => entry.message_type)).toEqual(["SessionStart", "PolicyBinding", "Proposal", "SessionCancel"]);
   });
 
   it("streams a resolved session's full history after the restart, with the same sequence numbers", async () => {
