@@ -1,4 +1,4 @@
-import { SpanKind } from "@opentelemetry/api";
+import { SpanKind, trace } from "@opentelemetry/api";
 import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryResult, TransactionSettings } from "kysely";
 import { inSpan } from "./tracing.js";
 
@@ -9,6 +9,8 @@ class TracedConnection implements DatabaseConnection {
   constructor(readonly inner: DatabaseConnection) {}
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    // Only inside a trace: background queries (lease renewals, ingest) would each start a one-span trace.
+    if (trace.getActiveSpan() === undefined) return this.inner.executeQuery<R>(query);
     const operation = /^\s*(?:with\b[\s\S]*?\)\s*)?([a-z]+)/i.exec(query.sql)?.[1]?.toUpperCase() ?? "QUERY";
     return inSpan(
       operation,
@@ -41,7 +43,7 @@ function tracedDriver(inner: Driver): Driver {
   return driver;
 }
 
-/** `inner` with a span around every query (children of the active span: the HTTP request, a runtime input being stored, …). */
+/** `inner` with a span around every query made inside a trace (a child of the active span: the HTTP request, a runtime call, …). */
 export function tracedDialect(inner: Dialect): Dialect {
   return {
     createAdapter: () => inner.createAdapter(),
