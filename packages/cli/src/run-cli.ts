@@ -3,6 +3,7 @@ import type { CliInvocation } from "./cli-args.js";
 import { daemonSource } from "./daemon-source.js";
 import type { CliOutput } from "./output.js";
 import { replayCommand } from "./replay-command.js";
+import { archiveCommand, gcCommand } from "./retention-commands.js";
 import { sessionCommand } from "./session-command.js";
 import { CliError } from "./session-source.js";
 import type { SessionSource } from "./session-source.js";
@@ -61,6 +62,10 @@ function runCommand(invocation: CliInvocation, source: SessionSource, output: Cl
       return replayCommand(source, output, sessionId, { json, includeInternal });
     case "verify":
       return verifyCommand(source, output, sessionIds, { json });
+    case "gc":
+      return gcCommand(source, output, { json, olderThanMs: invocation.olderThanMs, apply: invocation.apply, archiveDir: invocation.archiveDir });
+    case "archive":
+      return archiveCommand(source, output, { json, olderThanMs: invocation.olderThanMs, archiveDir: invocation.archiveDir ?? "" });
     case "help":
       return Promise.resolve(0);
   }

@@ -34,6 +34,10 @@ export interface SessionSource {
   history(sessionId: string, options: { includeInternal: boolean }): Promise<HistoryRecord[] | undefined>;
   /** Replays stored sessions and compares every replay path; undefined when the source cannot. */
   verify?(sessionIds: readonly string[]): Promise<VerifyResult[]>;
+  /** Removes (or, dry, counts) finished sessions past an age; storage sources only. */
+  retire?(options: RetireOptions): Promise<RetireReport>;
+  /** Appends finished sessions past an age to JSONL, keeping them; storage sources only. */
+  archive?(olderThanMs: number, archiveDir: string): Promise<{ sessions: number; file: string | undefined }>;
   /** Releases the store or the daemon connection. */
   close(): Promise<void>;
 }
@@ -47,4 +51,21 @@ export class CliError extends Error {
     super(message);
     this.name = "CliError";
   }
+}
+
+/** What `macp gc` asks of a storage source. */
+export interface RetireOptions {
+  readonly olderThanMs: number;
+  readonly apply: boolean;
+  readonly archiveDir: string | undefined;
+}
+
+/** What `macp gc` did (or, dry, would do). */
+export interface RetireReport {
+  readonly sessions: number;
+  readonly sample: readonly string[];
+  readonly archiveFile: string | undefined;
+  /** Storage bytes (log + snapshots) before and after, when sessions were removed. */
+  readonly bytesBefore: number;
+  readonly bytesAfter: number;
 }

@@ -2,7 +2,9 @@ import { existsSync } from "node:fs";
 import type { SessionStore } from "@macp/core";
 import { ModeRegistry } from "@macp/modes";
 import { historyLines, rebuildSession, summarizeSession, verifySession } from "@macp/replay";
-import { createStore } from "@macp/storage";
+import { mkdir, open } from "node:fs/promises";
+import { join } from "node:path";
+import { archiveLine, createStore, retireFinishedSessions } from "@macp/storage";
 import type { StorageLogger } from "@macp/storage";
 import { CliError } from "./session-source.js";
 import type { HistoryRecord, SessionRow, SessionSource } from "./session-source.js";
@@ -37,8 +39,42 @@ export async function storeSource(store: SessionStore, description: string): Pro
 
   const known = async (sessionId: string): Promise<boolean> => (await store.loadLog(sessionId)).length > 0;
 
+  const diskBytes = async (): Promise<number> => {
+    const usage = await store.usage();
+    return usage.logBytes + usage.snapshotBytes;
+  };
+
   return {
     description,
+
+    async retire({ olderThanMs, apply, archiveDir }) {
+      const bytesBefore = await diskBytes();
+      const report = await retireFinishedSessions(store, {
+        finishedBeforeUnixMs: Date.now() - olderThanMs,
+        dryRun: !apply,
+        ...(apply ? {} : { maxSessions: Number.MAX_SAFE_INTEGER }),
+        ...(archiveDir === undefined ? {} : { archiveDir }),
+      });
+      // The file backend reclaims segments in the background: wait so the figure is final.
+      const compacted = (store as { compacted?: () => Promise<unknown> }).compacted;
+      if (apply && compacted !== undefined) await compacted.call(store);
+      return { sessions: report.sessions, sample: report.sample, archiveFile: report.archiveFile, bytesBefore, bytesAfter: await diskBytes() };
+    },
+
+    async archive(olderThanMs, archiveDir) {
+      const ids = await store.listFinishedBefore(Date.now() - olderThanMs, Number.MAX_SAFE_INTEGER);
+      if (ids.length === 0) return { sessions: 0, file: undefined };
+      await mkdir(archiveDir, { recursive: true });
+      const file = join(archiveDir, `macp-archive-${new Date().toISOString().slice(0, 10)}.jsonl`);
+      const handle = await open(file, "a");
+      try {
+        for (const id of ids) await handle.appendFile(`${archiveLine(id, await store.loadSnapshot(id), await store.loadLog(id))}\n`);
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      return { sessions: ids.length, file };
+    },
 
     async listSessions(): Promise<SessionRow[]> {
       const rows: SessionRow[] = [];

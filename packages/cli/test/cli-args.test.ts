@@ -46,6 +46,9 @@ describe("parseCliArgs", () => {
       sessionIds: [ID],
       json: true,
       includeInternal: false,
+      olderThanMs: 30 * 86_400_000,
+      apply: false,
+      archiveDir: undefined,
       source: { kind: "daemon", location: { address: "127.0.0.1:50051", token: "12345", tls: false, deadlineMs: 10_000 } },
     });
   });
