@@ -1,4 +1,7 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createServer } from "node:http";
+import { join } from "node:path";
 import type { Server } from "node:http";
 import { Writable } from "node:stream";
 import { randomBytes } from "node:crypto";
@@ -146,5 +149,42 @@ describe("OpenTelemetry: HTTP server spans, DB and runtime child spans, tracepar
     // Queries outside any trace (lease renewals, background ingest) do not each start a trace of their own.
     const rootQueries = finished().filter((item) => item.attributes["db.system.name"] !== undefined && parentOf(item) === undefined);
     expect(rootQueries.map((item) => item.name)).toEqual([]);
+  });
+});
+
+describe("the built binary with OTEL_* set", () => {
+  const BIN = join(import.meta.dirname, "../dist/main.js");
+
+  it("exports its spans over OTLP and flushes them when SIGTERM stops it", { timeout: 180_000 }, async () => {
+    if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build first (npx -y pnpm@10 run build)`);
+    const collector = await startCollector();
+    try {
+      const child = spawn(process.execPath, [BIN], {
+        env: { PATH: process.env.PATH ?? "", ...BASE_ENV, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: collector.url, OTEL_SERVICE_NAME: "cp-under-test" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      let output = "";
+      const url = await new Promise<string>((resolve, reject) => {
+        const onData = (chunk: Buffer): void => {
+          output += chunk.toString();
+          const match = /listening on (http:\/\/\S+)/.exec(output);
+          if (match?.[1]) resolve(match[1]);
+        };
+        child.stdout.on("data", onData);
+        child.stderr.on("data", onData);
+        void exited.then(() => reject(new Error(`exited before listening: ${output}`)));
+      });
+      const traceId = randomBytes(16).toString("hex");
+      const health = await fetch(`${url}/healthz`, { headers: { traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01` } });
+      expect(health.status).toBe(200);
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      // The batch was not due yet: the shutdown flushed it.
+      expect(collector.spans.filter((span) => span.traceId === traceId).map((span) => span.name)).toEqual(["GET /healthz"]);
+    } finally {
+      collector.server.closeAllConnections();
+      await new Promise((resolve) => collector.server.close(resolve));
+    }
   });
 });
