@@ -152,11 +152,15 @@ function targetHandle(child, address) {
   };
 }
 
-const SUBSCRIBERS = 10;
+const FANOUT_SUBSCRIBERS = (process.env.BENCH_FANOUT_SUBSCRIBERS ?? "10,100").split(",").map(Number);
 const FANOUT_MESSAGES = Number(process.env.BENCH_FANOUT_MESSAGES ?? 2000);
 
-/** Time for one sender's messages to reach all passive subscribers of a session. */
-async function measureRuntimeFanout(address) {
+/**
+ * Time for one sender's messages to reach all passive subscribers of a session. The sender
+ * either writes envelope frames on its own StreamSession (as the raw baseline's publisher writes
+ * on one stream) or makes unary Sends, 64 in flight.
+ */
+async function measureRuntimeFanout(address, subscribers, publisher) {
   const client = new MACPRuntimeServiceClient(address, credentials.createInsecure());
   const sender = "fanout-sender";
   const sessionId = crypto.randomUUID();
@@ -170,7 +174,7 @@ async function measureRuntimeFanout(address) {
   let signalReady;
   const allReady = new Promise((resolve) => (signalReady = resolve));
   const streams = [];
-  for (let s = 0; s < SUBSCRIBERS; s++) {
+  for (let s = 0; s < subscribers; s++) {
     const stream = client.streamSession(bearer(sender));
     streams.push(stream);
     done.push(
@@ -179,7 +183,7 @@ async function measureRuntimeFanout(address) {
         stream.on("data", (frame) => {
           if (frame.response?.$case !== "envelope") return reject(new Error(JSON.stringify(frame)));
           received++;
-          if (received === 1 && ++ready === SUBSCRIBERS) signalReady();
+          if (received === 1 && ++ready === subscribers) signalReady();
           if (received === target) resolve(performance.now());
         });
         stream.on("error", reject);
@@ -190,32 +194,46 @@ async function measureRuntimeFanout(address) {
   await allReady;
   const began = performance.now();
   const md = bearer(sender);
-  const inflight = [];
-  for (let i = 0; i < FANOUT_MESSAGES; i++) {
-    const payload = enc.encode(JSON.stringify({ value: `v${i}` }));
-    inflight.push(call(client, "send", { envelope: envelope(sessionId, "Contribute", `f-${i}`, payload) }, md));
-    if (inflight.length >= 64) await Promise.all(inflight.splice(0));
+  if (publisher === "stream") {
+    const own = client.streamSession(md);
+    own.on("data", (frame) => {
+      if (frame.response?.$case === "error") throw new Error(JSON.stringify(frame));
+    });
+    for (let i = 0; i < FANOUT_MESSAGES; i++) {
+      const payload = enc.encode(JSON.stringify({ value: `v${i}` }));
+      const ok = own.write({ envelope: envelope(sessionId, "Contribute", `f-${i}`, payload), subscribeSessionId: "", afterSequence: 0n });
+      if (!ok) await new Promise((r) => own.once("drain", r));
+    }
+    streams.push(own);
+  } else {
+    const inflight = [];
+    for (let i = 0; i < FANOUT_MESSAGES; i++) {
+      const payload = enc.encode(JSON.stringify({ value: `v${i}` }));
+      inflight.push(call(client, "send", { envelope: envelope(sessionId, "Contribute", `f-${i}`, payload) }, md));
+      if (inflight.length >= 64) await Promise.all(inflight.splice(0));
+    }
+    await Promise.all(inflight);
   }
-  await Promise.all(inflight);
   const finished = Math.max(...(await Promise.all(done)));
   for (const stream of streams) stream.end();
   const ms = finished - began;
-  const replay = await measureHistoryReplay(client, sessionId, sender, target);
+  const replay = await measureHistoryReplay(client, sessionId, sender, target, subscribers);
   client.close();
   return {
-    subscribers: SUBSCRIBERS,
+    publisher,
+    subscribers,
     messages: FANOUT_MESSAGES,
     ms: Math.round(ms),
-    deliveries_per_sec: Math.round(((FANOUT_MESSAGES * SUBSCRIBERS) / ms) * 1000),
+    deliveries_per_sec: Math.round(((FANOUT_MESSAGES * subscribers) / ms) * 1000),
     history_replay: replay,
   };
 }
 
-/** Delivery alone: 10 late passive subscribers replaying the stored history from sequence 0. */
-async function measureHistoryReplay(client, sessionId, sender, target) {
+/** Delivery alone: late passive subscribers replaying the stored history from sequence 0. */
+async function measureHistoryReplay(client, sessionId, sender, target, subscribers) {
   const began = performance.now();
   const finished = await Promise.all(
-    Array.from({ length: SUBSCRIBERS }, () => {
+    Array.from({ length: subscribers }, () => {
       const stream = client.streamSession(bearer(sender));
       return new Promise((resolve, reject) => {
         let received = 0;
@@ -231,22 +249,22 @@ async function measureHistoryReplay(client, sessionId, sender, target) {
     }),
   );
   const ms = Math.max(...finished) - began;
-  return { subscribers: SUBSCRIBERS, envelopes: target, ms: Math.round(ms), deliveries_per_sec: Math.round(((target * SUBSCRIBERS) / ms) * 1000) };
+  return { subscribers, envelopes: target, ms: Math.round(ms), deliveries_per_sec: Math.round(((target * subscribers) / ms) * 1000) };
 }
 
 /** The same fan-out over a raw grpc-js server: each frame written on one stream is copied to every watcher. */
-async function measureRawFanout(address) {
+async function measureRawFanout(address, subscribers) {
   const client = new MACPRuntimeServiceClient(address, credentials.createInsecure());
   const done = [];
   let connected = 0;
   let signalConnected;
   const allConnected = new Promise((resolve) => (signalConnected = resolve));
   const streams = [];
-  for (let s = 0; s < SUBSCRIBERS; s++) {
+  for (let s = 0; s < subscribers; s++) {
     const stream = client.watchSignals({});
     streams.push(stream);
     stream.on("metadata", () => {
-      if (++connected === SUBSCRIBERS) signalConnected();
+      if (++connected === subscribers) signalConnected();
     });
     done.push(
       new Promise((resolve, reject) => {
@@ -273,7 +291,7 @@ async function measureRawFanout(address) {
   for (const stream of streams) stream.cancel();
   client.close();
   const ms = finished - began;
-  return { subscribers: SUBSCRIBERS, messages: FANOUT_MESSAGES, ms: Math.round(ms), deliveries_per_sec: Math.round(((FANOUT_MESSAGES * SUBSCRIBERS) / ms) * 1000) };
+  return { subscribers, messages: FANOUT_MESSAGES, ms: Math.round(ms), deliveries_per_sec: Math.round(((FANOUT_MESSAGES * subscribers) / ms) * 1000) };
 }
 
 /** An OTLP/HTTP collector stand-in: accepts every trace export and counts it. */
@@ -368,9 +386,18 @@ try {
     }
   }
   if (SECTIONS.has("fanout")) {
-    const raw = await measureRawFanout(echo.address);
-    const runtimeFanout = await measureRuntimeFanout(memory.address);
-    results.stream_fanout = { raw_grpc: raw, runtime: { ...runtimeFanout, ratio_vs_raw: Number((runtimeFanout.deliveries_per_sec / raw.deliveries_per_sec).toFixed(2)) } };
+    results.stream_fanout = {};
+    for (const subscribers of FANOUT_SUBSCRIBERS) {
+      const raw = await measureRawFanout(echo.address, subscribers);
+      const streamed = await measureRuntimeFanout(memory.address, subscribers, "stream");
+      const unary = await measureRuntimeFanout(memory.address, subscribers, "unary");
+      const ratio = (run) => Number((run.deliveries_per_sec / raw.deliveries_per_sec).toFixed(2));
+      results.stream_fanout[`subscribers_${subscribers}`] = {
+        raw_grpc: raw,
+        runtime_stream_publisher: { ...streamed, ratio_vs_raw: ratio(streamed), history_replay_ratio_vs_raw: ratio(streamed.history_replay) },
+        runtime_unary_sends: { ...unary, ratio_vs_raw: ratio(unary) },
+      };
+    }
   }
   if (SECTIONS.has("tracing")) results.tracing = await measureTracing(echo);
 } finally {

@@ -14,6 +14,7 @@ import { createStore, defaultSync, retireFinishedSessions } from "@macp/storage"
 import type { SyncFunction } from "@macp/storage";
 import { createAuthenticator } from "./auth/index.js";
 import type { RuntimeConfig } from "./config.js";
+import { acceptsEncodedResponses } from "./encoded-responses.js";
 import { EnvelopePipeline } from "./envelope-pipeline.js";
 import { FaultStop, type RuntimeFault } from "./fault-stop.js";
 import { meteredStore } from "./metered-store.js";
@@ -150,7 +151,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
   );
   const openStreams = new OpenStreams();
   const server = new Server({ "grpc.max_receive_message_length": Math.max(4 * 1024 * 1024, config.maxPayloadBytes + 64 * 1024) });
-  const definition = tolerantDefinition(MACPRuntimeServiceService);
+  const definition = acceptsEncodedResponses(tolerantDefinition(MACPRuntimeServiceService));
   server.addService(
     definition,
     traceRequests(SERVICE_NAME, definition, guardRequests(definition, createRuntimeService({

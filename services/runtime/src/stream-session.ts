@@ -2,12 +2,14 @@ import type { ServerDuplexStream } from "@grpc/grpc-js";
 import { CoreMessageType, GrpcStatus, MacpError, grpcStatusOf } from "@macp/protocol";
 import type { GrpcStatusCode } from "@macp/protocol";
 import type { Envelope, StreamSessionRequest, StreamSessionResponse } from "@macp/protocol";
-import { FeedLagError, SessionFeed } from "@macp/core";
+import { FeedLagError } from "@macp/core";
 import { canReadSession, metadataReader } from "./auth/index.js";
 import type { Identity } from "./auth/index.js";
 import { isRefusal } from "./envelope-pipeline.js";
 import { undecodableError, undecodableReason } from "./request-decoding.js";
+import { envelopeFrame } from "./encoded-responses.js";
 import { envelopeLabels } from "./metrics.js";
+import { SessionDelivery } from "./session-delivery.js";
 import { asMacpError, inlineError, statusOf } from "./error-edge.js";
 import { subscribeLimitError } from "./request-limits.js";
 import type { RuntimeContext } from "./runtime-context.js";
@@ -52,21 +54,17 @@ function invalidFrame(message: string): TerminalError {
 export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
   let identity: Identity | undefined;
   let bound: string | undefined;
-  let feed: SessionFeed | undefined;
+  let feed: SessionDelivery | undefined;
   let finished = false;
   let queue: Promise<void> = Promise.resolve();
   /** Highest sequence the current feed has written to the client. */
   let delivered = 0;
   /** Set once the client half-closed: the sequence to flush up to before ending with OK. */
   let drainTo: number | undefined;
-  let stopped!: () => void;
-  /** Settles when the stream ends either way, so a writer waiting for "drain" never hangs. */
-  const ended = new Promise<void>((resolve) => (stopped = resolve));
 
   const finish = (error?: MacpError): void => {
     if (finished) return;
     finished = true;
-    stopped();
     ctx.openStreams.delete(shutdown);
     feed?.close();
     if (error) call.emit("error", statusOf(error));
@@ -76,7 +74,6 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
   ctx.openStreams.add(shutdown);
   call.on("cancelled", () => {
     finished = true;
-    stopped();
     ctx.openStreams.delete(shutdown);
     feed?.close();
   });
@@ -113,26 +110,23 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
 
   const follow = (sessionId: string, afterSeq: number): void => {
     feed?.close();
-    const current = new SessionFeed(ctx.kernel, sessionId, afterSeq, ctx.streamBufferLimit);
-    feed = current;
     bound = sessionId;
     delivered = afterSeq;
-    void (async () => {
-      try {
-        for await (const event of current) {
-          if (finished || feed !== current) return;
-          const writable = mayRead(sessionId) ? call.write({ response: { $case: "envelope", value: event.envelope } }) : true;
-          delivered = event.seq;
-          if (drainTo !== undefined && delivered >= drainTo) {
-            finish();
-            return;
-          }
-          if (!writable) {
-            // A replaced or closed feed must stop waiting for a reader that may never drain.
-            await Promise.race([new Promise<void>((resolve) => call.once("drain", () => resolve())), ended, current.whenClosed]);
-          }
-        }
-      } catch (error) {
+    // Each accepted envelope is encoded once for every subscriber (envelopeFrame) and written
+    // without a promise per message; SessionDelivery queues while the client's buffer is full.
+    feed = new SessionDelivery(ctx.kernel, sessionId, afterSeq, ctx.streamBufferLimit, {
+      write: (event) => {
+        if (finished) return false;
+        const writable = mayRead(sessionId) ? call.write(envelopeFrame(event.envelope) as unknown as StreamSessionResponse) : true;
+        delivered = event.seq;
+        if (drainTo !== undefined && delivered >= drainTo) finish();
+        return writable;
+      },
+      onDrain: (resume) => {
+        call.once("drain", resume);
+        return () => call.removeListener("drain", resume);
+      },
+      fail: (error) => {
         if (error instanceof FeedLagError) {
           ctx.metrics.streamLagDrops.inc({ stream: "session" });
           finish(new MacpError("StreamLagged", error.message, undefined, { cause: error }));
@@ -140,8 +134,8 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
           ctx.logger.error({ err: error, session_id: sessionId }, "StreamSession history or delivery failed");
           finish(asMacpError(error));
         }
-      }
-    })();
+      },
+    });
   };
 
   const subscribe = async (frame: StreamSessionRequest): Promise<void> => {
