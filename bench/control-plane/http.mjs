@@ -74,6 +74,16 @@ function designNoteRequest(key) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux); null elsewhere. */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
 async function freePort() {
   const server = createServer();
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -167,7 +177,7 @@ async function spawnControlPlane(runtimeAddress, schema, logDir) {
     if (Date.now() > deadline) throw new Error("control plane did not come up");
     await sleep(100);
   }
-  return { url, stop: () => stopChild(child) };
+  return { url, pid: child.pid, stop: () => stopChild(child) };
 }
 
 function cannon(options, duration = DURATION) {
@@ -189,9 +199,18 @@ function summarize(result) {
   };
 }
 
-async function measure(options, connections) {
+/** Warm-up, then the measurement; `pids`: processes whose CPU time per 2xx answer is reported. */
+async function measure(options, connections, pids = {}) {
   if (WARMUP > 0) await cannon({ ...options, connections }, WARMUP);
-  return summarize(await cannon({ ...options, connections }));
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
+  const result = summarize(await cannon({ ...options, connections }));
+  const cpuMsPerRequest = Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => {
+      const after = cpuMs(pid);
+      return [name, after === null || before[name] === null || result.ok === 0 ? null : Math.round(((after - before[name]) / result.ok) * 1000) / 1000];
+    }),
+  );
+  return { ...result, cpuMsPerRequest };
 }
 
 async function launchOne(cp) {
@@ -269,15 +288,15 @@ async function main() {
         const auth = { authorization: `Bearer ${API_KEY}` };
         if (ONLY.has("get")) {
           const runId = await launchOne(cp);
-          const base = await measure({ url: `${hello.value}/hello` }, connections);
+          const base = await measure({ url: `${hello.value}/hello` }, connections, { server: hello.child.pid });
           const ceiling = await postgresCeiling(schema, runId, connections);
-          const get = await measure({ url: `${cp.url}/runs/${runId}`, headers: auth }, connections);
+          const get = await measure({ url: `${cp.url}/runs/${runId}`, headers: auth }, connections, { server: cp.pid });
           level.get = { baselineHello: base, postgresCeiling: ceiling, controlPlane: get, ratioToBaseline: ratio(get.reqPerSec, base.reqPerSec), ratioToPostgresCeiling: ratio(get.reqPerSec, ceiling.reqPerSec) };
         }
         if (ONLY.has("post")) {
           const headers = { ...auth, "content-type": "application/json" };
-          const base = await measure({ url: `${hello.value}/hello`, method: "POST", headers, body }, connections);
-          const post = await measure({ url: `${cp.url}/runs`, requests: [{ method: "POST", path: "/runs", headers, setupRequest: uniqueBody }] }, connections);
+          const base = await measure({ url: `${hello.value}/hello`, method: "POST", headers, body }, connections, { server: hello.child.pid });
+          const post = await measure({ url: `${cp.url}/runs`, requests: [{ method: "POST", path: "/runs", headers, setupRequest: uniqueBody }] }, connections, { server: cp.pid, runtime: runtime.child.pid });
           const statuses = await settledStatuses(pool, schema);
           level.post = { baselineHello: base, controlPlane: post, ratioToBaseline: ratio(post.reqPerSec, base.reqPerSec), runsByStatusAfterSettling: statuses };
         }
