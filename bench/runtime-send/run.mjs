@@ -2,7 +2,7 @@
 // a bare grpc-js baseline measured in the same run. Prints one JSON document. Run after
 // `pnpm run build`:
 //   node bench/runtime-send/run.mjs
-// BENCH_SECTIONS (comma-separated, default all): send, fanout, tracing.
+// BENCH_SECTIONS (comma-separated, default all): send, fanout, tracing, clients.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
@@ -14,7 +14,7 @@ import { SessionStartPayload } from "@macp/protocol";
 import { MACPRuntimeServiceClient } from "@macp/protocol/grpc";
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? "send,fanout,tracing").split(","));
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? "send,fanout,tracing,clients").split(","));
 const CONCURRENCY = [1, 16, 64];
 const MODE = "ext.multi_round.v1";
 const enc = new TextEncoder();
@@ -366,6 +366,61 @@ async function measureTracing(echo) {
   return result;
 }
 
+const LOAD_CLIENTS = Number(process.env.BENCH_CLIENTS ?? 3);
+const LOAD_INFLIGHT = Number(process.env.BENCH_CLIENT_INFLIGHT ?? 64);
+const LOAD_CLIENT = fileURLToPath(new URL("./load-client.mjs", import.meta.url));
+
+/**
+ * Sends from LOAD_CLIENTS separate client processes at once (LOAD_INFLIGHT each, one session per
+ * slot), so one client's event loop no longer caps the rate; reports the total and the server
+ * process's CPU time per accepted Send over the same window.
+ */
+async function measureMultiClient(target, label) {
+  const clients = [];
+  for (let c = 0; c < LOAD_CLIENTS; c++) {
+    const child = spawn(process.execPath, [LOAD_CLIENT, target.address, String(LOAD_INFLIGHT), String(DURATION_MS), `${label}-${c}`], { stdio: ["pipe", "pipe", "inherit"] });
+    const lines = [];
+    let text = "";
+    const line = () =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const at = text.indexOf("\n");
+          if (at < 0) return false;
+          lines.push(text.slice(0, at));
+          text = text.slice(at + 1);
+          resolve(lines.at(-1));
+          return true;
+        };
+        if (check()) return;
+        const onData = (chunk) => {
+          text += chunk.toString();
+          if (check()) child.stdout.off("data", onData);
+        };
+        child.stdout.on("data", onData);
+        child.once("exit", (code) => (code === 0 ? undefined : reject(new Error(`load client exited with ${code}`))));
+      });
+    clients.push({ child, line });
+  }
+  for (const client of clients) if ((await client.line()) !== "ready") throw new Error("load client did not get ready");
+  const cpuBefore = target.cpuMs();
+  const began = performance.now();
+  for (const client of clients) client.child.stdin.write("go\n");
+  const reports = await Promise.all(clients.map(async (client) => JSON.parse(await client.line())));
+  const elapsed = performance.now() - began;
+  const cpu = target.cpuMs() - cpuBefore;
+  const ops = reports.reduce((sum, report) => sum + report.ops, 0);
+  return {
+    clients: LOAD_CLIENTS,
+    inflight_per_client: LOAD_INFLIGHT,
+    ops,
+    ops_per_sec: Math.round((ops / elapsed) * 1000),
+    per_client: reports,
+    server_cpu_ms: cpu,
+    server_cpu_us_per_send: Math.round((cpu * 1000) / ops),
+    server_cpu_share: Number((cpu / elapsed).toFixed(2)),
+  };
+}
+
 const dataDir = mkdtempSync(join(tmpdir(), "macp-bench-"));
 const results = { date: new Date().toISOString(), duration_ms_per_point: DURATION_MS, node: process.version };
 const echo = await startTarget("echo");
@@ -400,6 +455,18 @@ try {
     }
   }
   if (SECTIONS.has("tracing")) results.tracing = await measureTracing(echo);
+  if (SECTIONS.has("clients")) {
+    const baseline = await measureMultiClient(echo, "echo");
+    const durable = await measureMultiClient(file, "file");
+    results.multi_client = {
+      echo: baseline,
+      file: {
+        ...durable,
+        ratio_vs_echo: Number((durable.ops_per_sec / baseline.ops_per_sec).toFixed(2)),
+        cpu_per_send_vs_echo: Number((durable.server_cpu_us_per_send / baseline.server_cpu_us_per_send).toFixed(2)),
+      },
+    };
+  }
 } finally {
   await Promise.all([echo.stop(), memory.stop(), file.stop()]);
   rmSync(dataDir, { recursive: true, force: true });
