@@ -532,7 +532,7 @@ export class Kernel {
    * the suspension cap, then drops finished sessions held longer than the retention from memory
    * (storage keeps them). Due sessions come from a deadline heap and finished ones from a queue
    * in finishing order, so a sweep costs what is due, not what is held; expiries and evictions
-   * run {@link SWEEP_CHUNK} at a time so their records share group commits. Returns how many
+   * run 1024 at a time so their records share group commits. Returns how many
    * sessions expired.
    */
   async sweep(): Promise<number> {
