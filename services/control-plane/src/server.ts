@@ -17,6 +17,9 @@ import { RunDriver } from "./runs/run-driver.js";
 import { RunLifecycle } from "./runs/run-lifecycle.js";
 import { RunService } from "./runs/run-service.js";
 import { createRuntimeGateway } from "./runtime/gateway.js";
+import { createWebhookDelivery } from "./webhooks/webhook-delivery.js";
+import type { WebhookQueueFactory } from "./webhooks/webhook-delivery.js";
+import type { WebhookClock } from "./webhooks/webhook-dispatcher.js";
 
 /** A running control plane. */
 export interface ControlPlaneHandle {
@@ -31,6 +34,10 @@ export interface ControlPlaneHandle {
 /** Options for embedding. */
 export interface StartOptions {
   readonly logger?: Logger;
+  /** Time of webhook deliveries and retries (tests step through retries with a manual clock). */
+  readonly webhookClock?: WebhookClock;
+  /** Replaces the embedded Postgres-outbox delivery queue (e.g. with a message-queue one). */
+  readonly webhookQueue?: WebhookQueueFactory;
 }
 
 /**
@@ -55,6 +62,8 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   const bus = new MemoryBus(config.bus.partitions, config.bus.dedupeWindowMs);
   const hub = new RunEventHub(bus, logger);
   const lifecycle = new RunLifecycle(hub, metrics);
+  const webhooks = createWebhookDelivery({ db: database.db, config: config.webhooks, logger, registry: metrics.registry, clock: options.webhookClock, queue: options.webhookQueue });
+  lifecycle.outbox = webhooks.outbox;
   const sink = createBusSink(bus, database.db);
   const driver = new RunDriver(database.db, config, runtime, sink, hub, lifecycle, metrics, logger);
   // Embedded mode: the projector runs in this process and holds every partition.
@@ -81,6 +90,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     app = await buildApp(context);
     await app.listen({ host: config.host, port: config.port });
     await driver.start();
+    webhooks.queue.start();
   } catch (error) {
     await stopPipeline();
     runtime.close();
@@ -101,6 +111,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     close() {
       closing ??= (async () => {
         await app.close();
+        await webhooks.queue.stop();
         await stopPipeline();
         runtime.close();
         await database.close();

@@ -3,6 +3,8 @@ import { createHash } from "node:crypto";
 import { BUS_PREFIX_PATTERN } from "../bus/subjects.js";
 import { loadLiveConfig } from "../streaming/live-config.js";
 import type { LiveConfig } from "../streaming/live-config.js";
+import { loadWebhookConfig } from "../webhooks/webhook-config.js";
+import type { WebhookConfig } from "../webhooks/webhook-config.js";
 
 /** Invalid control-plane configuration; the message names the variable. Startup aborts. */
 export class ConfigError extends Error {
@@ -80,6 +82,8 @@ export interface ControlPlaneConfig {
   readonly stream: { readonly backoffBaseMs: number; readonly backoffMaxMs: number };
   /** Live streams to clients, stream tokens and replay. */
   readonly live: LiveConfig;
+  /** Webhook secrets, URL policy and delivery retries. */
+  readonly webhooks: WebhookConfig;
   readonly sessionPoll: { readonly baseMs: number; readonly maxMs: number; readonly timeoutMs: number };
   readonly runRecovery: boolean;
   /** How long a run's lease lasts without renewal (renewed every third of it). */
@@ -172,6 +176,11 @@ export function loadConfig(env: Env): ControlPlaneConfig {
     throw new ConfigError("RUNTIME_DEV_AUTH is on outside development without RUNTIME_BEARER_TOKEN");
   }
 
+  const webhooks = loadWebhookConfig(env, development, (message) => {
+    throw new ConfigError(message);
+  });
+  if (!development && webhooks.secretKey === undefined) warnings.push("WEBHOOK_SECRET_KEY is not set: webhook secrets are stored unencrypted");
+
   const port = int("PORT", 3001);
   if (port > 65_535) throw new ConfigError("PORT must be 0..65535");
   return {
@@ -196,6 +205,7 @@ export function loadConfig(env: Env): ControlPlaneConfig {
     live: loadLiveConfig(env, (message) => {
       throw new ConfigError(message);
     }),
+    webhooks,
     sessionPoll: {
       baseMs: int("SESSION_POLL_BASE_MS", 100, 1),
       maxMs: int("SESSION_POLL_MAX_MS", 1_000, 1),

@@ -140,6 +140,41 @@ export interface RateLimitCountersTable {
   hits: number;
 }
 
+export interface WebhooksTable {
+  id: string;
+  url: string;
+  /** Subscribed events; empty = all. */
+  events: Json<string[]>;
+  /** The secret sealed by `webhooks/webhook-secret.ts`; never returned. */
+  secret_sealed: string;
+  active: boolean;
+  principal: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** `pending` (due at `next_attempt_at`), `delivered` or `dead` (attempts exhausted). */
+export type WebhookDeliveryStatus = "pending" | "delivered" | "dead";
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event: string;
+  run_id: string;
+  event_id: string;
+  body: string;
+  status: WebhookDeliveryStatus;
+  attempts: Generated<number>;
+  next_attempt_at: NullableTimestamp;
+  /** A dispatcher holds the delivery until then (a crashed one's claim runs out). */
+  locked_until: NullableTimestamp;
+  last_attempt_at: NullableTimestamp;
+  response_status: number | null;
+  error_message: string | null;
+  created_at: Timestamp;
+  delivered_at: NullableTimestamp;
+}
+
 /** Every table of the control plane's database. */
 export interface Database {
   runs: RunsTable;
@@ -151,6 +186,8 @@ export interface Database {
   run_artifacts: RunArtifactsTable;
   audit_log: AuditLogTable;
   rate_limit_counters: RateLimitCountersTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type RunRow = Selectable<RunsTable>;

@@ -19,6 +19,7 @@ import { runStreamRoutes } from "../routes/run-streams.js";
 import { runReadRoutes } from "../routes/run-reads.js";
 import { runRoutes } from "../routes/runs.js";
 import { runtimeRoutes } from "../routes/runtime.js";
+import { webhookRoutes } from "../routes/webhooks.js";
 import { createAuthenticator, hasScope } from "./auth.js";
 import { HttpError, errorHandler } from "./errors.js";
 import { registerRateLimit } from "./rate-limit.js";
@@ -94,5 +95,6 @@ export async function buildApp(ctx: ControlPlaneContext): Promise<FastifyInstanc
   await app.register(runtimeRoutes, { ctx });
   await app.register(auditRoutes, { ctx });
   await app.register(dashboardRoutes, { ctx });
+  await app.register(webhookRoutes, { ctx });
   return app;
 }

@@ -1,5 +1,5 @@
 import { runCancelledEvent, runCompletedEvent, runFailedEvent, runResumedEvent, runStartedEvent, runSuspendedEvent } from "@macp/events";
-import type { EventDraft } from "@macp/events";
+import type { CanonicalEvent, EventDraft } from "@macp/events";
 import { sql } from "kysely";
 import type { Transaction } from "kysely";
 import type { Database, RunRow, RunStatus, RunUpdate } from "../db/schema.js";
@@ -17,9 +17,20 @@ export interface RunFailure {
   readonly message: string;
 }
 
+/**
+ * Writes what a transition causes outside the run (webhook deliveries) in the transition's own
+ * transaction, and hears after the commit which of those rows now exist.
+ */
+export interface TransitionOutbox {
+  /** Called in the transaction with the moved run and the events it appended; returns new row ids. */
+  record(trx: Trx, run: RunRow, events: readonly CanonicalEvent[]): Promise<readonly string[]>;
+  /** The rows {@link record} returned, once their transaction committed. */
+  committed(ids: readonly string[]): void;
+}
+
 /** Outcome of a transition request. */
 export type TransitionOutcome =
-  | { readonly kind: "moved"; readonly run: RunRow; readonly append: AppendResult | undefined }
+  | { readonly kind: "moved"; readonly run: RunRow; readonly append: AppendResult | undefined; readonly outboxIds: readonly string[] }
   | { readonly kind: "already"; readonly run: RunRow }
   | { readonly kind: "refused"; readonly run: RunRow }
   | { readonly kind: "missing" };
@@ -32,6 +43,8 @@ export type TransitionOutcome =
 export class RunLifecycle {
   /** Called after a committed transaction moved a run (ingest stops following finished runs). */
   onMoved: ((run: RunRow) => void) | undefined;
+  /** Written with every transition (set once at startup). */
+  outbox: TransitionOutbox | undefined;
 
   constructor(
     private readonly hub: RunEventHub,
@@ -60,8 +73,10 @@ export class RunLifecycle {
       .executeTakeFirstOrThrow();
     const draft = this.draftFor(updated, run.status, now.toISOString(), options);
     const append = draft ? await eventStore.appendControl(trx, runId, { rawKey: `transition:${target}`, drafts: [draft] }, { locked: updated }) : undefined;
+    const moved = append?.run ?? updated;
+    const outboxIds = append && this.outbox ? await this.outbox.record(trx, moved, append.events) : [];
     this.metrics.runTransitions.inc({ status: target });
-    return { kind: "moved", run: append?.run ?? updated, append };
+    return { kind: "moved", run: moved, append, outboxIds };
   }
 
   /** Publishes what a committed transaction appended. */
@@ -73,6 +88,7 @@ export class RunLifecycle {
   published(outcome: TransitionOutcome): TransitionOutcome {
     if (outcome.kind === "moved") {
       this.publish(outcome.append);
+      this.outbox?.committed(outcome.outboxIds);
       this.onMoved?.(outcome.run);
     }
     return outcome;

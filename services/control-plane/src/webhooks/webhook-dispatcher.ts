@@ -1,0 +1,166 @@
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { sql } from "kysely";
+import type { Kysely, Selectable } from "kysely";
+import type { Logger } from "pino";
+import { Counter } from "prom-client";
+import type { Registry } from "prom-client";
+import type { Database, WebhookDeliveriesTable } from "../db/schema.js";
+import type { WebhookConfig } from "./webhook-config.js";
+import { openSecret } from "./webhook-secret.js";
+import { WEBHOOK_HEADERS, signWebhook } from "./webhook-signature.js";
+import { guardedLookup, webhookUrlProblem } from "./webhook-url.js";
+
+/** A delivery row as the dispatcher works on it. */
+export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
+
+/** Time and randomness of the dispatcher, injectable so tests step through retries without waiting. */
+export interface WebhookClock {
+  now(): number;
+  random(): number;
+}
+
+/** Wall clock and Math.random. */
+export const SYSTEM_CLOCK: WebhookClock = { now: () => Date.now(), random: () => Math.random() };
+
+/** What one attempt ended with. */
+export type AttemptOutcome = "delivered" | "retry" | "dead";
+
+/** Extra time a claim outlives the HTTP deadline before another dispatcher may take the delivery. */
+const CLAIM_MARGIN_MS = 30_000;
+const MAX_ERROR_CHARS = 500;
+
+/**
+ * Exponential backoff with "equal jitter": the n-th retry waits between half and all of
+ * min(max, base·2^(n-1)), so delays grow (until the cap) while replicas do not retry in lockstep.
+ */
+export function retryDelayMs(config: Pick<WebhookConfig, "retryBaseMs" | "retryMaxMs">, attempts: number, random: number): number {
+  const cap = Math.min(config.retryMaxMs, config.retryBaseMs * 2 ** Math.min(attempts - 1, 40));
+  return Math.round(cap / 2 + (random * cap) / 2);
+}
+
+/**
+ * Claims due deliveries from the outbox and makes single attempts, recording each outcome on the
+ * row (the delivery log). Queues decide when to call it; the row is the source of truth, so a
+ * crash at any point leads to another attempt with the same delivery id (at least once).
+ */
+export class WebhookDispatcher {
+  private readonly deliveries: Counter<"outcome">;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly config: WebhookConfig,
+    private readonly logger: Logger,
+    registry: Registry,
+    readonly clock: WebhookClock = SYSTEM_CLOCK,
+  ) {
+    this.deliveries = new Counter({ name: "macp_webhook_deliveries_total", help: "Webhook delivery attempts by outcome (delivered, retry, dead)", labelNames: ["outcome"], registers: [registry] });
+  }
+
+  /** Claims up to `limit` pending deliveries whose time has come (or whose claim ran out). */
+  async claimDue(limit: number): Promise<DeliveryRow[]> {
+    if (limit <= 0) return [];
+    const now = new Date(this.clock.now());
+    const lockedUntil = new Date(now.getTime() + this.config.timeoutMs + CLAIM_MARGIN_MS);
+    const due = this.db
+      .selectFrom("webhook_deliveries")
+      .select("id")
+      .where("status", "=", "pending")
+      .where("next_attempt_at", "<=", now)
+      .where((eb) => eb.or([eb("locked_until", "is", null), eb("locked_until", "<", now)]));
+    return this.db
+      .updateTable("webhook_deliveries")
+      .set({ locked_until: lockedUntil })
+      .where("id", "in", due.orderBy("next_attempt_at").limit(limit).forUpdate().skipLocked())
+      .returningAll()
+      .execute();
+  }
+
+  /** One attempt of a claimed delivery; records delivered, the next retry time, or dead. Never throws. */
+  async attempt(delivery: DeliveryRow): Promise<AttemptOutcome> {
+    const started = this.clock.now();
+    let status: number | undefined;
+    let error: string | undefined;
+    try {
+      const hook = await this.db.selectFrom("webhooks").select(["url", "secret_sealed", "active"]).where("id", "=", delivery.webhook_id).executeTakeFirst();
+      if (!hook) return "dead"; // Deleted meanwhile: its deliveries went with it.
+      if (!hook.active) {
+        return await this.record(delivery, { final: "dead", error: "the webhook was deactivated before this delivery succeeded" });
+      }
+      const problem = webhookUrlProblem(hook.url, this.config.allowPrivateUrls);
+      if (problem !== undefined) error = `url ${problem}`;
+      else {
+        const timestamp = Math.floor(started / 1000);
+        status = await this.post(hook.url, delivery, timestamp, signWebhook(openSecret(hook.secret_sealed, this.config.secretKey), timestamp, delivery.body));
+        if (status >= 200 && status < 300) return await this.record(delivery, { final: "delivered", status });
+        error = `HTTP ${status}`;
+      }
+    } catch (caught) {
+      error = caught instanceof Error ? caught.message : String(caught);
+    }
+    const attempts = delivery.attempts + 1;
+    if (attempts >= this.config.maxAttempts) return this.record(delivery, { final: "dead", status, error });
+    return this.record(delivery, { final: "retry", status, error, nextAt: new Date(started + retryDelayMs(this.config, attempts, this.clock.random())) });
+  }
+
+  private async record(delivery: DeliveryRow, outcome: { final: AttemptOutcome; status?: number | undefined; error?: string | undefined; nextAt?: Date }): Promise<AttemptOutcome> {
+    const now = new Date(this.clock.now());
+    try {
+      await this.db
+        .updateTable("webhook_deliveries")
+        .set({
+          status: outcome.final === "retry" ? "pending" : outcome.final,
+          attempts: sql`attempts + 1`,
+          last_attempt_at: now,
+          response_status: outcome.status ?? null,
+          error_message: outcome.error === undefined ? null : outcome.error.slice(0, MAX_ERROR_CHARS),
+          next_attempt_at: outcome.nextAt ?? null,
+          locked_until: null,
+          ...(outcome.final === "delivered" ? { delivered_at: now } : {}),
+        })
+        .where("id", "=", delivery.id)
+        .execute();
+    } catch (error) {
+      // The claim runs out and the delivery is attempted again: at least once, same id.
+      this.logger.error({ err: error, deliveryId: delivery.id }, "webhook delivery outcome not recorded");
+    }
+    this.deliveries.inc({ outcome: outcome.final });
+    if (outcome.final !== "delivered") {
+      // The webhook id, never its URL (URLs often embed tokens) or secret.
+      this.logger.warn({ webhookId: delivery.webhook_id, deliveryId: delivery.id, attempt: delivery.attempts + 1, outcome: outcome.final, status: outcome.status, error: outcome.error }, "webhook delivery failed");
+    }
+    return outcome.final;
+  }
+
+  private post(url: string, delivery: DeliveryRow, timestamp: number, signature: string): Promise<number> {
+    const target = new URL(url);
+    const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+    return new Promise<number>((resolve, reject) => {
+      const req = send(
+        target,
+        {
+          method: "POST",
+          lookup: guardedLookup(this.config.allowPrivateUrls),
+          signal: AbortSignal.timeout(this.config.timeoutMs),
+          headers: {
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(delivery.body),
+            "user-agent": "macp-control-plane-webhooks",
+            [WEBHOOK_HEADERS.event]: delivery.event,
+            [WEBHOOK_HEADERS.delivery]: delivery.id,
+            [WEBHOOK_HEADERS.timestamp]: String(timestamp),
+            [WEBHOOK_HEADERS.signature]: signature,
+          },
+        },
+        (response) => {
+          // The body is not used; read it so the socket is released.
+          response.resume();
+          response.on("end", () => resolve(response.statusCode ?? 0));
+          response.on("error", reject);
+        },
+      );
+      req.on("error", (error) => reject(error.name === "AbortError" ? new Error(`no answer within ${this.config.timeoutMs} ms`) : error));
+      req.end(delivery.body);
+    });
+  }
+}
