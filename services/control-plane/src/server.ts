@@ -38,6 +38,8 @@ export interface StartOptions {
   readonly webhookClock?: WebhookClock;
   /** Replaces the embedded Postgres-outbox delivery queue (e.g. with a message-queue one). */
   readonly webhookQueue?: WebhookQueueFactory;
+  /** Time of the runtime circuit breaker (tests open and close it without waiting). */
+  readonly breakerClock?: () => number;
 }
 
 /**
@@ -58,7 +60,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     await database.close();
     throw error;
   }
-  const runtime = createRuntimeGateway(config.runtime, metrics);
+  const runtime = createRuntimeGateway(config.runtime, metrics, options.breakerClock ? { breakerClock: options.breakerClock } : {});
   const bus = new MemoryBus(config.bus.partitions, config.bus.dedupeWindowMs);
   const hub = new RunEventHub(bus, logger);
   const lifecycle = new RunLifecycle(hub, metrics);

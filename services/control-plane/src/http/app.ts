@@ -20,6 +20,7 @@ import { runReadRoutes } from "../routes/run-reads.js";
 import { runRoutes } from "../routes/runs.js";
 import { runtimeRoutes } from "../routes/runtime.js";
 import { webhookRoutes } from "../routes/webhooks.js";
+import { adminRoutes } from "../routes/admin.js";
 import { createAuthenticator, hasScope } from "./auth.js";
 import { HttpError, errorHandler } from "./errors.js";
 import { registerRateLimit } from "./rate-limit.js";
@@ -96,5 +97,6 @@ export async function buildApp(ctx: ControlPlaneContext): Promise<FastifyInstanc
   await app.register(auditRoutes, { ctx });
   await app.register(dashboardRoutes, { ctx });
   await app.register(webhookRoutes, { ctx });
+  await app.register(adminRoutes, { ctx });
   return app;
 }

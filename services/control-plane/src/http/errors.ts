@@ -1,5 +1,6 @@
 import { MacpClientError } from "@macp/client";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { CircuitOpenError } from "../runtime/circuit-breaker.js";
 
 /** One problem found in a request, with the JSON pointer of the offending field. */
 export interface FieldIssue {
@@ -57,6 +58,9 @@ const GRPC_TO_HTTP: Readonly<Record<number, readonly [number, string]>> = {
 
 /** Maps a failed runtime call to an {@link HttpError}; the MACP code, when stated, is kept in details. */
 export function fromRuntimeError(error: MacpClientError): HttpError {
+  if (error instanceof CircuitOpenError) {
+    return new HttpError(503, "CIRCUIT_BREAKER_OPEN", `the runtime circuit breaker is open: ${error.details}`, error.retryAt !== undefined ? { retryAt: error.retryAt } : undefined);
+  }
   const [statusCode, errorCode] = GRPC_TO_HTTP[error.grpcCode] ?? [502, "RUNTIME_ERROR"];
   return new HttpError(statusCode, errorCode, `runtime: ${error.details}`, {
     grpcCode: error.grpcCode,

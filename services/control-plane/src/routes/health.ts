@@ -12,7 +12,7 @@ const Readiness = Type.Object({
     manifest: Type.Optional(Type.Object({ agentId: Type.String(), supportedModes: Type.Array(Type.String()) })),
   }),
   streamConsumer: Type.Union([Type.Literal("ok"), Type.Literal("unhealthy")]),
-  circuitBreaker: Type.String({ description: "Always CLOSED: runtime calls are never short-circuited." }),
+  circuitBreaker: Type.Union([Type.Literal("CLOSED"), Type.Literal("OPEN"), Type.Literal("HALF_OPEN")], { description: "the runtime circuit breaker; OPEN makes the instance unready" }),
 });
 
 /** Liveness, readiness and Prometheus metrics; public and never rate-limited. */
@@ -32,8 +32,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<RoutePluginOptions> = async
       ctx.runtime.probe(),
     ]);
     const streamConsumer = ctx.driver.healthy ? ("ok" as const) : ("unhealthy" as const);
-    const ok = database === "ok" && runtime.ok && streamConsumer === "ok";
-    return reply.status(ok ? 200 : 503).send({ ok, database, runtime, streamConsumer, circuitBreaker: "CLOSED" });
+    // Read after the probe: a probe may have been the breaker's trial call.
+    const circuitBreaker = ctx.runtime.breaker.state;
+    const ok = database === "ok" && runtime.ok && streamConsumer === "ok" && circuitBreaker !== "OPEN";
+    return reply.status(ok ? 200 : 503).send({ ok, database, runtime, streamConsumer, circuitBreaker });
   });
   app.get("/metrics", { config: open, schema: { tags: ["ops"], security: [], hide: true } }, async (_request, reply) => {
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());

@@ -3,6 +3,7 @@ import type { CallOptions, ClientAuth, MacpClient, SessionStream } from "@macp/c
 import { SpanKind } from "@opentelemetry/api";
 import type { RuntimeConfig } from "../config/config.js";
 import { HttpError } from "../http/errors.js";
+import { CircuitBreaker } from "./circuit-breaker.js";
 import { inSpan } from "../observability/tracing.js";
 import { traceContextInterceptor } from "../observability/tracing-grpc.js";
 import type { ControlPlaneMetrics } from "../observability/metrics.js";
@@ -23,6 +24,8 @@ export interface RuntimeGateway {
   call<T>(method: string, run: (options: CallOptions) => Promise<T>, auth?: ClientAuth): Promise<T>;
   /** Opens a StreamSession call with `auth`. */
   openStream(auth: ClientAuth): SessionStream;
+  /** Opens after repeated transport failures of unary calls (and probes); they then fail fast. */
+  readonly breaker: CircuitBreaker;
   /** Reachability for /readyz; cached briefly so probes do not load the runtime. */
   probe(): Promise<RuntimeProbe>;
   close(): void;
@@ -41,15 +44,17 @@ const PROBE_TTL_MS = 2_000;
 const PROBE_DEADLINE_MS = 2_000;
 
 /** Connects (lazily) to the configured runtime. */
-export function createRuntimeGateway(config: RuntimeConfig, metrics: ControlPlaneMetrics): RuntimeGateway {
+export function createRuntimeGateway(config: RuntimeConfig, metrics: ControlPlaneMetrics, options: { breakerClock?: () => number } = {}): RuntimeGateway {
   // Every call, unary or streaming, carries the active trace context (traceparent) to the runtime.
   const client = createMacpClient({ address: config.address, tls: config.tls, defaultDeadlineMs: config.requestTimeoutMs, channelOptions: { interceptors: [traceContextInterceptor] } });
   let cached: { at: number; probe: Promise<RuntimeProbe> } | undefined;
+  const breaker = new CircuitBreaker(config.circuitBreaker, metrics.registry, options.breakerClock);
   const observer = (): ClientAuth | undefined => (config.bearerToken !== undefined ? { bearer: config.bearerToken } : undefined);
 
   const gateway: RuntimeGateway = {
     client,
     config,
+    breaker,
     readerAuth(participants) {
       const token = observer();
       if (token) return token;
@@ -74,7 +79,7 @@ export function createRuntimeGateway(config: RuntimeConfig, metrics: ControlPlan
         const started = process.hrtime.bigint();
         let status = "OK";
         try {
-          return await run(auth ? { auth } : {});
+          return await breaker.run(() => run(auth ? { auth } : {}));
         } catch (error) {
           status = error instanceof MacpClientError ? String(error.grpcCode) : "ERROR";
           if (error instanceof MacpClientError) span.setAttribute("rpc.grpc.status_code", error.grpcCode);
@@ -91,7 +96,9 @@ export function createRuntimeGateway(config: RuntimeConfig, metrics: ControlPlan
       const now = Date.now();
       if (cached && now - cached.at < PROBE_TTL_MS) return cached.probe;
       const auth = gateway.ownAuth();
-      const probe = client.getManifest({}, { deadlineMs: PROBE_DEADLINE_MS, ...(auth ? { auth } : {}) }).then(
+      // Through the breaker: while it is open probes do not reach the runtime, and once its time is
+      // up a probe is the trial call, so an idle instance closes it again when the runtime is back.
+      const probe = breaker.run(() => client.getManifest({}, { deadlineMs: PROBE_DEADLINE_MS, ...(auth ? { auth } : {}) })).then(
         (response): RuntimeProbe => ({
           ok: true,
           runtimeKind: config.kinds[0] ?? "",
