@@ -32,7 +32,7 @@ describe("run lifecycle driven by the runtime", () => {
   beforeAll(async () => {
     port = await freePort();
     runtime = await spawnRuntime(runtimeEnv());
-    cp = await startTestControlPlane("postgres", { RUNTIME_ADDRESS: runtime.address, STREAM_BACKOFF_BASE_MS: "20", STREAM_BACKOFF_MAX_MS: "200" });
+    cp = await startTestControlPlane("postgres", { RUNTIME_ADDRESS: runtime.address, STREAM_BACKOFF_BASE_MS: "20", STREAM_BACKOFF_MAX_MS: "200", RUNTIME_CIRCUIT_BREAKER_RESET_MS: "200" });
   });
   afterAll(async () => {
     await cp?.close();
@@ -82,7 +82,7 @@ describe("run lifecycle driven by the runtime", () => {
 
   it("lets one instance drive a run at a time and hands it over when that instance stops", { timeout: 180_000 }, async () => {
     const schema = freshSchema();
-    const env = { RUNTIME_ADDRESS: runtime.address, DATABASE_SCHEMA: schema, RUN_LEASE_TTL_MS: "1500", STREAM_BACKOFF_BASE_MS: "20", STREAM_BACKOFF_MAX_MS: "200" };
+    const env = { RUNTIME_ADDRESS: runtime.address, DATABASE_SCHEMA: schema, RUN_LEASE_TTL_MS: "1500", STREAM_BACKOFF_BASE_MS: "20", STREAM_BACKOFF_MAX_MS: "200", RUNTIME_CIRCUIT_BREAKER_RESET_MS: "200" };
     const first = await startTestControlPlane("postgres", env);
     const second = await startTestControlPlane("postgres", env);
     try {
