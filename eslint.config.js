@@ -28,6 +28,11 @@ export default tseslint.config(
     },
   },
   {
+    // The run viewer runs in the browser.
+    files: ["packages/viewer/src/**/*.{ts,tsx}"],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ["packages/**/*.ts"],
     rules: { "no-restricted-imports": ["error", packageRestrictions([])] },
   },

@@ -167,6 +167,7 @@ async function play(scenario, signal) {
   });
   const { runId, sessionId } = created;
   log(`${scenario.name.padEnd(8)} run ${runId}`);
+  log(`${"".padEnd(8)} view   ${controlPlaneUrl}/ui/runs/${runId}   (run viewer)`);
   log(`${"".padEnd(8)} state  ${controlPlaneUrl}/runs/${runId}/state`);
   log(`${"".padEnd(8)} stream ${controlPlaneUrl}/runs/${runId}/stream`);
   await untilStatus(runId, ["running"], signal);
@@ -197,7 +198,7 @@ async function ready() {
 
 async function main() {
   await ready();
-  log(`launching ${scenarios.length} runs on ${controlPlaneUrl} (runtime ${runtimeAddress}); watch them at ${controlPlaneUrl}/runs`);
+  log(`launching ${scenarios.length} runs on ${controlPlaneUrl} (runtime ${runtimeAddress}); watch them in the run viewer at ${controlPlaneUrl}/`);
   const signal = AbortSignal.timeout(timeoutMs);
   // Every run, agent, stream and pause listens to this one signal.
   setMaxListeners(0, signal);

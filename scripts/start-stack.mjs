@@ -1,6 +1,6 @@
 // Starts the embedded development stack: the runtime daemon (file storage, development auth,
-// plaintext) and the control plane (embedded PGlite, development mode, pointed at that runtime),
-// both on loopback, with all data under one directory. SIGINT/SIGTERM stop the control plane
+// plaintext) and the control plane (embedded PGlite, development mode, pointed at that runtime,
+// serving the run viewer at /), both on loopback, with all data under one directory. SIGINT/SIGTERM stop the control plane
 // first (it follows the runtime's sessions), then the runtime; exit 0 when both stopped cleanly.
 // Any variable set by the caller wins over these defaults (services/*/README.md list them).
 import { spawn } from "node:child_process";
@@ -111,6 +111,7 @@ try {
     [
       "",
       "MACP stack is up (development mode, loopback only):",
+      `  run viewer            ${url}/   (open in a browser: runs live, replay, compare)`,
       `  control plane API     ${url}   (no credentials needed in development)`,
       `  API docs              ${url}/docs`,
       `  control plane health  ${url}/readyz   metrics ${url}/metrics`,

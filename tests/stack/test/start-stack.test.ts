@@ -18,8 +18,9 @@ describe("the one-command stack (scripts/start-stack.mjs)", () => {
     stack?.remove();
   });
 
-  it("prints the URLs of the control plane, its docs, the runtime and its metrics", () => {
+  it("prints the URLs of the run viewer, the control plane, its docs, the runtime and its metrics", () => {
     expect(stack.controlPlaneUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(stack.output()).toMatch(new RegExp(`run viewer +${stack.controlPlaneUrl}/ `));
     expect(stack.output()).toContain(`${stack.controlPlaneUrl}/docs`);
     expect(stack.runtimeAddress).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(stack.runtimeMetricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
@@ -32,6 +33,9 @@ describe("the one-command stack (scripts/start-stack.mjs)", () => {
     });
     expect(ready.runtime.ok).toBe(true);
     expect((await fetch(`${stack.controlPlaneUrl}/docs/json`)).status).toBe(200);
+    const viewer = await fetch(`${stack.controlPlaneUrl}/`);
+    expect(viewer.status).toBe(200);
+    expect(await viewer.text()).toContain("MACP run viewer");
     expect(await (await fetch(stack.runtimeMetricsUrl)).text()).toContain("# TYPE");
   });
 

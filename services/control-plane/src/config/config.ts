@@ -94,6 +94,8 @@ export interface ControlPlaneConfig {
   readonly bus: BusConfig;
   readonly logLevel: LogLevel;
   readonly shutdownGraceMs: number;
+  /** Where the run viewer's built assets are (`VIEWER_ASSETS_DIR`). */
+  readonly viewerAssets: ViewerAssetsConfig;
   readonly warnings: readonly string[];
 }
 
@@ -108,6 +110,9 @@ export interface BusConfig {
   /** How long a projector's partition lease lasts without renewal (takeover time after a crash). */
   readonly partitionLeaseTtlMs: number;
 }
+
+/** `bundled`: the built `@macp/viewer` package; `dir`: a folder given by the operator; `off`: no viewer at `/`. */
+export type ViewerAssetsConfig = { readonly kind: "bundled" } | { readonly kind: "dir"; readonly dir: string } | { readonly kind: "off" };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -219,6 +224,7 @@ export function loadConfig(env: Env): ControlPlaneConfig {
     bus: loadBusConfig(get, int),
     logLevel,
     shutdownGraceMs: int("SHUTDOWN_GRACE_MS", 10_000),
+    viewerAssets: viewerAssetsOf(get("VIEWER_ASSETS_DIR")),
     warnings,
   };
 }
@@ -254,6 +260,11 @@ export function describeConfig(config: ControlPlaneConfig): Record<string, unkno
     },
     bus: config.bus,
   };
+}
+
+function viewerAssetsOf(raw: string | undefined): ViewerAssetsConfig {
+  if (raw === undefined) return { kind: "bundled" };
+  return raw.toLowerCase() === "off" ? { kind: "off" } : { kind: "dir", dir: raw };
 }
 
 function maskUrl(url: string): string {

@@ -21,6 +21,7 @@ import { runRoutes } from "../routes/runs.js";
 import { runtimeRoutes } from "../routes/runtime.js";
 import { webhookRoutes } from "../routes/webhooks.js";
 import { adminRoutes } from "../routes/admin.js";
+import { viewerRoutes } from "../routes/viewer.js";
 import { createAuthenticator, hasScope } from "./auth.js";
 import { HttpError, errorHandler } from "./errors.js";
 import { registerRateLimit } from "./rate-limit.js";
@@ -98,5 +99,6 @@ export async function buildApp(ctx: ControlPlaneContext): Promise<FastifyInstanc
   await app.register(dashboardRoutes, { ctx });
   await app.register(webhookRoutes, { ctx });
   await app.register(adminRoutes, { ctx });
+  await app.register(viewerRoutes, { ctx });
   return app;
 }

@@ -22,6 +22,7 @@ const ListQuery = Type.Object(
     environment: Type.Optional(Type.String({ maxLength: 255 })),
     scenarioRef: Type.Optional(Type.String({ maxLength: 255 })),
     search: Type.Optional(Type.String({ maxLength: 255 })),
+    modeName: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: "the session's mode, e.g. macp.mode.decision.v1 (exact)" })),
   },
   { additionalProperties: false },
 );

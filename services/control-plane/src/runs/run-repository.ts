@@ -36,6 +36,8 @@ export interface RunListQuery {
   environment?: string;
   scenarioRef?: string;
   search?: string;
+  /** Exact `session.modeName` of the stored request. */
+  modeName?: string;
 }
 
 /** Escapes LIKE wildcards so user text matches literally. */
@@ -117,6 +119,7 @@ export const runRepository = {
       const pattern = `%${likeLiteral(query.scenarioRef)}%`;
       base = base.where((eb) => eb.or([eb("source_ref", "=", query.scenarioRef ?? ""), eb(sql<string>`metadata->>'scenarioRef'`, "ilike", pattern)]));
     }
+    if (query.modeName !== undefined) base = base.where(sql<boolean>`metadata->'executionRequest'->'session'->>'modeName' = ${query.modeName}`);
     if (query.search !== undefined && query.search !== "") {
       const pattern = `%${likeLiteral(query.search)}%`;
       base = base.where((eb) =>
