@@ -53,16 +53,18 @@ export function RunPage({ runId, authVersion }: { runId: string; authVersion: nu
         (next) => !stopped && setProjection((current) => (current === undefined || next.version >= current.version ? next : current)),
         () => undefined,
       );
-    // Bursts of events cost one state read and one run read each.
-    const soon = () => {
+    // A busy run costs at most one state read a second (requests count against the caller's
+    // rate limit); the run record is read again only when its status may have changed.
+    const soon = (event?: CanonicalEvent) => {
       stateTimer ??= setTimeout(() => {
         stateTimer = undefined;
         void loadState();
-      }, 250);
+      }, 1000);
+      if (event !== undefined && !event.type.startsWith("run.") && event.type !== "session.state.changed") return;
       runTimer ??= setTimeout(() => {
         runTimer = undefined;
         void loadRun();
-      }, 500);
+      }, 300);
     };
     refresh.current = soon;
     void loadRun();
@@ -70,7 +72,7 @@ export function RunPage({ runId, authVersion }: { runId: string; authVersion: nu
       snapshot: (next) => setProjection(next),
       event: (event) => {
         setEvents((current) => [...current, event]);
-        soon();
+        soon(event);
       },
       terminal: () => soon(),
       status: (status, detail) => setStream({ status, ...(detail === undefined ? {} : { detail }) }),
