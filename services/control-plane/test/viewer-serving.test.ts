@@ -61,7 +61,7 @@ describe("the control plane without built viewer assets", () => {
   const empty = mkdtempSync(join(tmpdir(), "macp-viewer-empty-"));
   afterAll(() => rmSync(empty, { recursive: true, force: true }));
 
-  it("starts in development and answers / with 503 VIEWER_NOT_BUILT saying how to build it", async () => {
+  it("starts in development and answers / with 503 VIEWER_NOT_BUILT saying how to build it", { timeout: 120_000 }, async () => {
     const cp = await startTestControlPlane("pglite", { VIEWER_ASSETS_DIR: empty });
     try {
       const response = await cp.request("GET", "/");
@@ -75,11 +75,11 @@ describe("the control plane without built viewer assets", () => {
     }
   });
 
-  it("refuses to start outside development when VIEWER_ASSETS_DIR names a folder without the viewer", async () => {
+  it("refuses to start outside development when VIEWER_ASSETS_DIR names a folder without the viewer", { timeout: 120_000 }, async () => {
     await expect(startTestControlPlane("pglite", { NODE_ENV: "production", AUTH_API_KEYS: "k", RUNTIME_ALLOW_INSECURE: "true", VIEWER_ASSETS_DIR: empty })).rejects.toThrow(/VIEWER_ASSETS_DIR: .*index\.html does not exist/);
   });
 
-  it("serves no viewer with VIEWER_ASSETS_DIR=off", async () => {
+  it("serves no viewer with VIEWER_ASSETS_DIR=off", { timeout: 120_000 }, async () => {
     const cp = await startTestControlPlane("pglite", { VIEWER_ASSETS_DIR: "off" });
     try {
       const response = await cp.request("GET", "/");
