@@ -99,7 +99,7 @@ describe("the run viewer in Chromium against a real control plane and runtime", 
     });
     page.on("pageerror", (error) => consoleErrors.push(`uncaught: ${error.message}`));
     mkdirSync(SCREENSHOTS, { recursive: true });
-  }, 300_000);
+  }, 600_000);
 
   afterEach(() => {
     // Every test fails on any console error the page logged meanwhile.

@@ -28,7 +28,7 @@ export interface Service {
 }
 
 /** Spawns a built service binary and waits until its output matches `ready`. */
-export async function spawnService(name: "runtime" | "control-plane", env: Record<string, string>, ready: RegExp, timeoutMs = 120_000): Promise<Service> {
+export async function spawnService(name: "runtime" | "control-plane", env: Record<string, string>, ready: RegExp, timeoutMs = 240_000): Promise<Service> {
   const bin = name === "runtime" ? RUNTIME_BIN : CONTROL_PLANE_BIN;
   if (!existsSync(bin)) throw new Error(`${bin} is missing: build first (npx -y pnpm@10 run build)`);
   const child: ChildProcess = spawn(process.execPath, [bin], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
