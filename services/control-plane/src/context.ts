@@ -5,7 +5,7 @@ import type { IngestSink } from "./ingest/ingest-sink.js";
 import type { RunEventHub } from "./ingest/run-event-hub.js";
 import type { ControlPlaneMetrics } from "./observability/metrics.js";
 import type { RunDriver } from "./runs/run-driver.js";
-import type { RunLifecycle } from "./runs/run-lifecycle.js";
+import type { RunLifecycle } from "@macp/pipeline";
 import type { RunService } from "./runs/run-service.js";
 import type { RuntimeGateway } from "./runtime/gateway.js";
 

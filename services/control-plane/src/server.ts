@@ -7,14 +7,11 @@ import { migrateToLatest, openDatabase } from "./db/database.js";
 import { buildApp } from "./http/app.js";
 import { createLogger } from "./observability/logger.js";
 import { createMetrics } from "./observability/metrics.js";
-import { MemoryBus } from "./bus/memory-bus.js";
+import { MemoryBus, metricsObserver, NatsBus, PartitionProjector, ProjectionRunner, RunLifecycle } from "@macp/pipeline";
+import type { EventBus } from "@macp/pipeline";
 import { createBusSink } from "./ingest/ingest-sink.js";
 import { RunEventHub } from "./ingest/run-event-hub.js";
-import { ProjectionRunner } from "./pipeline/projection-runner.js";
-import { PartitionProjector } from "./pipeline/projector.js";
-import { metricsObserver } from "./pipeline/projector-observer.js";
 import { RunDriver } from "./runs/run-driver.js";
-import { RunLifecycle } from "./runs/run-lifecycle.js";
 import { RunService } from "./runs/run-service.js";
 import { createRuntimeGateway } from "./runtime/gateway.js";
 import { createWebhookDelivery } from "./webhooks/webhook-delivery.js";
@@ -60,16 +57,26 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     await database.close();
     throw error;
   }
+  let bus: EventBus;
+  try {
+    bus =
+      config.bus.natsUrl === undefined
+        ? new MemoryBus(config.bus.partitions, config.bus.dedupeWindowMs)
+        : await NatsBus.connect({ url: config.bus.natsUrl, prefix: config.bus.prefix, partitions: config.bus.partitions, dedupeWindowMs: config.bus.dedupeWindowMs, name: "macp-control-plane" });
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
   const runtime = createRuntimeGateway(config.runtime, metrics, options.breakerClock ? { breakerClock: options.breakerClock } : {});
-  const bus = new MemoryBus(config.bus.partitions, config.bus.dedupeWindowMs);
   const hub = new RunEventHub(bus, logger);
-  const lifecycle = new RunLifecycle(hub, metrics);
+  const lifecycle = new RunLifecycle(hub, metrics.runTransitions);
   const webhooks = createWebhookDelivery({ db: database.db, config: config.webhooks, logger, registry: metrics.registry, clock: options.webhookClock, queue: options.webhookQueue });
   lifecycle.outbox = webhooks.outbox;
   const sink = createBusSink(bus, database.db);
   const driver = new RunDriver(database.db, config, runtime, sink, hub, lifecycle, metrics, logger);
-  // Embedded mode: the projector runs in this process and holds every partition.
-  const observer = metricsObserver(metrics);
+  // Embedded mode: the projector runs in this process and holds every partition. On JetStream
+  // the projection workers are the only writers of runtime-derived events.
+  const observer = metricsObserver(metrics.projector);
   const projection = new ProjectionRunner(
     bus,
     () => {
@@ -88,7 +95,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   };
   let app: FastifyInstance;
   try {
-    projection.start();
+    if (bus.kind === "memory") projection.start();
     app = await buildApp(context);
     await app.listen({ host: config.host, port: config.port });
     await driver.start();

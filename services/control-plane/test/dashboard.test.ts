@@ -1,7 +1,7 @@
 import { controlPlaneEvent, participantSeenEvent } from "@macp/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ControlPlaneContext } from "../src/context.js";
-import { eventStore } from "../src/ingest/event-store.js";
+import { eventStore } from "@macp/pipeline";
 import { DATABASE_KINDS, startTestControlPlane } from "./support/harness.js";
 import type { TestControlPlane } from "./support/harness.js";
 import { endRun, seedRun } from "./support/seed-run.js";

@@ -2,7 +2,7 @@ import { emptyRunState } from "@macp/events";
 import type { CanonicalEvent } from "@macp/events";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { MemoryBus } from "../src/bus/memory-bus.js";
+import { MemoryBus } from "@macp/pipeline";
 import { RunEventHub } from "../src/ingest/run-event-hub.js";
 import type { EventPages } from "../src/streaming/event-pages.js";
 import type { FrameSink } from "../src/streaming/frame-sink.js";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { controlPlaneEvent, participantSeenEvent } from "@macp/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ControlPlaneContext } from "../src/context.js";
-import { eventStore } from "../src/ingest/event-store.js";
+import { eventStore } from "@macp/pipeline";
 import { startTestControlPlane } from "./support/harness.js";
 import type { TestControlPlane } from "./support/harness.js";
 import { endRun, seedRun } from "./support/seed-run.js";

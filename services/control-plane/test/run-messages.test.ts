@@ -3,7 +3,7 @@ import { buildSessionStart } from "@macp/client";
 import type { RawRuntimeEvent } from "@macp/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ControlPlaneContext } from "../src/context.js";
-import { eventStore } from "../src/ingest/event-store.js";
+import { eventStore } from "@macp/pipeline";
 import { DATABASE_KINDS, startTestControlPlane } from "./support/harness.js";
 import type { TestControlPlane } from "./support/harness.js";
 import { modeMessage } from "./support/agent-messages.js";

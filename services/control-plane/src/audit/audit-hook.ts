@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
-import type { Database } from "../db/schema.js";
+import type { Database } from "@macp/pipeline";
 import { auditFields } from "./audit-entry.js";
 
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);

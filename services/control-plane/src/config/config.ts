@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { BUS_PREFIX_PATTERN } from "../bus/subjects.js";
+import { BUS_PREFIX_PATTERN } from "@macp/pipeline";
 import { loadLiveConfig } from "../streaming/live-config.js";
 import type { LiveConfig } from "../streaming/live-config.js";
 import { loadWebhookConfig } from "../webhooks/webhook-config.js";
@@ -101,6 +101,8 @@ export interface ControlPlaneConfig {
 
 /** The event pipeline's bus: in memory (embedded) unless a NATS server is configured. */
 export interface BusConfig {
+  /** NATS server URL(s) of the JetStream bus; undefined = the in-memory bus with the projector in this process. */
+  readonly natsUrl: string | undefined;
   /** Prefix of every stream, subject, consumer and bucket name. */
   readonly prefix: string;
   /** Raw partitions (fixed for the lifetime of a deployment's streams). */
@@ -234,7 +236,12 @@ function loadBusConfig(get: (name: string) => string | undefined, int: (name: st
   if (!BUS_PREFIX_PATTERN.test(prefix)) throw new ConfigError(`BUS_PREFIX must be 1-32 letters, digits, "_" or "-" (got "${prefix}")`);
   const partitions = int("BUS_PARTITIONS", 8, 1);
   if (partitions > 1024) throw new ConfigError("BUS_PARTITIONS must be 1..1024");
+  const natsUrl = get("NATS_URL");
+  if (natsUrl !== undefined && !natsUrl.split(",").every((url) => /^(nats|tls):\/\/\S+$/.test(url.trim()))) {
+    throw new ConfigError("NATS_URL must be nats:// or tls:// URLs, comma-separated");
+  }
   return {
+    natsUrl,
     prefix,
     partitions,
     dedupeWindowMs: int("BUS_DEDUPE_WINDOW_MS", 120_000, 1_000),
@@ -258,7 +265,7 @@ export function describeConfig(config: ControlPlaneConfig): Record<string, unkno
       observerToken: config.runtime.bearerToken !== undefined,
       senders: [...config.runtime.senderTokens.keys()],
     },
-    bus: config.bus,
+    bus: { ...config.bus, natsUrl: config.bus.natsUrl !== undefined ? maskUrl(config.bus.natsUrl) : undefined },
   };
 }
 

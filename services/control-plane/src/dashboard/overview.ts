@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { Kysely, RawBuilder } from "kysely";
-import type { Database } from "../db/schema.js";
+import type { Database } from "@macp/pipeline";
 import { iso } from "../runs/run-record.js";
 import type { DashboardRange } from "./windows.js";
 import { series } from "./windows.js";

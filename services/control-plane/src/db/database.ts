@@ -7,7 +7,7 @@ import pg from "pg";
 import type { DatabaseConfig } from "../config/config.js";
 import { tracedDialect } from "../observability/tracing-db.js";
 import { MIGRATIONS } from "./migrations/index.js";
-import type { Database } from "./schema.js";
+import type { Database } from "@macp/pipeline";
 
 /** An open database: kysely over `pg` (Postgres) or over embedded PGlite. */
 export interface DatabaseHandle {

@@ -5,7 +5,7 @@ import { sql } from "kysely";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { ControlPlaneConfig } from "../config/config.js";
-import type { Database } from "../db/schema.js";
+import type { Database } from "@macp/pipeline";
 import { HttpError } from "./errors.js";
 
 /** A principal's standing in its current window. */

@@ -1,7 +1,6 @@
 import type { RawRuntimeEvent } from "@macp/events";
 import type { Kysely } from "kysely";
-import type { EventBus, RawRecord } from "../bus/event-bus.js";
-import type { Database, RunStatus } from "../db/schema.js";
+import type { Database, EventBus, RawRecord, RunStatus } from "@macp/pipeline";
 
 /** What happened to one raw input. */
 export interface IngestOutcome {

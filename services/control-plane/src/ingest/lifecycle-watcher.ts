@@ -2,7 +2,7 @@ import type { ClientAuth, ResponseStream } from "@macp/client";
 import type { WatchSessionsResponse } from "@macp/protocol";
 import type { Logger } from "pino";
 import type { RuntimeGateway } from "../runtime/gateway.js";
-import { backoffDelay, sleep } from "./backoff.js";
+import { backoffDelay, sleep } from "@macp/pipeline";
 import type { IngestSink } from "./ingest-sink.js";
 
 /**

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { EventBus, EventsUpdate } from "../bus/event-bus.js";
+import type { EventBus, EventsUpdate } from "@macp/pipeline";
 
 /** What one committed append published: a run's new canonical events, in seq order. */
 export type RunUpdate = EventsUpdate;

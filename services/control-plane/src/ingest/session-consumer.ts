@@ -2,7 +2,7 @@ import type { ClientAuth, SessionStream } from "@macp/client";
 import { sessionStateName } from "@macp/events";
 import type { Logger } from "pino";
 import type { RuntimeGateway } from "../runtime/gateway.js";
-import { backoffDelay, sleep } from "./backoff.js";
+import { backoffDelay, sleep } from "@macp/pipeline";
 import type { IngestSink, StreamFrameRaw } from "./ingest-sink.js";
 
 /** What a consumer needs to follow one run's session. */

@@ -1,5 +1,5 @@
 import type { MetricsSummary, RunStateProjection } from "@macp/events";
-import type { RunRow } from "../db/schema.js";
+import type { RunRow } from "@macp/pipeline";
 
 /** One side of a comparison. */
 export interface ComparedRun {

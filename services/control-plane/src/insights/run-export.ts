@@ -1,9 +1,8 @@
 import type { CanonicalEvent, MetricsSummary, RunStateProjection } from "@macp/events";
 import type { Kysely, Selectable } from "kysely";
-import type { Database, RunEventsRawTable } from "../db/schema.js";
+import { eventStore, fromEventRow } from "@macp/pipeline";
+import type { Database, RunEventsRawTable } from "@macp/pipeline";
 import { HttpError } from "../http/errors.js";
-import { eventStore } from "../ingest/event-store.js";
-import { fromEventRow } from "../ingest/event-rows.js";
 import { runRepository } from "../runs/run-repository.js";
 import { iso, toApiRun } from "../runs/run-record.js";
 import type { ApiRun } from "../runs/run-record.js";

@@ -1,7 +1,7 @@
 import { payloadToJson, rawEventFromJson } from "@macp/events";
 import type { JsonObject } from "@macp/events";
 import type { Kysely } from "kysely";
-import type { Database } from "../db/schema.js";
+import type { Database } from "@macp/pipeline";
 import { iso } from "../runs/run-record.js";
 
 /** One envelope the runtime accepted for a run's session, with its payload decoded. */

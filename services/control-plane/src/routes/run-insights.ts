@@ -4,7 +4,7 @@ import { Type } from "typebox";
 import type { RoutePluginOptions } from "../context.js";
 import { HttpError } from "../http/errors.js";
 import { ApiRunSchema, RunIdParams, errorResponses } from "../http/schemas.js";
-import { eventStore } from "../ingest/event-store.js";
+import { eventStore } from "@macp/pipeline";
 import { compareRuns } from "../insights/run-compare.js";
 import type { CompareInput } from "../insights/run-compare.js";
 import { exportLines, exportRun, readExportHeader, toJsonLines } from "../insights/run-export.js";

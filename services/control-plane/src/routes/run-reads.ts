@@ -6,11 +6,10 @@ import { sql } from "kysely";
 import type { Kysely } from "kysely";
 import { Type } from "typebox";
 import type { RoutePluginOptions } from "../context.js";
-import type { Database, RunRow } from "../db/schema.js";
+import { eventStore, fromEventRow } from "@macp/pipeline";
+import type { Database, RunRow } from "@macp/pipeline";
 import { HttpError } from "../http/errors.js";
 import { RunIdParams, errorResponses } from "../http/schemas.js";
-import { eventStore } from "../ingest/event-store.js";
-import { fromEventRow } from "../ingest/event-rows.js";
 import { runRepository } from "../runs/run-repository.js";
 import { iso } from "../runs/run-record.js";
 

@@ -1,4 +1,4 @@
-import type { RunRow, RunStatus } from "../db/schema.js";
+import type { RunRow, RunStatus } from "@macp/pipeline";
 
 /** A run as the API returns it: camelCase, ISO-8601 timestamps (never Postgres text form). */
 export interface ApiRun {

@@ -1,20 +1,10 @@
 import { sql } from "kysely";
 import type { Kysely, Transaction } from "kysely";
-import type { Database, NewRun, RunRow, RunStatus, RunUpdate } from "../db/schema.js";
+import { TRANSITIONS } from "@macp/pipeline";
+import type { Database, NewRun, RunRow, RunStatus, RunUpdate } from "@macp/pipeline";
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** Which statuses a run may move to from each status (control-plane.md §1.6 with [B]'s `suspended`). */
-export const TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> = {
-  queued: ["starting", "failed", "cancelled"],
-  starting: ["binding_session", "failed", "cancelled"],
-  binding_session: ["running", "failed", "cancelled", "completed"],
-  running: ["completed", "failed", "cancelled", "suspended"],
-  suspended: ["running", "completed", "failed", "cancelled"],
-  completed: [],
-  failed: [],
-  cancelled: [],
-};
 
 /** Statuses from which `target` is reachable. */
 export function sourcesOf(target: RunStatus): RunStatus[] {

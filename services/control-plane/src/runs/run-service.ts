@@ -3,12 +3,11 @@ import { MacpClientError } from "@macp/client";
 import { runCreatedEvent } from "@macp/events";
 import type { Kysely } from "kysely";
 import type { ControlPlaneConfig } from "../config/config.js";
-import { TERMINAL_STATUSES } from "../db/schema.js";
-import type { Database, RunRow } from "../db/schema.js";
+import { eventStore, TERMINAL_STATUSES } from "@macp/pipeline";
+import type { Database, RunLifecycle, RunRow } from "@macp/pipeline";
 import type { Principal } from "../http/auth.js";
 import { HttpError, fromRuntimeError } from "../http/errors.js";
 import type { FieldIssue } from "../http/errors.js";
-import { eventStore } from "../ingest/event-store.js";
 import { sampledTraceId } from "../observability/tracing.js";
 import type { RuntimeGateway } from "../runtime/gateway.js";
 import { planRun } from "./request-plan.js";
@@ -16,7 +15,6 @@ import type { PlanResult } from "./request-plan.js";
 import type { RunRequest } from "./request-schema.js";
 import type { RunDriver } from "./run-driver.js";
 import { requestOf } from "./run-driver.js";
-import type { RunLifecycle } from "./run-lifecycle.js";
 import { runRepository } from "./run-repository.js";
 
 /** `POST /runs` and clone answer. */

@@ -1,8 +1,7 @@
 import type { CanonicalEvent, RunStateProjection } from "@macp/events";
 import type { Kysely } from "kysely";
-import type { Database } from "../db/schema.js";
-import { eventStore } from "../ingest/event-store.js";
-import { fromEventRow } from "../ingest/event-rows.js";
+import { eventStore, fromEventRow } from "@macp/pipeline";
+import type { Database } from "@macp/pipeline";
 
 /** Read access to a run's stored events, in pages ordered by seq. */
 export interface EventPages {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { participantSeenEvent } from "@macp/events";
 import type { ControlPlaneContext } from "../../src/context.js";
-import { eventStore } from "../../src/ingest/event-store.js";
+import { eventStore } from "@macp/pipeline";
 
 /** Inserts a `running` run with no runtime session (streams and replays only read the store). */
 export async function seedRun(ctx: ControlPlaneContext): Promise<string> {

@@ -2,12 +2,21 @@ import { runCancelledEvent, runCompletedEvent, runFailedEvent, runResumedEvent, 
 import type { CanonicalEvent, EventDraft } from "@macp/events";
 import { sql } from "kysely";
 import type { Transaction } from "kysely";
-import type { Database, RunRow, RunStatus, RunUpdate } from "../db/schema.js";
-import { eventStore } from "../ingest/event-store.js";
-import type { AppendResult } from "../ingest/event-store.js";
-import type { RunEventHub } from "../ingest/run-event-hub.js";
-import type { ControlPlaneMetrics } from "../observability/metrics.js";
-import { TRANSITIONS } from "./run-repository.js";
+import type { Database, RunRow, RunStatus, RunUpdate } from "./schema.js";
+import type { EventsUpdate } from "../bus/event-bus.js";
+import { eventStore } from "./event-store.js";
+import type { AppendResult } from "./event-store.js";
+import { TRANSITIONS } from "./transitions.js";
+
+/** Where committed canonical events go for live fan-out. */
+export interface EventsPublisher {
+  publish(update: EventsUpdate): void;
+}
+
+/** Counts transitions by target status (a Prometheus counter fits). */
+export interface TransitionCounter {
+  inc(labels: { status: string }): void;
+}
 
 type Trx = Transaction<Database>;
 
@@ -47,8 +56,8 @@ export class RunLifecycle {
   outbox: TransitionOutbox | undefined;
 
   constructor(
-    private readonly hub: RunEventHub,
-    private readonly metrics: ControlPlaneMetrics,
+    private readonly hub: EventsPublisher,
+    private readonly transitions: TransitionCounter,
   ) {}
 
   async transition(trx: Trx, runId: string, target: RunStatus, options: { failure?: RunFailure; reason?: string; patch?: RunUpdate } = {}): Promise<TransitionOutcome> {
@@ -75,7 +84,7 @@ export class RunLifecycle {
     const append = draft ? await eventStore.appendControl(trx, runId, { rawKey: `transition:${target}`, drafts: [draft] }, { locked: updated }) : undefined;
     const moved = append?.run ?? updated;
     const outboxIds = append && this.outbox ? await this.outbox.record(trx, moved, append.events) : [];
-    this.metrics.runTransitions.inc({ status: target });
+    this.transitions.inc({ status: target });
     return { kind: "moved", run: moved, append, outboxIds };
   }
 

@@ -1,8 +1,7 @@
 import { RUN_STATE_SCHEMA_VERSION } from "@macp/events";
 import type { CanonicalEvent, CanonicalEventType, JsonObject } from "@macp/events";
 import type { Insertable } from "kysely";
-import type { CanonicalRow, RunEventsCanonicalTable } from "../db/schema.js";
-import { iso } from "../runs/run-record.js";
+import type { CanonicalRow, RunEventsCanonicalTable } from "./schema.js";
 
 /** Schema version stored with each projection row. */
 export const RUN_STATE_SCHEMA_VERSION_STORED = RUN_STATE_SCHEMA_VERSION;
@@ -38,7 +37,7 @@ export function fromEventRow(row: CanonicalRow): CanonicalEvent {
     id: row.id,
     runId: row.run_id,
     seq: row.seq,
-    ts: iso(row.ts) as string,
+    ts: (row.ts instanceof Date ? row.ts : new Date(row.ts)).toISOString(),
     type: row.type as CanonicalEventType,
     schemaVersion: row.schema_version as CanonicalEvent["schemaVersion"],
     ...(row.subject_kind !== null && row.subject_id !== null ? { subject: { kind: row.subject_kind as NonNullable<CanonicalEvent["subject"]>["kind"], id: row.subject_id } } : {}),

@@ -3,7 +3,7 @@ import type { CanonicalEvent, EventDraft, MetricsSummary, RawRuntimeEvent, RunSt
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import type { Insertable, Kysely, OperationNodeSource, QueryCreator, Transaction } from "kysely";
-import type { Database, RunEventsCanonicalTable, RunEventsRawTable, RunRow } from "../db/schema.js";
+import type { Database, RunEventsCanonicalTable, RunEventsRawTable, RunRow } from "./schema.js";
 import { RUN_STATE_SCHEMA_VERSION_STORED, fromEventRow, toEventRow } from "./event-rows.js";
 
 type Trx = Transaction<Database>;

@@ -2,9 +2,9 @@ import { sessionStateName } from "@macp/events";
 import type { RawRuntimeEvent } from "@macp/events";
 import type { Kysely } from "kysely";
 import type { RawDelivery, RawRecord } from "../bus/event-bus.js";
-import type { Database, RunStatus } from "../db/schema.js";
-import { eventStore } from "../ingest/event-store.js";
-import type { RunLifecycle, TransitionOutcome } from "../runs/run-lifecycle.js";
+import type { Database, RunStatus } from "../store/schema.js";
+import { eventStore } from "../store/event-store.js";
+import type { RunLifecycle, TransitionOutcome } from "../store/run-lifecycle.js";
 
 /** What the projector reports, for metrics. */
 export interface ProjectorObserver {

@@ -1,6 +1,10 @@
-import type { Logger } from "pino";
 import type { EventBus, RawBatchHandler } from "../bus/event-bus.js";
-import { backoffDelay, sleep } from "../ingest/backoff.js";
+import { backoffDelay, sleep } from "../backoff.js";
+
+/** The part of a logger the pipeline writes to (pino fits). */
+export interface PipelineLogger {
+  warn(fields: Record<string, unknown>, message: string): void;
+}
 
 /** Settings of a {@link ProjectionRunner}. */
 export interface ProjectionRunnerSettings {
@@ -33,7 +37,7 @@ export class ProjectionRunner {
     private readonly bus: EventBus,
     private readonly handlerFor: (partition: number) => RawBatchHandler,
     private readonly settings: ProjectionRunnerSettings,
-    private readonly logger: Logger,
+    private readonly logger: PipelineLogger,
   ) {}
 
   /** Partitions consumed right now. */

@@ -1,0 +1,112 @@
+import { randomUUID } from "node:crypto";
+import { emptyRunState, foldEvents } from "@macp/events";
+import type { CanonicalEvent } from "@macp/events";
+import { NatsBus, PartitionProjector, ProjectionRunner, RunLifecycle, createProjectorMetrics, metricsObserver } from "@macp/pipeline";
+import { natsUrl, uniqueName } from "@macp/test-support";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { pino } from "pino";
+import { Registry } from "prom-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dropSchema, freshSchema, startTestControlPlane } from "./support/harness.js";
+import type { TestControlPlane } from "./support/harness.js";
+import { spawnRuntime } from "./support/runtime-daemon.js";
+import type { RuntimeDaemon } from "./support/runtime-daemon.js";
+import { openSse } from "./support/sse-client.js";
+import { waitFor } from "./support/wait.js";
+import { commitmentMessage as commitment, modeMessage as message, sendAccepted as accepted } from "./support/agent-messages.js";
+
+const DECISION = "macp.mode.decision.v1";
+const PARTITIONS = 4;
+
+/**
+ * Two control-plane instances on one Postgres schema and one JetStream bus (own prefix), with the
+ * projector running apart from both (as the projection worker does): instance A drives and
+ * ingests the run, instance B serves its live stream and reads.
+ */
+describe("the event pipeline on NATS JetStream across control-plane instances", () => {
+  const schema = freshSchema();
+  const prefix = uniqueName("cpbus");
+  const logger = pino({ level: "silent" });
+  let runtime: RuntimeDaemon;
+  let a: TestControlPlane;
+  let b: TestControlPlane;
+  let bus: NatsBus;
+  let runner: ProjectionRunner;
+
+  beforeAll(async () => {
+    runtime = await spawnRuntime();
+    const env = {
+      RUNTIME_ADDRESS: runtime.address,
+      DATABASE_SCHEMA: schema,
+      NATS_URL: natsUrl(),
+      BUS_PREFIX: prefix,
+      BUS_PARTITIONS: String(PARTITIONS),
+      STREAM_BACKOFF_BASE_MS: "20",
+      STREAM_BACKOFF_MAX_MS: "200",
+      STREAM_HEARTBEAT_MS: "200",
+    };
+    a = await startTestControlPlane("postgres", env);
+    b = await startTestControlPlane("postgres", { ...env, RUN_RECOVERY_ENABLED: "false" });
+    bus = await NatsBus.connect({ url: natsUrl(), prefix, partitions: PARTITIONS, dedupeWindowMs: 60_000, name: "test projector" });
+    const db = a.handle.context.database.db;
+    const lifecycle = new RunLifecycle({ publish: (update) => void bus.publishEvents(update) }, { inc: () => undefined });
+    const observer = metricsObserver(createProjectorMetrics(new Registry()));
+    runner = new ProjectionRunner(
+      bus,
+      () => {
+        const projector = new PartitionProjector(db, lifecycle, observer);
+        return (batch) => projector.handle(batch);
+      },
+      { owner: randomUUID(), leaseTtlMs: 3_000, maxPartitions: PARTITIONS },
+      logger,
+    );
+    runner.start();
+  });
+  afterAll(async () => {
+    await runner?.stop();
+    await bus?.close();
+    await b?.close();
+    await a?.close();
+    await runtime?.stop();
+    await dropSchema(schema);
+    const nc = await connect({ servers: natsUrl() });
+    const jsm = await jetstreamManager(nc);
+    for (const stream of [`${prefix}_RAW`, `${prefix}_EVENTS`, `KV_${prefix}_leases`]) await jsm.streams.delete(stream).catch(() => false);
+    await nc.close();
+  });
+
+  it("a run driven by one instance and projected apart is complete, in runtime order and streamed by the other, its projection equal to the fold", { timeout: 180_000 }, async () => {
+    const created = await a.request("POST", "/runs", {
+      body: {
+        mode: "live",
+        runtime: { kind: "rust" },
+        session: { modeName: DECISION, modeVersion: "1.0.0", configurationVersion: "cfg-1", ttlMs: 60_000, participants: [{ id: "alice" }, { id: "bob" }] },
+        kickoff: [{ from: "alice", to: ["bob"], kind: "proposal", messageType: "Proposal", payload: { proposal_id: "p1", option: "deploy", rationale: "ready" } }],
+      },
+    });
+    expect(created.status).toBe(201);
+    const { runId, sessionId } = created.body;
+    await waitFor(`run ${runId} running`, async () => ((await b.request("GET", `/runs/${runId}`)).body.status === "running" ? true : undefined), 90_000);
+    await accepted(runtime.client("bob"), message(DECISION, sessionId, "Evaluation", { proposal_id: "p1", recommendation: "APPROVE", confidence: 0.8, reason: "ok" }));
+    await accepted(runtime.client("bob"), message(DECISION, sessionId, "Vote", { proposal_id: "p1", vote: "approve", reason: "ok" }));
+    await accepted(runtime.client("alice"), commitment(DECISION, sessionId, "decision.selected"));
+    // B learns the end from the events the projector published on the bus.
+    await waitFor(`run ${runId} completed`, async () => ((await b.request("GET", `/runs/${runId}`)).body.status === "completed" ? true : undefined), 90_000);
+    const replayed = await (await openSse(`${b.url}/runs/${runId}/stream?includeSnapshot=false`)).until((frame) => frame.event === "run_terminal");
+    expect(replayed.at(-1)?.data).toMatchObject({ runId, status: "completed" });
+
+    const events: CanonicalEvent[] = (await b.request("GET", `/runs/${runId}/events?limit=1000`)).body.data;
+    const seen = replayed.filter((frame) => frame.event === "canonical_event").map((frame) => Number(frame.id));
+    expect(seen).toEqual(events.map((event) => event.seq));
+    expect(new Set(events.map((event) => event.id)).size).toBe(events.length);
+    const received = events.filter((event) => event.type === "message.received").map((event) => (event.data as { messageType: string }).messageType);
+    expect(received).toEqual(["SessionStart", "Proposal", "Evaluation", "Vote", "Commitment"]);
+    expect(events.at(-1)?.type).toBe("run.completed");
+    const state = (await b.request("GET", `/runs/${runId}/state`)).body;
+    expect(state).toEqual(JSON.parse(JSON.stringify(foldEvents(emptyRunState(runId), events))));
+    // Everything the projector was handed is acknowledged: nothing waits in the work queue.
+    const pending = await Promise.all(Array.from({ length: PARTITIONS }, (_, partition) => bus.pendingRaw(partition)));
+    expect(pending.reduce((sum, count) => sum + count, 0)).toBe(0);
+  });
+});
