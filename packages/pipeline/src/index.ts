@@ -19,7 +19,7 @@ export { RUN_STATE_SCHEMA_VERSION_STORED, fromEventRow, toEventRow } from "./sto
 export { eventStore } from "./store/event-store.js";
 export type { AppendControlOptions, AppendResult, BatchAppendOptions, BatchAppendResult, ControlPlaneBatch, RebuildResult } from "./store/event-store.js";
 export { RunLifecycle } from "./store/run-lifecycle.js";
-export type { EventsPublisher, RunFailure, TransitionCounter, TransitionOutcome } from "./store/run-lifecycle.js";
+export type { EventsPublisher, RunFailure, TransitionCounter, TransitionOutbox, TransitionOutcome } from "./store/run-lifecycle.js";
 export { RUN_STATUSES, TERMINAL_STATUSES } from "./store/schema.js";
 export type {
   ArtifactRow,
@@ -41,6 +41,9 @@ export type {
   RunsTable,
   RuntimeSessionRow,
   RuntimeSessionsTable,
+  WebhookDeliveriesTable,
+  WebhookDeliveryStatus,
+  WebhooksTable,
 } from "./store/schema.js";
 export { TRANSITIONS } from "./store/transitions.js";
 export { createProjectorMetrics, metricsObserver } from "./projector/projector-metrics.js";

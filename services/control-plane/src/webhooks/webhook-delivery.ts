@@ -1,8 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import type { Database } from "../db/schema.js";
-import type { TransitionOutbox } from "../runs/run-lifecycle.js";
+import type { Database, TransitionOutbox } from "@macp/pipeline";
 import { OutboxDeliveryQueue } from "./delivery-queue.js";
 import type { WebhookDeliveryQueue, WebhookQueueDependencies } from "./delivery-queue.js";
 import type { WebhookConfig } from "./webhook-config.js";

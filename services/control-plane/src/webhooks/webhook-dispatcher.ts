@@ -5,7 +5,7 @@ import type { Kysely, Selectable } from "kysely";
 import type { Logger } from "pino";
 import { Counter } from "prom-client";
 import type { Registry } from "prom-client";
-import type { Database, WebhookDeliveriesTable } from "../db/schema.js";
+import type { Database, WebhookDeliveriesTable } from "@macp/pipeline";
 import type { WebhookConfig } from "./webhook-config.js";
 import { openSecret } from "./webhook-secret.js";
 import { WEBHOOK_HEADERS, signWebhook } from "./webhook-signature.js";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { CanonicalEvent } from "@macp/events";
 import type { Transaction } from "kysely";
-import type { Database, RunRow } from "../db/schema.js";
+import type { Database, RunRow } from "@macp/pipeline";
 
 /** Events a webhook can subscribe to: the run status transitions (control-plane.md §2.11, with [B]'s suspend/resume). */
 export const WEBHOOK_EVENTS = ["run.started", "run.completed", "run.failed", "run.cancelled", "run.suspended", "run.resumed"] as const;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import type { Kysely, Selectable } from "kysely";
-import type { Database, WebhookDeliveryStatus, WebhooksTable } from "../db/schema.js";
+import type { Database, WebhookDeliveryStatus, WebhooksTable } from "@macp/pipeline";
 import { HttpError } from "../http/errors.js";
 import { iso } from "../runs/run-record.js";
 import type { WebhookConfig } from "./webhook-config.js";
