@@ -26,8 +26,12 @@ const MODELS: Record<string, { validate(): void } & (new (data: never) => { vali
 
 const runtimeVariables = documentedVariables("services/runtime/README.md");
 const controlPlaneVariables = documentedVariables("services/control-plane/README.md");
+const workerVariables = documentedVariables("services/projection-worker/README.md");
 /** The README whose table must list every variable a deploy file sets for a service. */
-const variablesOf = (service: string): Set<string> => (service.includes("runtime") ? runtimeVariables : controlPlaneVariables);
+const variablesOf = (service: string): Set<string> => {
+  if (service.includes("projection-worker")) return workerVariables;
+  return service.includes("runtime") ? runtimeVariables : controlPlaneVariables;
+};
 
 const rel = (file: string) => relative(REPO_ROOT, file);
 
@@ -67,14 +71,20 @@ describe("deploy/docker-compose.yml", () => {
     expect(validate(compose) ? [] : validate.errors).toEqual([]);
   });
 
-  it("runs Postgres, NATS with JetStream, the runtime and two control planes, each with a healthcheck, started in health order", () => {
+  it("runs Postgres, NATS with JetStream, the runtime, two control planes and two workers, each with a healthcheck, started in health order", () => {
     const services = compose.services;
-    expect(Object.keys(services).sort()).toEqual(["control-plane-1", "control-plane-2", "nats", "postgres", "runtime"]);
+    expect(Object.keys(services).sort()).toEqual(["control-plane-1", "control-plane-2", "nats", "postgres", "projection-worker-1", "projection-worker-2", "runtime"]);
     for (const [name, service] of Object.entries(services)) expect(service.healthcheck, name).toBeDefined();
     expect((services.nats as unknown as { command: string[] }).command).toContain("-js");
     expect(services.runtime?.depends_on).toEqual({ postgres: { condition: "service_healthy" } });
     for (const name of ["control-plane-1", "control-plane-2"]) {
-      expect(services[name]?.depends_on).toEqual({ postgres: { condition: "service_healthy" }, runtime: { condition: "service_healthy" } });
+      expect(services[name]?.depends_on).toEqual({ postgres: { condition: "service_healthy" }, nats: { condition: "service_healthy" }, runtime: { condition: "service_healthy" } });
+      expect(services[name]?.environment?.NATS_URL).toBe("nats://nats:4222");
+    }
+    // The control plane migrates the tables the workers write.
+    for (const name of ["projection-worker-1", "projection-worker-2"]) {
+      expect(services[name]?.depends_on).toEqual({ postgres: { condition: "service_healthy" }, nats: { condition: "service_healthy" }, "control-plane-1": { condition: "service_healthy" } });
+      expect(services[name]?.environment).toMatchObject({ NATS_URL: "nats://nats:4222", DATABASE_SCHEMA: services["control-plane-1"]?.environment?.DATABASE_SCHEMA, DATABASE_URL: services["control-plane-1"]?.environment?.DATABASE_URL });
     }
     for (const service of Object.values(services)) {
       for (const volume of service.volumes ?? []) expect(Object.keys(compose.volumes)).toContain(volume.split(":")[0]);
@@ -83,7 +93,7 @@ describe("deploy/docker-compose.yml", () => {
   });
 
   it("sets only variables the services' READMEs document", () => {
-    for (const name of ["runtime", "control-plane-1", "control-plane-2"]) {
+    for (const name of ["runtime", "control-plane-1", "control-plane-2", "projection-worker-1", "projection-worker-2"]) {
       const documented = variablesOf(name);
       expect(Object.keys(compose.services[name]?.environment ?? {}).filter((variable) => !documented.has(variable)), name).toEqual([]);
     }
@@ -91,7 +101,7 @@ describe("deploy/docker-compose.yml", () => {
 });
 
 describe("deploy/docker/*.Dockerfile", () => {
-  for (const service of ["runtime", "control-plane"]) {
+  for (const service of ["runtime", "control-plane", "projection-worker"]) {
     it(`${service}: multi-stage from a pnpm deploy of the workspace, non-root, with a HEALTHCHECK and documented ENV`, () => {
       const dockerfile = readFileSync(join(DEPLOY_DIR, "docker", `${service}.Dockerfile`), "utf8");
       expect(dockerfile.match(/^FROM /gm)?.length).toBe(2);
@@ -153,7 +163,7 @@ describe("deploy/k8s (kustomize base and overlays)", () => {
 
   it("workloads run non-root on a read-only root filesystem with probes, requests and limits; the control plane scales and has a PDB; every pod has a NetworkPolicy", () => {
     const workloads = base.filter((manifest) => ["Deployment", "StatefulSet"].includes(manifest.object.kind));
-    expect(workloads.map((manifest) => manifest.object.metadata.name).sort()).toEqual(["macp-control-plane", "macp-runtime"]);
+    expect(workloads.map((manifest) => manifest.object.metadata.name).sort()).toEqual(["macp-control-plane", "macp-projection-worker", "macp-runtime"]);
     for (const workload of workloads) {
       const template = podTemplate(workload);
       expect(template.spec.securityContext?.runAsNonRoot, workload.object.metadata.name).toBe(true);
@@ -165,13 +175,36 @@ describe("deploy/k8s (kustomize base and overlays)", () => {
         expect(container.resources?.limits, container.name).toBeDefined();
       }
     }
-    const deployment = workloads.find((manifest) => manifest.object.kind === "Deployment");
-    expect(podTemplate(deployment as Manifest).spec.containers[0]).toMatchObject({
-      readinessProbe: { httpGet: { path: "/readyz" } },
-      livenessProbe: { httpGet: { path: "/healthz" } },
-    });
+    const deployments = workloads.filter((manifest) => manifest.object.kind === "Deployment");
+    expect(deployments).toHaveLength(2);
+    for (const deployment of deployments) {
+      expect(podTemplate(deployment).spec.containers[0], deployment.object.metadata.name).toMatchObject({
+        readinessProbe: { httpGet: { path: "/readyz" } },
+        livenessProbe: { httpGet: { path: "/healthz" } },
+      });
+    }
     const kinds = base.map((manifest) => `${manifest.object.kind}/${manifest.object.metadata.name}`);
-    expect(kinds).toEqual(expect.arrayContaining(["HorizontalPodAutoscaler/macp-control-plane", "PodDisruptionBudget/macp-control-plane", "NetworkPolicy/macp-control-plane", "NetworkPolicy/macp-runtime"]));
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        "HorizontalPodAutoscaler/macp-control-plane",
+        "PodDisruptionBudget/macp-control-plane",
+        "NetworkPolicy/macp-control-plane",
+        "NetworkPolicy/macp-runtime",
+        "HorizontalPodAutoscaler/macp-projection-worker",
+        "PodDisruptionBudget/macp-projection-worker",
+        "NetworkPolicy/macp-projection-worker",
+      ]),
+    );
+  });
+
+  it("NetworkPolicies let only what must talk talk: NATS from the control plane and the workers, nothing into a worker but metrics scrapes", () => {
+    type Rule = { ports?: { port: number }[]; to?: unknown[]; from?: unknown[] };
+    const policy = (name: string) => base.find((manifest) => manifest.object.kind === "NetworkPolicy" && manifest.object.metadata.name === name)?.object as unknown as { spec: { egress: Rule[]; ingress: Rule[] } };
+    const egressPorts = (name: string) => policy(name).spec.egress.flatMap((rule) => (rule.ports ?? []).map((port) => port.port)).sort((a, b) => a - b);
+    expect(egressPorts("macp-projection-worker")).toEqual([53, 53, 4222, 5432]);
+    expect(egressPorts("macp-control-plane")).toEqual([53, 53, 4222, 5432, 50051]);
+    expect(egressPorts("macp-runtime")).toEqual([53, 53, 5432]);
+    expect(policy("macp-projection-worker").spec.ingress).toEqual([{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }], ports: [{ port: 3002, protocol: "TCP" }] }]);
   });
 
   it("sets only variables the services' READMEs document (ConfigMaps, container env, overlay patches)", () => {
