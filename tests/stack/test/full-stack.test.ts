@@ -4,6 +4,8 @@ import { buildEnvelope, createMacpClient } from "@macp/client";
 import type { MacpClient } from "@macp/client";
 import { SessionState, encodePayloadJson } from "@macp/protocol";
 import { databaseUrl, natsUrl, uniqueName } from "@macp/test-support";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { healthy, planServices, readCompose, scratchDir, startOrder, startService } from "./support/compose-stack.js";
@@ -32,7 +34,22 @@ const composeVariables = {
   MACP_RUNTIME_SENDER_TOKENS_JSON: JSON.stringify({ alice: tokens.alice }),
 };
 const database = uniqueName("full_stack");
+/** BUS_PREFIX of every NATS client of this file: streams, consumers and buckets of its own. */
+const busPrefix = uniqueName("fs");
 const scratch = scratchDir();
+
+/** Deletes this file's streams (the KV lease bucket is stream `KV_<bucket>`). */
+async function dropStreams(): Promise<void> {
+  const nc = await connect({ servers: natsUrl() });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const names: string[] = [];
+    for await (const info of jsm.streams.list()) names.push(info.config.name);
+    for (const name of names) if (name.startsWith(`${busPrefix}_`) || name.startsWith(`KV_${busPrefix}_`)) await jsm.streams.delete(name);
+  } finally {
+    await nc.close();
+  }
+}
 
 async function admin(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl() });
@@ -172,17 +189,18 @@ describe("the full stack as deploy/docker-compose.yml runs it, as separate proce
 
   beforeAll(async () => {
     await admin(`create database "${database}"`);
-    plans = await planServices(readCompose(), { postgresUrl: ownDatabaseUrl(), natsUrl: natsUrl() }, composeVariables, scratch.path);
+    plans = await planServices(readCompose(), { postgresUrl: ownDatabaseUrl(), natsUrl: natsUrl(), natsIsolation: { BUS_PREFIX: busPrefix } }, composeVariables, scratch.path);
   }, 60_000);
   afterAll(async () => {
     for (const service of running.values()) service.child.kill("SIGKILL");
     await Promise.all([...running.values()].map((service) => service.exited));
     await admin(`drop database if exists "${database}" with (force)`);
+    await dropStreams();
     scratch.remove();
   }, 60_000);
 
   it("plans every service compose builds from this repository, with the images' commands and compose's environment", () => {
-    expect(plans.map((plan) => plan.name).sort()).toEqual(["control-plane-1", "control-plane-2", "runtime"]);
+    expect(plans.map((plan) => plan.name).sort()).toEqual(["control-plane-1", "control-plane-2", "projection-worker-1", "projection-worker-2", "runtime"]);
     for (const plan of plans) {
       expect(plan.command, plan.name).toEqual(["node", "dist/main.js"]);
       expect(plan.healthcheck, plan.name).toBeDefined();
@@ -190,6 +208,10 @@ describe("the full stack as deploy/docker-compose.yml runs it, as separate proce
     const cp = plans.find((plan) => plan.name === "control-plane-1") as ServicePlan;
     expect(cp.env).toMatchObject({ NODE_ENV: "production", DATABASE_URL: ownDatabaseUrl(), DATABASE_SCHEMA: "control_plane", AUTH_API_KEYS: apiKey, RUNTIME_ADDRESS: runtimeAddress() });
     expect(plans.find((plan) => plan.name === "runtime")?.env).toMatchObject({ MACP_STORAGE_BACKEND: "postgres", MACP_DATABASE_URL: ownDatabaseUrl() });
+    expect(cp.env).toMatchObject({ NATS_URL: natsUrl(), BUS_PREFIX: busPrefix });
+    for (const name of ["projection-worker-1", "projection-worker-2"]) {
+      expect(plans.find((plan) => plan.name === name)?.env, name).toMatchObject({ DATABASE_URL: ownDatabaseUrl(), DATABASE_SCHEMA: "control_plane", NATS_URL: natsUrl(), BUS_PREFIX: busPrefix });
+    }
   });
 
   it("starts in compose's order, each service once its dependencies pass their healthchecks", { timeout: 300_000 }, async () => {

@@ -83,6 +83,8 @@ export interface HostServers {
   readonly postgresUrl: string;
   /** NATS URL to use wherever compose points at its `nats` service. */
   readonly natsUrl: string;
+  /** Variables added to every service that talks to NATS, so the test's streams are its own (e.g. a unique BUS_PREFIX). */
+  readonly natsIsolation?: Record<string, string>;
 }
 
 /** One service of the compose file turned into a local process: the image's command in the package folder, the image's ENV under compose's environment. */
@@ -155,6 +157,7 @@ export async function planServices(compose: ComposeFile, servers: HostServers, v
     };
     const env: Record<string, string> = {};
     for (const [variable, value] of Object.entries({ ...image.env, ...service.environment })) env[variable] = localize(variable, String(value));
+    if (env.NATS_URL !== undefined) Object.assign(env, servers.natsIsolation);
     const check = service.healthcheck?.test;
     let healthcheck: string[] | undefined;
     if (check && check[0] === "CMD") {
