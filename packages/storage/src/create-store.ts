@@ -1,12 +1,12 @@
 import type { SessionStore } from "@macp/core";
 import type { MacpError } from "@macp/protocol";
-import { FileStore } from "./file-store.js";
-import { MemoryStore } from "./memory-store.js";
-import { PostgresStore } from "./postgres-store.js";
+import { FileStore } from "./file/file-store.js";
+import { MemoryStore } from "./memory/memory-store.js";
+import { PostgresStore } from "./postgres/postgres-store.js";
 import { storageFailed } from "./storage-error.js";
-import type { SyncFunction } from "./durable-io.js";
+import type { SyncFunction } from "./file/durable-io.js";
 import type { StorageLogger } from "./storage-logger.js";
-import type { SyncMode } from "./wal-writer.js";
+import type { SyncMode } from "./file/wal-writer.js";
 
 /** Which backend to open and where its data lives. */
 export interface StoreConfig {

@@ -4,21 +4,21 @@
  *
  * @module @macp/storage
  */
-export { MemoryStore } from "./memory-store.js";
-export { FileStore } from "./file-store.js";
-export { LogIndex } from "./log-index.js";
-export type { EntryLocation } from "./log-index.js";
-export { SessionTable } from "./session-table.js";
-export type { FileStoreOptions } from "./file-store.js";
-export { PostgresStore } from "./postgres-store.js";
-export type { PostgresStoreOptions } from "./postgres-store.js";
+export { MemoryStore } from "./memory/memory-store.js";
+export { FileStore } from "./file/file-store.js";
+export { LogIndex } from "./file/log-index.js";
+export type { EntryLocation } from "./file/log-index.js";
+export { SessionTable } from "./file/session-table.js";
+export type { FileStoreOptions } from "./file/file-store.js";
+export { PostgresStore } from "./postgres/postgres-store.js";
+export type { PostgresStoreOptions } from "./postgres/postgres-store.js";
 export { createStore, DEFAULT_DATA_DIR } from "./create-store.js";
 export type { StoreConfig } from "./create-store.js";
 export { storeConfigFromEnv } from "./store-config-from-env.js";
-export type { SyncMode } from "./wal-writer.js";
-export { defaultSync } from "./durable-io.js";
-export type { SyncFunction, SyncTarget } from "./durable-io.js";
+export type { SyncMode } from "./file/wal-writer.js";
+export { defaultSync } from "./file/durable-io.js";
+export type { SyncFunction, SyncTarget } from "./file/durable-io.js";
 export type { StorageLogger } from "./storage-logger.js";
-export type { CompactionReport } from "./file-store.js";
+export type { CompactionReport } from "./file/file-store.js";
 export { retireFinishedSessions, archiveLine } from "./history-retention.js";
 export type { RetentionOptions, RetentionReport } from "./history-retention.js";

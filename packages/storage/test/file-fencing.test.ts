@@ -3,7 +3,7 @@ import { readFile, rename, unlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { MacpError } from "@macp/protocol";
 import { FileStore } from "../src/index.js";
-import { LogIndex } from "../src/log-index.js";
+import { LogIndex } from "../src/file/log-index.js";
 import { logEntry, recordingLogger } from "./log-entries.js";
 import { tempDir } from "./temp-dirs.js";
 

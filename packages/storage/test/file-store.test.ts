@@ -4,7 +4,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { MacpError } from "@macp/protocol";
 import { FileStore, type FileStoreOptions, type SyncFunction } from "../src/index.js";
-import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, readSegmentHeader, sealFrame } from "../src/frame.js";
+import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, readSegmentHeader, sealFrame } from "../src/file/frame.js";
 import { logEntry, recordingLogger } from "./log-entries.js";
 import { describeSessionStoreContract } from "./session-store-contract.js";
 import { tempDir } from "./temp-dirs.js";

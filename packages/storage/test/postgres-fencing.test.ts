@@ -3,7 +3,7 @@ import { Kysely, Migrator, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { MacpError } from "@macp/protocol";
 import { PostgresStore } from "../src/index.js";
-import { storageMigrations } from "../src/postgres-schema.js";
+import { storageMigrations } from "../src/postgres/postgres-schema.js";
 import { logEntry, recordingLogger } from "./log-entries.js";
 import { DATABASE_URL, schemaAllocator } from "./postgres-fixture.js";
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
-import { LogIndex } from "../src/log-index.js";
-import { SessionTable, seededMurmur3, type IdHash } from "../src/session-table.js";
+import { LogIndex } from "../src/file/log-index.js";
+import { SessionTable, seededMurmur3, type IdHash } from "../src/file/session-table.js";
 
 /** Ids of every shape the table encodes differently: canonical UUIDs, near-UUIDs, any text. */
 const sessionIds = fc.oneof(

@@ -4,8 +4,8 @@ import { mkdir, readFile, readdir, stat, truncate, writeFile } from "node:fs/pro
 import { join, relative } from "node:path";
 import fc from "fast-check";
 import { FileStore, type FileStoreOptions, type SyncFunction } from "../src/index.js";
-import { sealFrame } from "../src/frame.js";
-import { encodeSnapshotFrame } from "../src/record-codec.js";
+import { sealFrame } from "../src/file/frame.js";
+import { encodeSnapshotFrame } from "../src/file/record-codec.js";
 import { logEntry, recordingLogger } from "./log-entries.js";
 import { tempDir } from "./temp-dirs.js";
 

@@ -34,7 +34,7 @@ const KILL_ROUNDS = 3;
 /** How long a daemon may take to report its address, and a snapshot to reach disk; only bounds a failure. */
 const WAIT_MS = 30_000;
 
-/** Log layout (packages/storage/src/file-layout.ts, frame.ts): segment header, then `u32 bodyLength | u32 | u32 | body` frames. */
+/** Log layout (packages/storage/src/file/file-layout.ts, frame.ts): segment header, then `u32 bodyLength | u32 | u32 | body` frames. */
 const WAL_DIR = "wal";
 const SNAPSHOT_LOG_DIR = "snapshot-log";
 const SEGMENT_HEADER_BYTES = 16;

@@ -7,7 +7,7 @@ export function initialize(data) {
 
 export async function load(url, context, nextLoad) {
   const loaded = await nextLoad(url, context);
-  if (!url.endsWith("/packages/storage/dist/log-index.js")) return loaded;
+  if (!url.endsWith("/packages/storage/dist/file/log-index.js")) return loaded;
   const patch = `
 const indexEntry = LogIndex.prototype.add;
 LogIndex.prototype.add = function (sessionId, ...rest) {

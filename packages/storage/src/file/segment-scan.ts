@@ -9,8 +9,8 @@ import {
   frameSizeAt,
   readSegmentHeader,
 } from "./frame.js";
-import type { StorageLogger } from "./storage-logger.js";
-import { storageFailed } from "./storage-error.js";
+import type { StorageLogger } from "../storage-logger.js";
+import { storageFailed } from "../storage-error.js";
 
 /** A segment after its scan: its salt and its (possibly repaired) length. */
 export interface ScannedSegment {

@@ -1,7 +1,7 @@
 import type { LogEntry, LogEntryKind, RegistryKind, StoredSnapshot } from "@macp/core";
 import { ByteReader, ByteWriter, MalformedBytes, varintSize } from "./byte-codec.js";
 import { FRAME_HEADER_BYTES, MAX_BODY_BYTES, allocateFrame } from "./frame.js";
-import { storageFailed } from "./storage-error.js";
+import { storageFailed } from "../storage-error.js";
 
 /*
  * Record bodies are a small binary layout rather than JSON: payloads are opaque bytes (protobuf

@@ -5,7 +5,7 @@ import { LEGACY_SNAPSHOT_DIR, isLegacySnapshotFileName } from "./file-layout.js"
 import { FRAME_HEADER_BYTES, frameSizeAt } from "./frame.js";
 import { decodeSnapshotBody } from "./record-codec.js";
 import type { SnapshotLog } from "./snapshot-log.js";
-import type { StorageLogger } from "./storage-logger.js";
+import type { StorageLogger } from "../storage-logger.js";
 
 /** Files read (and snapshots appended, sharing fdatasyncs) at a time. */
 const BATCH = 256;

@@ -6,14 +6,14 @@ import { syncDirectory, type SyncFunction } from "./durable-io.js";
 import { SNAPSHOT_LOG_SUFFIX, segmentFileName } from "./file-layout.js";
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, findNextFrame, frameSizeAt } from "./frame.js";
 import { FrameReader } from "./frame-reader.js";
-import { KeyedQueue } from "./keyed-queue.js";
+import { KeyedQueue } from "../keyed-queue.js";
 import { decodeSnapshotBody, encodeRetiredFrame, encodeSnapshotFrame, scanSnapshotHead, type SnapshotSummary } from "./record-codec.js";
 import { listSegments, scanSegment } from "./segment-scan.js";
 import { SegmentFiles } from "./segment-files.js";
 import type { SessionTable } from "./session-table.js";
 import { SnapshotIndex, type SnapshotHead, type SnapshotLocation } from "./snapshot-index.js";
-import { storageFailed, withStorageErrors } from "./storage-error.js";
-import type { StorageLogger } from "./storage-logger.js";
+import { storageFailed, withStorageErrors } from "../storage-error.js";
+import type { StorageLogger } from "../storage-logger.js";
 import { WalWriter, type ActiveSegment } from "./wal-writer.js";
 
 /** Settings of the snapshot log. */

@@ -5,7 +5,7 @@ import { listSegments, scanSegment } from "./segment-scan.js";
 import { LogIndex } from "./log-index.js";
 import type { SessionTable } from "./session-table.js";
 import type { SyncFunction } from "./durable-io.js";
-import type { StorageLogger } from "./storage-logger.js";
+import type { StorageLogger } from "../storage-logger.js";
 import type { ActiveSegment } from "./wal-writer.js";
 
 /** The log as found at open: per-session indexes, segment salts, and where appends continue. */

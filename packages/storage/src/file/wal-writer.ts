@@ -3,8 +3,8 @@ import { open, rm, type FileHandle } from "node:fs/promises";
 import type { MacpError } from "@macp/protocol";
 import { syncDirectory, writeFully, type SyncFunction } from "./durable-io.js";
 import { SEGMENT_HEADER_BYTES, encodeSegmentHeader, sealFrame } from "./frame.js";
-import { storageFailed } from "./storage-error.js";
-import type { StorageLogger } from "./storage-logger.js";
+import { storageFailed } from "../storage-error.js";
+import type { StorageLogger } from "../storage-logger.js";
 
 /** How appends wait for durability. */
 export type SyncMode = "group" | "per-append";

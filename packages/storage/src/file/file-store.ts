@@ -8,7 +8,7 @@ import { defaultSync, syncDirectory, type SyncFunction } from "./durable-io.js";
 import { REGISTRY_DIR, SNAPSHOT_LOG_DIR, WAL_DIR, WAL_SUFFIX, registryFileName, segmentFileName } from "./file-layout.js";
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, findNextFrame, frameSizeAt, sealFrame } from "./frame.js";
 import { FrameReader } from "./frame-reader.js";
-import { KeyedQueue } from "./keyed-queue.js";
+import { KeyedQueue } from "../keyed-queue.js";
 import {
   decodeAppendBody,
   decodeRegistryBody,
@@ -25,9 +25,9 @@ import { SegmentFiles } from "./segment-files.js";
 import { SessionTable } from "./session-table.js";
 import { SnapshotLog } from "./snapshot-log.js";
 import { LogIndex, type EntryLocation } from "./log-index.js";
-import { storageFailed, withStorageErrors } from "./storage-error.js";
-import { consoleLogger, type StorageLogger } from "./storage-logger.js";
-import { validateEntries, validateSnapshot } from "./validate-input.js";
+import { storageFailed, withStorageErrors } from "../storage-error.js";
+import { consoleLogger, type StorageLogger } from "../storage-logger.js";
+import { validateEntries, validateSnapshot } from "../validate-input.js";
 import { WalWriter, type SyncMode } from "./wal-writer.js";
 
 /** Settings of the file backend. */

@@ -4,11 +4,11 @@ import pg from "pg";
 import type { MacpError } from "@macp/protocol";
 import { Kysely, Migrator, PostgresDialect, sql, type RawBuilder } from "kysely";
 import type { LogEntry, LogEntryKind, RegistryKind, SessionStore, StorageUsage, StoredSnapshot } from "@macp/core";
-import { KeyedQueue } from "./keyed-queue.js";
+import { KeyedQueue } from "../keyed-queue.js";
 import { storageMigrations, type StorageDatabase } from "./postgres-schema.js";
-import { storageFailed, withStorageErrors } from "./storage-error.js";
-import { consoleLogger, type StorageLogger } from "./storage-logger.js";
-import { validateEntries, validateSnapshot } from "./validate-input.js";
+import { storageFailed, withStorageErrors } from "../storage-error.js";
+import { consoleLogger, type StorageLogger } from "../storage-logger.js";
+import { validateEntries, validateSnapshot } from "../validate-input.js";
 
 /** Settings of the Postgres backend. */
 export interface PostgresStoreOptions {

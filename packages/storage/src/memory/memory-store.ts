@@ -1,7 +1,7 @@
 import { InMemorySessionStore } from "@macp/core";
 import type { LogEntry, RegistryKind, StorageUsage, StoredSnapshot } from "@macp/core";
-import { storageFailed } from "./storage-error.js";
-import { validateEntries, validateSnapshot } from "./validate-input.js";
+import { storageFailed } from "../storage-error.js";
+import { validateEntries, validateSnapshot } from "../validate-input.js";
 
 /**
  * Keeps everything in process memory: nothing survives the process. Used when

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { link, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { storageFailed } from "./storage-error.js";
+import { storageFailed } from "../storage-error.js";
 
 const LOCK_FILE = "LOCK";
 
