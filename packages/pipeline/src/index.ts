@@ -51,3 +51,7 @@ export type { ProjectorMetrics } from "./projector/projector-metrics.js";
 export { NatsBus } from "./bus/nats-bus.js";
 export type { NatsBusOptions } from "./bus/nats-bus.js";
 export { NatsLeaseStore } from "./bus/nats-lease-store.js";
+export { WEBHOOK_EVENTS, enqueueWebhookDeliveries, webhookDeliveryId, webhookTransitionOutbox } from "./webhooks/webhook-outbox.js";
+export type { WebhookBody, WebhookEvent } from "./webhooks/webhook-outbox.js";
+export { JetStreamWebhookQueue, webhookQueueNames } from "./webhooks/jetstream-webhook-queue.js";
+export type { JetStreamWebhookQueueOptions, WebhookDeadLetter, WebhookMessageHandler, WebhookQueueNames, WebhookVerdict } from "./webhooks/jetstream-webhook-queue.js";

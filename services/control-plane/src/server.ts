@@ -15,7 +15,7 @@ import { RunDriver } from "./runs/run-driver.js";
 import { RunService } from "./runs/run-service.js";
 import { createRuntimeGateway } from "./runtime/gateway.js";
 import { createWebhookDelivery } from "./webhooks/webhook-delivery.js";
-import type { WebhookQueueFactory } from "./webhooks/webhook-delivery.js";
+import type { WebhookDelivery, WebhookQueueFactory } from "./webhooks/webhook-delivery.js";
 import type { WebhookClock } from "./webhooks/webhook-dispatcher.js";
 
 /** A running control plane. */
@@ -70,7 +70,15 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   const runtime = createRuntimeGateway(config.runtime, metrics, options.breakerClock ? { breakerClock: options.breakerClock } : {});
   const hub = new RunEventHub(bus, logger);
   const lifecycle = new RunLifecycle(hub, metrics.runTransitions);
-  const webhooks = createWebhookDelivery({ db: database.db, config: config.webhooks, logger, registry: metrics.registry, clock: options.webhookClock, queue: options.webhookQueue });
+  let webhooks: WebhookDelivery;
+  try {
+    webhooks = await createWebhookDelivery({ db: database.db, config: config.webhooks, bus: config.bus, logger, registry: metrics.registry, clock: options.webhookClock, queue: options.webhookQueue });
+  } catch (error) {
+    await bus.close();
+    runtime.close();
+    await database.close();
+    throw error;
+  }
   lifecycle.outbox = webhooks.outbox;
   const sink = createBusSink(bus, database.db);
   const driver = new RunDriver(database.db, config, runtime, sink, hub, lifecycle, metrics, logger);
@@ -101,6 +109,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     await driver.start();
     webhooks.queue.start();
   } catch (error) {
+    await webhooks.close();
     await stopPipeline();
     runtime.close();
     await database.close();
@@ -120,7 +129,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     close() {
       closing ??= (async () => {
         await app.close();
-        await webhooks.queue.stop();
+        await webhooks.close();
         await stopPipeline();
         runtime.close();
         await database.close();

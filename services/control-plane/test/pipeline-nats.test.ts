@@ -72,7 +72,7 @@ describe("the event pipeline on NATS JetStream across control-plane instances", 
     await dropSchema(schema);
     const nc = await connect({ servers: natsUrl() });
     const jsm = await jetstreamManager(nc);
-    for (const stream of [`${prefix}_RAW`, `${prefix}_EVENTS`, `KV_${prefix}_leases`]) await jsm.streams.delete(stream).catch(() => false);
+    for (const stream of [`${prefix}_RAW`, `${prefix}_EVENTS`, `KV_${prefix}_leases`, `${prefix}_WEBHOOKS`, `${prefix}_WEBHOOKS_DEAD`]) await jsm.streams.delete(stream).catch(() => false);
     await nc.close();
   });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { Server } from "node:http";
-import { NatsBus, PartitionProjector, ProjectionRunner, RunLifecycle, createProjectorMetrics, metricsObserver } from "@macp/pipeline";
+import { JetStreamWebhookQueue, NatsBus, PartitionProjector, ProjectionRunner, RunLifecycle, createProjectorMetrics, metricsObserver, webhookTransitionOutbox } from "@macp/pipeline";
 import type { Database } from "@macp/pipeline";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
@@ -55,6 +55,20 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     await db.destroy();
     throw error;
   }
+  let webhookQueue: JetStreamWebhookQueue;
+  try {
+    webhookQueue = await JetStreamWebhookQueue.connect({
+      url: config.bus.natsUrl,
+      prefix: config.bus.prefix,
+      dedupeWindowMs: config.bus.dedupeWindowMs,
+      ackWaitMs: config.bus.ackWaitMs,
+      name: `macp-projection-worker webhooks ${id}`,
+    });
+  } catch (error) {
+    await bus.close();
+    await db.destroy();
+    throw error;
+  }
   const lifecycle = new RunLifecycle(
     {
       publish: (update) =>
@@ -65,6 +79,15 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     },
     transitions,
   );
+  // Transitions this worker applies (a session resolving, expiring, …) write their webhook
+  // deliveries in the same transaction, like the control plane's own transitions do.
+  // The control planes consume the webhook queue; a lost publication is republished by their sweep.
+  lifecycle.outbox = webhookTransitionOutbox({
+    committed: (ids) =>
+      void webhookQueue.publish(ids).catch((error: unknown) => {
+        logger.warn({ delivery_ids: ids, detail: error instanceof Error ? error.message : String(error) }, "could not publish webhook deliveries to the queue");
+      }),
+  });
   const observer = metricsObserver(metrics);
   const runner = new ProjectionRunner(
     bus,
@@ -130,6 +153,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
         stopping = true;
         clearInterval(lag);
         await runner.stop();
+        await webhookQueue.close();
         await bus.close();
         await db.destroy();
         await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -37,7 +37,7 @@ describe("the projection-worker process", () => {
   afterAll(async () => {
     const nc = await connect({ servers: natsUrl() });
     const jsm = await jetstreamManager(nc);
-    for (const stream of [`${prefix}_RAW`, `${prefix}_EVENTS`, `KV_${prefix}_leases`]) await jsm.streams.delete(stream).catch(() => false);
+    for (const stream of [`${prefix}_RAW`, `${prefix}_EVENTS`, `KV_${prefix}_leases`, `${prefix}_WEBHOOKS`, `${prefix}_WEBHOOKS_DEAD`]) await jsm.streams.delete(stream).catch(() => false);
     await nc.close();
   });
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import type { RoutePluginOptions } from "../context.js";
 import { errorResponses } from "../http/schemas.js";
-import { WEBHOOK_EVENTS } from "../webhooks/webhook-outbox.js";
+import { WEBHOOK_EVENTS } from "@macp/pipeline";
 import { WebhookStore } from "../webhooks/webhook-store.js";
 
 const Timestamp = Type.String({ format: "date-time" });

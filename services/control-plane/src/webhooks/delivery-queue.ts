@@ -5,12 +5,15 @@ import type { WebhookDispatcher } from "./webhook-dispatcher.js";
 /**
  * Schedules webhook delivery attempts. The outbox rows (written with the run change) are the
  * source of truth; a queue only decides when {@link WebhookDispatcher} claims and attempts them.
- * The embedded implementation scans Postgres ({@link OutboxDeliveryQueue}); a message-queue one
- * (e.g. NATS JetStream with delayed redelivery) can replace it through the same three calls.
+ * The embedded implementation scans Postgres ({@link OutboxDeliveryQueue}); with NATS the
+ * JetStream one ({@link JetStreamDeliveryQueue}) replaces it through the same three calls.
  */
 export interface WebhookDeliveryQueue {
-  /** Deliveries just committed to the outbox: attempt them soon. */
-  enqueued(deliveryIds: readonly string[]): void;
+  /**
+   * Deliveries just committed to the outbox: attempt them soon. `occasion` marks a second
+   * enqueueing of the same ids (a redelivery), which a deduplicating queue must not drop.
+   */
+  enqueued(deliveryIds: readonly string[], occasion?: string): void;
   /** Begins dispatching (after a restart: everything still pending). */
   start(): void;
   /** Stops scheduling and waits for attempts in flight; pending deliveries stay in the outbox. */

@@ -13,8 +13,12 @@ export interface WebhookConfig {
   readonly retryMaxMs: number;
   /** Deadline of one HTTP attempt. */
   readonly timeoutMs: number;
-  /** How often the outbox is scanned for due deliveries (committed ones also wake it at once). */
+  /** How often the outbox is scanned for due deliveries (committed ones also wake it at once); with NATS, for overdue ones. */
   readonly pollIntervalMs: number;
+  /** NATS mode: how long a handed-out queue message may go unacknowledged before another instance gets it. */
+  readonly ackWaitMs: number;
+  /** NATS mode: a pending delivery this overdue lost its queue message and is published again. */
+  readonly republishAfterMs: number;
   /** Deliveries in flight per instance. */
   readonly concurrency: number;
 }
@@ -50,5 +54,7 @@ export function loadWebhookConfig(env: Env, development: boolean, fail: (message
     timeoutMs: int("WEBHOOK_TIMEOUT_MS", 10_000, 100, 300_000),
     pollIntervalMs: int("WEBHOOK_POLL_INTERVAL_MS", 1_000, 10, 3_600_000),
     concurrency: int("WEBHOOK_CONCURRENCY", 4, 1, 256),
+    ackWaitMs: int("WEBHOOK_ACK_WAIT_MS", 30_000, 500, 3_600_000),
+    republishAfterMs: int("WEBHOOK_REPUBLISH_AFTER_MS", 60_000, 1_000, 86_400_000),
   };
 }

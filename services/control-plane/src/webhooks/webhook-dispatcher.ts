@@ -26,8 +26,24 @@ export const SYSTEM_CLOCK: WebhookClock = { now: () => Date.now(), random: () =>
 /** What one attempt ended with. */
 export type AttemptOutcome = "delivered" | "retry" | "dead";
 
-/** Extra time a claim outlives the HTTP deadline before another dispatcher may take the delivery. */
-const CLAIM_MARGIN_MS = 30_000;
+/** An attempt's outcome, when a retry is due, and why it failed. */
+export interface AttemptResult {
+  readonly outcome: AttemptOutcome;
+  /** Epoch ms of the next attempt (outcome `retry`). */
+  readonly retryAt?: number;
+  readonly error?: string;
+}
+
+/** A delivery claimed by id: attempt it, wait until `at`, or nothing is left to do. */
+export type ClaimResult = { readonly kind: "claimed"; readonly delivery: DeliveryRow } | { readonly kind: "later"; readonly at: number } | { readonly kind: "gone" };
+
+/**
+ * Extra time a claim outlives the HTTP deadline before another dispatcher may take the delivery
+ * (the outcome is recorded within it): as long as the deadline, between 1 and 30 s.
+ */
+function claimMarginMs(timeoutMs: number): number {
+  return Math.max(1_000, Math.min(30_000, timeoutMs));
+}
 const MAX_ERROR_CHARS = 500;
 
 /**
@@ -61,7 +77,7 @@ export class WebhookDispatcher {
   async claimDue(limit: number): Promise<DeliveryRow[]> {
     if (limit <= 0) return [];
     const now = new Date(this.clock.now());
-    const lockedUntil = new Date(now.getTime() + this.config.timeoutMs + CLAIM_MARGIN_MS);
+    const lockedUntil = this.claimUntil(now);
     const due = this.db
       .selectFrom("webhook_deliveries")
       .select("id")
@@ -76,14 +92,48 @@ export class WebhookDispatcher {
       .execute();
   }
 
+  /** Claims one delivery by id if it is pending, due and not claimed; else says when to look again, or that it is finished. */
+  async claim(id: string): Promise<ClaimResult> {
+    const now = new Date(this.clock.now());
+    const delivery = await this.db
+      .updateTable("webhook_deliveries")
+      .set({ locked_until: this.claimUntil(now) })
+      .where("id", "=", id)
+      .where("status", "=", "pending")
+      .where("next_attempt_at", "<=", now)
+      .where((eb) => eb.or([eb("locked_until", "is", null), eb("locked_until", "<", now)]))
+      .returningAll()
+      .executeTakeFirst();
+    if (delivery) return { kind: "claimed", delivery };
+    const row = await this.db.selectFrom("webhook_deliveries").select(["status", "next_attempt_at", "locked_until"]).where("id", "=", id).executeTakeFirst();
+    if (!row || row.status !== "pending") return { kind: "gone" };
+    const at = Math.max(row.next_attempt_at?.getTime() ?? 0, row.locked_until?.getTime() ?? 0);
+    return { kind: "later", at };
+  }
+
+  /** Ids of pending deliveries due before `before` and not claimed: their queue message was lost if they should have been attempted by now. */
+  async overdue(before: Date, limit: number): Promise<{ id: string; nextAttemptAt: Date }[]> {
+    const now = new Date(this.clock.now());
+    const rows = await this.db
+      .selectFrom("webhook_deliveries")
+      .select(["id", "next_attempt_at"])
+      .where("status", "=", "pending")
+      .where("next_attempt_at", "<", before)
+      .where((eb) => eb.or([eb("locked_until", "is", null), eb("locked_until", "<", now)]))
+      .orderBy("next_attempt_at")
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ id: row.id, nextAttemptAt: row.next_attempt_at as Date }));
+  }
+
   /** One attempt of a claimed delivery; records delivered, the next retry time, or dead. Never throws. */
-  async attempt(delivery: DeliveryRow): Promise<AttemptOutcome> {
+  async attempt(delivery: DeliveryRow): Promise<AttemptResult> {
     const started = this.clock.now();
     let status: number | undefined;
     let error: string | undefined;
     try {
       const hook = await this.db.selectFrom("webhooks").select(["url", "secret_sealed", "active"]).where("id", "=", delivery.webhook_id).executeTakeFirst();
-      if (!hook) return "dead"; // Deleted meanwhile: its deliveries went with it.
+      if (!hook) return { outcome: "dead", error: "the webhook was deleted" }; // Its deliveries went with it.
       if (!hook.active) {
         return await this.record(delivery, { final: "dead", error: "the webhook was deactivated before this delivery succeeded" });
       }
@@ -103,7 +153,11 @@ export class WebhookDispatcher {
     return this.record(delivery, { final: "retry", status, error, nextAt: new Date(started + retryDelayMs(this.config, attempts, this.clock.random())) });
   }
 
-  private async record(delivery: DeliveryRow, outcome: { final: AttemptOutcome; status?: number | undefined; error?: string | undefined; nextAt?: Date }): Promise<AttemptOutcome> {
+  private claimUntil(now: Date): Date {
+    return new Date(now.getTime() + this.config.timeoutMs + claimMarginMs(this.config.timeoutMs));
+  }
+
+  private async record(delivery: DeliveryRow, outcome: { final: AttemptOutcome; status?: number | undefined; error?: string | undefined; nextAt?: Date }): Promise<AttemptResult> {
     const now = new Date(this.clock.now());
     try {
       await this.db
@@ -129,7 +183,7 @@ export class WebhookDispatcher {
       // The webhook id, never its URL (URLs often embed tokens) or secret.
       this.logger.warn({ webhookId: delivery.webhook_id, deliveryId: delivery.id, attempt: delivery.attempts + 1, outcome: outcome.final, status: outcome.status, error: outcome.error }, "webhook delivery failed");
     }
-    return outcome.final;
+    return { outcome: outcome.final, ...(outcome.nextAt ? { retryAt: outcome.nextAt.getTime() } : {}), ...(outcome.error !== undefined ? { error: outcome.error } : {}) };
   }
 
   private post(url: string, delivery: DeliveryRow, timestamp: number, signature: string): Promise<number> {

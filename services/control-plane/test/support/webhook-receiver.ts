@@ -7,9 +7,14 @@ export interface ReceivedHook {
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
+  /** When the request arrived (epoch ms). */
+  readonly at: number;
 }
 
-/** A local HTTP endpoint for webhook tests: answers each path with scripted statuses (then 200) and records every request. */
+/** A scripted status that never answers: the request hangs until the sender gives up or dies. */
+export const NO_ANSWER = 0;
+
+/** A local HTTP endpoint for webhook tests: answers each path with scripted statuses (then 200; {@link NO_ANSWER} hangs) and records every request. */
 export class WebhookReceiver {
   private constructor(
     private readonly server: Server,
@@ -26,8 +31,10 @@ export class WebhookReceiver {
       request.on("data", (chunk: Buffer) => chunks.push(chunk));
       request.on("end", () => {
         const path = request.url ?? "/";
-        received.push({ path, headers: request.headers, body: Buffer.concat(chunks).toString("utf8") });
-        response.statusCode = scripts.get(path)?.shift() ?? 200;
+        received.push({ path, headers: request.headers, body: Buffer.concat(chunks).toString("utf8"), at: Date.now() });
+        const status = scripts.get(path)?.shift() ?? 200;
+        if (status === NO_ANSWER) return;
+        response.statusCode = status;
         response.end("ok");
       });
     });
