@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compareBytewise } from "../src/state-json.js";
+import { compareBytewise } from "../src/state/state-json.js";
 
 const utf8 = new TextEncoder();
 

@@ -4,8 +4,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decisionMode, handoffMode, multiRoundMode, proposalMode, quorumMode, taskMode } from "../src/index.js";
 import type { ModeHandler, ModeOutcome } from "../src/index.js";
-import { PersistentList } from "../src/persistent-list.js";
-import { PersistentMap } from "../src/persistent-map.js";
+import { PersistentList } from "../src/state/persistent-list.js";
+import { PersistentMap } from "../src/state/persistent-map.js";
 import { envelope, sessionView, startPayload } from "./mode-test-kit.js";
 
 describe("PersistentMap", () => {

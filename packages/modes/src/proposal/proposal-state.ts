@@ -1,7 +1,7 @@
 import type { JsonValue, ProposalPolicyInput } from "@macp/policy";
-import { PersistentList } from "./persistent-list.js";
-import { PersistentMap } from "./persistent-map.js";
-import { StateCodec } from "./state-codec.js";
+import { PersistentList } from "../state/persistent-list.js";
+import { PersistentMap } from "../state/persistent-map.js";
+import { StateCodec } from "../state/state-codec.js";
 import {
   bytesJson,
   corruptState,
@@ -17,7 +17,7 @@ import {
   readString,
   readStrings,
   type JsonObject,
-} from "./state-json.js";
+} from "../state/state-json.js";
 
 /** Proposal phases (§6.3). */
 export const PROPOSAL_PHASES = ["Negotiating", "Converged", "TerminalRejected", "Committed"] as const;

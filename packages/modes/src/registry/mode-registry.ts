@@ -1,16 +1,16 @@
 import { ModeId, STANDARD_MODE_IDS, type ModeDescriptor } from "@macp/protocol";
 import { builtinModeDescriptors } from "./builtin-descriptors.js";
-import { decisionMode } from "./decision-mode.js";
+import { decisionMode } from "../decision/decision-mode.js";
 import { extensionDescriptorError, frozenDescriptor, plainDescriptor } from "./extension-descriptor.js";
-import { handoffMode } from "./handoff-mode.js";
-import type { ModeHandler } from "./mode-handler.js";
-import { multiRoundMode } from "./multi-round-mode.js";
-import { createPassthroughMode } from "./passthrough-mode.js";
-import { proposalMode } from "./proposal-mode.js";
-import { quorumMode } from "./quorum-mode.js";
+import { handoffMode } from "../handoff/handoff-mode.js";
+import type { ModeHandler } from "../mode-handler.js";
+import { multiRoundMode } from "../multi-round/multi-round-mode.js";
+import { createPassthroughMode } from "../passthrough/passthrough-mode.js";
+import { proposalMode } from "../proposal/proposal-mode.js";
+import { quorumMode } from "../quorum/quorum-mode.js";
 import { readRegistryState, registryStateError, type PersistedPromotion, type RegistryState } from "./registry-state.js";
-import { compareBytewise } from "./state-json.js";
-import { taskMode } from "./task-mode.js";
+import { compareBytewise } from "../state/state-json.js";
+import { taskMode } from "../task/task-mode.js";
 
 /** One registered mode. Entries and their descriptors are frozen; the registry replaces, never edits, them. */
 export interface ModeRegistryEntry {

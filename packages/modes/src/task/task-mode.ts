@@ -1,10 +1,10 @@
 import { MacpError, ModeId, type SessionStartPayload, type task } from "@macp/protocol";
 import { evaluateTask, parseTaskRules, type JsonValue } from "@macp/policy";
-import { authorizeCommitment, validateCommitment } from "./commitment-rules.js";
-import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "./mode-handler.js";
-import { isParticipant } from "./participants.js";
-import { decodeModePayload } from "./payload-decoding.js";
-import { forbidden, invalidPayload, runStep } from "./step-errors.js";
+import { authorizeCommitment, validateCommitment } from "../commitment-rules.js";
+import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "../mode-handler.js";
+import { isParticipant } from "../participants.js";
+import { decodeModePayload } from "../payload-decoding.js";
+import { forbidden, invalidPayload, runStep } from "../step-errors.js";
 import {
   TASK_STATE,
   initialTaskState,

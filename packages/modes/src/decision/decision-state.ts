@@ -1,7 +1,7 @@
 import type { DecisionPolicyInput, JsonValue } from "@macp/policy";
-import { PersistentList } from "./persistent-list.js";
-import { PersistentMap } from "./persistent-map.js";
-import { StateCodec } from "./state-codec.js";
+import { PersistentList } from "../state/persistent-list.js";
+import { PersistentMap } from "../state/persistent-map.js";
+import { StateCodec } from "../state/state-codec.js";
 import {
   field,
   mapJson,
@@ -12,7 +12,7 @@ import {
   readObject,
   readString,
   type JsonObject,
-} from "./state-json.js";
+} from "../state/state-json.js";
 
 /** Decision phases (§5.3). */
 export const DECISION_PHASES = ["Proposal", "Evaluation", "Voting", "Committed"] as const;

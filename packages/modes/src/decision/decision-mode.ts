@@ -1,13 +1,13 @@
 import { MacpError, ModeId, type SessionStartPayload, type decision } from "@macp/protocol";
 import { evaluateDecision, type JsonValue } from "@macp/policy";
-import { authorizeCommitment, validateCommitment } from "./commitment-rules.js";
+import { authorizeCommitment, validateCommitment } from "../commitment-rules.js";
 import { DECISION_STATE, decisionPolicyInput, initialDecisionState, type DecisionState } from "./decision-state.js";
-import { PersistentMap } from "./persistent-map.js";
-import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "./mode-handler.js";
-import { isParticipant } from "./participants.js";
-import { decodeModePayload } from "./payload-decoding.js";
-import { forbidden, invalidPayload, runStep } from "./step-errors.js";
-import { isBlank } from "./text.js";
+import { PersistentMap } from "../state/persistent-map.js";
+import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "../mode-handler.js";
+import { isParticipant } from "../participants.js";
+import { decodeModePayload } from "../payload-decoding.js";
+import { forbidden, invalidPayload, runStep } from "../step-errors.js";
+import { isBlank } from "../text.js";
 
 const RECOMMENDATIONS = ["APPROVE", "REVIEW", "BLOCK", "REJECT"];
 const SEVERITIES = ["critical", "high", "medium", "low"];

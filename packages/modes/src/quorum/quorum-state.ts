@@ -1,6 +1,6 @@
 import type { JsonValue } from "@macp/policy";
-import { PersistentMap } from "./persistent-map.js";
-import { StateCodec } from "./state-codec.js";
+import { PersistentMap } from "../state/persistent-map.js";
+import { StateCodec } from "../state/state-codec.js";
 import {
   bytesJson,
   field,
@@ -12,7 +12,7 @@ import {
   readObject,
   readString,
   type JsonObject,
-} from "./state-json.js";
+} from "../state/state-json.js";
 
 /** Ballot choices; the names are the stored vocabulary (§4.1). */
 export const BALLOT_CHOICES = ["Approve", "Reject", "Abstain"] as const;

@@ -1,7 +1,7 @@
 import type { JsonValue } from "@macp/policy";
-import { participantSet } from "./participants.js";
-import { PersistentMap } from "./persistent-map.js";
-import { StateCodec } from "./state-codec.js";
+import { participantSet } from "../participants.js";
+import { PersistentMap } from "../state/persistent-map.js";
+import { StateCodec } from "../state/state-codec.js";
 import {
   corruptState,
   mapJson,
@@ -12,7 +12,7 @@ import {
   readString,
   readStrings,
   type JsonObject,
-} from "./state-json.js";
+} from "../state/state-json.js";
 
 /** The only convergence rule `ext.multi_round.v1` has. */
 export const ALL_EQUAL = "all_equal";

@@ -1,7 +1,7 @@
 import type { JsonValue, TaskPolicyInput } from "@macp/policy";
 import { int64ToJson } from "@macp/protocol";
-import { PersistentList } from "./persistent-list.js";
-import { StateCodec } from "./state-codec.js";
+import { PersistentList } from "../state/persistent-list.js";
+import { StateCodec } from "../state/state-codec.js";
 import {
   bytesJson,
   corruptState,
@@ -15,7 +15,7 @@ import {
   readObject,
   readString,
   type JsonObject,
-} from "./state-json.js";
+} from "../state/state-json.js";
 
 /** The one task of a session, as requested by the initiator. */
 export interface TaskRecord {

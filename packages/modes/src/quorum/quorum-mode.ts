@@ -1,11 +1,11 @@
 import { MacpError, ModeId, type SessionStartPayload, type quorum } from "@macp/protocol";
 import { evaluateQuorum, parseQuorumRules, type JsonValue } from "@macp/policy";
-import { authorizeCommitment, validateCommitment } from "./commitment-rules.js";
-import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "./mode-handler.js";
-import { isParticipant } from "./participants.js";
-import { decodeModePayload } from "./payload-decoding.js";
+import { authorizeCommitment, validateCommitment } from "../commitment-rules.js";
+import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "../mode-handler.js";
+import { isParticipant } from "../participants.js";
+import { decodeModePayload } from "../payload-decoding.js";
 import { QUORUM_STATE, initialQuorumState, type ApprovalRequest, type BallotChoice, type QuorumState } from "./quorum-state.js";
-import { forbidden, invalidPayload, runStep } from "./step-errors.js";
+import { forbidden, invalidPayload, runStep } from "../step-errors.js";
 
 /** §9.2: ApprovalRequest is initiator-only, Commitment follows the policy's authority, ballots need a participant. */
 function authorize(session: SessionView, envelope: ModeEnvelope): MacpError | undefined {

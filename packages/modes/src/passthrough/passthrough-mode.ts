@@ -1,10 +1,10 @@
 import type { MacpError, ModeDescriptor, SessionStartPayload } from "@macp/protocol";
 import type { JsonValue } from "@macp/policy";
-import { validateCommitment } from "./commitment-rules.js";
-import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "./mode-handler.js";
-import { isParticipant } from "./participants.js";
-import { bytesJson } from "./state-json.js";
-import { forbidden, invalidPayload, runStep } from "./step-errors.js";
+import { validateCommitment } from "../commitment-rules.js";
+import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "../mode-handler.js";
+import { isParticipant } from "../participants.js";
+import { bytesJson } from "../state/state-json.js";
+import { forbidden, invalidPayload, runStep } from "../step-errors.js";
 
 const utf8 = new TextEncoder();
 

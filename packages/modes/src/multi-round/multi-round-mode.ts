@@ -1,11 +1,11 @@
 import { decodeContribute, type MacpError, type SessionStartPayload } from "@macp/protocol";
 import type { JsonValue } from "@macp/policy";
-import { validateCommitment } from "./commitment-rules.js";
-import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "./mode-handler.js";
+import { validateCommitment } from "../commitment-rules.js";
+import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "../mode-handler.js";
 import { MULTI_ROUND_STATE, initialMultiRoundState, withContribution, type MultiRoundState } from "./multi-round-state.js";
-import { isParticipant, participantSet } from "./participants.js";
-import { compareBytewise } from "./state-json.js";
-import { forbidden, invalidPayload, runStep } from "./step-errors.js";
+import { isParticipant, participantSet } from "../participants.js";
+import { compareBytewise } from "../state/state-json.js";
+import { forbidden, invalidPayload, runStep } from "../step-errors.js";
 
 const utf8 = new TextEncoder();
 

@@ -1,8 +1,8 @@
 import type { JsonValue } from "@macp/policy";
 import { int64ToJson } from "@macp/protocol";
-import { PersistentList } from "./persistent-list.js";
-import { PersistentMap } from "./persistent-map.js";
-import { StateCodec } from "./state-codec.js";
+import { PersistentList } from "../state/persistent-list.js";
+import { PersistentMap } from "../state/persistent-map.js";
+import { StateCodec } from "../state/state-codec.js";
 import {
   bytesJson,
   mapJson,
@@ -15,7 +15,7 @@ import {
   readObject,
   readString,
   type JsonObject,
-} from "./state-json.js";
+} from "../state/state-json.js";
 
 /** Where an offer stands; the names are the stored vocabulary (§4.1). */
 export const HANDOFF_DISPOSITIONS = ["Offered", "Accepted", "Declined"] as const;

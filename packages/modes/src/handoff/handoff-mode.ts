@@ -1,12 +1,12 @@
 import { MacpError, ModeId, type SessionStartPayload, type handoff } from "@macp/protocol";
 import { evaluateHandoff, parseHandoffRules, type JsonValue } from "@macp/policy";
-import { authorizeCommitment, validateCommitment } from "./commitment-rules.js";
+import { authorizeCommitment, validateCommitment } from "../commitment-rules.js";
 import { HANDOFF_STATE, initialHandoffState, withOffer, type HandoffOffer, type HandoffState } from "./handoff-state.js";
-import { PersistentList } from "./persistent-list.js";
-import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "./mode-handler.js";
-import { isParticipant } from "./participants.js";
-import { decodeModePayload } from "./payload-decoding.js";
-import { forbidden, invalidPayload, runStep } from "./step-errors.js";
+import { PersistentList } from "../state/persistent-list.js";
+import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "../mode-handler.js";
+import { isParticipant } from "../participants.js";
+import { decodeModePayload } from "../payload-decoding.js";
+import { forbidden, invalidPayload, runStep } from "../step-errors.js";
 
 const IMPLICIT_ACCEPT_REASON = "implicit accept (timeout)";
 

@@ -1,9 +1,9 @@
 import { MacpError, ModeId, type SessionStartPayload, type proposal } from "@macp/protocol";
 import { evaluateProposal, parseProposalRules, type JsonValue, type ProposalRules } from "@macp/policy";
-import { authorizeCommitment, validateCommitment } from "./commitment-rules.js";
-import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "./mode-handler.js";
-import { isParticipant } from "./participants.js";
-import { decodeModePayload } from "./payload-decoding.js";
+import { authorizeCommitment, validateCommitment } from "../commitment-rules.js";
+import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "../mode-handler.js";
+import { isParticipant } from "../participants.js";
+import { decodeModePayload } from "../payload-decoding.js";
 import {
   PROPOSAL_STATE,
   initialProposalState,
@@ -12,8 +12,8 @@ import {
   type ProposalRecord,
   type ProposalState,
 } from "./proposal-state.js";
-import { forbidden, invalidPayload, runStep } from "./step-errors.js";
-import { isBlank } from "./text.js";
+import { forbidden, invalidPayload, runStep } from "../step-errors.js";
+import { isBlank } from "../text.js";
 
 function rulesOf(session: SessionView): ProposalRules {
   return parseProposalRules(session.policy?.rules ?? {});
