@@ -1,5 +1,5 @@
 import { DEFAULT_POLICY_ID } from "@macp/protocol";
-import { parseJsonText } from "./json-text.js";
+import { parseJsonText } from "./json/json-text.js";
 import type { JsonValue, PolicyDefinition } from "./policy-definition.js";
 
 /**

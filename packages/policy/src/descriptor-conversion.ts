@@ -1,6 +1,6 @@
 import type { PolicyDescriptor } from "@macp/protocol";
-import { toCanonicalJson } from "./canonical-json.js";
-import { parseJsonText } from "./json-text.js";
+import { toCanonicalJson } from "./json/canonical-json.js";
+import { parseJsonText } from "./json/json-text.js";
 import type { JsonValue, PolicyDefinition } from "./policy-definition.js";
 
 const EMPTY_RULES: JsonValue = Object.freeze({});

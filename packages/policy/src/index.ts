@@ -5,30 +5,30 @@
  * @module @macp/policy
  */
 export type { JsonValue, PolicyDefinition } from "./policy-definition.js";
-export type { PolicyVerdict } from "./policy-verdict.js";
-export { SUPPORTED_SCHEMA_VERSIONS } from "./policy-verdict.js";
-export type { CommitmentRules } from "./commitment-rules.js";
-export { DEFAULT_COMMITMENT_RULES, parseCommitmentRules } from "./commitment-rules.js";
-export type { CriticalObjectionAction, DecisionRules } from "./decision-rules.js";
-export { CRITICAL_OBJECTION_ACTIONS, DEFAULT_DECISION_RULES, parseDecisionRules } from "./decision-rules.js";
-export type { ProposalRules } from "./proposal-rules.js";
-export { DEFAULT_PROPOSAL_RULES, parseProposalRules } from "./proposal-rules.js";
-export type { TaskRules } from "./task-rules.js";
-export { DEFAULT_TASK_RULES, parseTaskRules } from "./task-rules.js";
-export type { HandoffRules } from "./handoff-rules.js";
-export { DEFAULT_HANDOFF_RULES, parseHandoffRules } from "./handoff-rules.js";
-export type { QuorumRules } from "./quorum-rules.js";
-export { DEFAULT_QUORUM_RULES, parseQuorumRules } from "./quorum-rules.js";
-export { isCommitmentAuthorized } from "./commitment-authority.js";
+export type { PolicyVerdict } from "./evaluators/policy-verdict.js";
+export { SUPPORTED_SCHEMA_VERSIONS } from "./evaluators/policy-verdict.js";
+export type { CommitmentRules } from "./rules/commitment-rules.js";
+export { DEFAULT_COMMITMENT_RULES, parseCommitmentRules } from "./rules/commitment-rules.js";
+export type { CriticalObjectionAction, DecisionRules } from "./rules/decision-rules.js";
+export { CRITICAL_OBJECTION_ACTIONS, DEFAULT_DECISION_RULES, parseDecisionRules } from "./rules/decision-rules.js";
+export type { ProposalRules } from "./rules/proposal-rules.js";
+export { DEFAULT_PROPOSAL_RULES, parseProposalRules } from "./rules/proposal-rules.js";
+export type { TaskRules } from "./rules/task-rules.js";
+export { DEFAULT_TASK_RULES, parseTaskRules } from "./rules/task-rules.js";
+export type { HandoffRules } from "./rules/handoff-rules.js";
+export { DEFAULT_HANDOFF_RULES, parseHandoffRules } from "./rules/handoff-rules.js";
+export type { QuorumRules } from "./rules/quorum-rules.js";
+export { DEFAULT_QUORUM_RULES, parseQuorumRules } from "./rules/quorum-rules.js";
+export { isCommitmentAuthorized } from "./evaluators/commitment-authority.js";
 export type {
   DecisionPolicyInput,
   HandoffPolicyInput,
   ProposalPolicyInput,
   QuorumPolicyInput,
   TaskPolicyInput,
-} from "./mode-state-inputs.js";
-export { evaluateDecision } from "./decision-evaluator.js";
-export { evaluateHandoff, evaluateProposal, evaluateQuorum, evaluateTask } from "./mode-evaluators.js";
+} from "./evaluators/mode-state-inputs.js";
+export { evaluateDecision } from "./evaluators/decision-evaluator.js";
+export { evaluateHandoff, evaluateProposal, evaluateQuorum, evaluateTask } from "./evaluators/mode-evaluators.js";
 export { DEFAULT_POLICY } from "./default-policy.js";
 export { policyFromDescriptor, policyToDescriptor } from "./descriptor-conversion.js";
 export { validatePolicyDefinition } from "./policy-validation.js";

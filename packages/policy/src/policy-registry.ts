@@ -1,8 +1,8 @@
 import { DEFAULT_POLICY_ID, MacpError, type PolicyDescriptor } from "@macp/protocol";
-import { compareCodePoints } from "./code-point-order.js";
+import { compareCodePoints } from "./json/code-point-order.js";
 import { DEFAULT_POLICY } from "./default-policy.js";
 import { policyFromDescriptor } from "./descriptor-conversion.js";
-import { freezeJsonCopy } from "./json-number-form.js";
+import { freezeJsonCopy } from "./json/json-number-form.js";
 import type { PolicyDefinition } from "./policy-definition.js";
 import { validatePolicyDefinition } from "./policy-validation.js";
 

@@ -1,13 +1,13 @@
 import { DEFAULT_POLICY_ID, ModeId } from "@macp/protocol";
-import { parseCommitmentRules } from "./commitment-rules.js";
-import { readDecisionRules, type DecisionRules } from "./decision-rules.js";
-import { readHandoffRules } from "./handoff-rules.js";
+import { parseCommitmentRules } from "./rules/commitment-rules.js";
+import { readDecisionRules, type DecisionRules } from "./rules/decision-rules.js";
+import { readHandoffRules } from "./rules/handoff-rules.js";
 import { isBlank } from "./is-blank.js";
 import type { JsonValue, PolicyDefinition } from "./policy-definition.js";
-import { readProposalRules } from "./proposal-rules.js";
-import { readQuorumRules } from "./quorum-rules.js";
-import { RulesReader, RulesShapeError, isJsonObject } from "./rules-reader.js";
-import { readTaskRules } from "./task-rules.js";
+import { readProposalRules } from "./rules/proposal-rules.js";
+import { readQuorumRules } from "./rules/quorum-rules.js";
+import { RulesReader, RulesShapeError, isJsonObject } from "./rules/rules-reader.js";
+import { readTaskRules } from "./rules/task-rules.js";
 
 type ShapeResult<T> = { readonly rules: T } | { readonly error: string };
 

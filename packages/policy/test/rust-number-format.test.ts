@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatRustDisplay, formatRustFixed, formatSerdeFloat } from "../src/rust-number-format.js";
+import { formatRustDisplay, formatRustFixed, formatSerdeFloat } from "../src/json/rust-number-format.js";
 
 describe("Rust Display of f64, as used in deny reasons", () => {
   it.each<[number, string]>([

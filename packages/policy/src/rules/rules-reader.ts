@@ -1,6 +1,6 @@
-import { hasFloatForm } from "./json-number-form.js";
-import type { JsonValue } from "./policy-definition.js";
-import { formatSerdeFloat } from "./rust-number-format.js";
+import { hasFloatForm } from "../json/json-number-form.js";
+import type { JsonValue } from "../policy-definition.js";
+import { formatSerdeFloat } from "../json/rust-number-format.js";
 
 /** A JSON object as found inside policy rules. */
 export type JsonObject = { readonly [key: string]: JsonValue };

@@ -1,5 +1,5 @@
-import { parseCommitmentRules } from "./commitment-rules.js";
-import type { PolicyDefinition } from "./policy-definition.js";
+import { parseCommitmentRules } from "../rules/commitment-rules.js";
+import type { PolicyDefinition } from "../policy-definition.js";
 
 /**
  * Whether `sender` may send a Commitment in a Decision, Proposal, Task, Handoff or Quorum session

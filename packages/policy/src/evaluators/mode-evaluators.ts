@@ -5,12 +5,12 @@ import type {
   TaskPolicyInput,
 } from "./mode-state-inputs.js";
 import { isQuorumMet } from "./participation-quorum.js";
-import type { PolicyDefinition } from "./policy-definition.js";
+import type { PolicyDefinition } from "../policy-definition.js";
 import { NO_POLICY_VERDICT, verdictOf, versionGate, type PolicyVerdict } from "./policy-verdict.js";
-import { parseProposalRules } from "./proposal-rules.js";
-import { parseQuorumRules } from "./quorum-rules.js";
-import { formatRustDisplay } from "./rust-number-format.js";
-import { parseTaskRules } from "./task-rules.js";
+import { parseProposalRules } from "../rules/proposal-rules.js";
+import { parseQuorumRules } from "../rules/quorum-rules.js";
+import { formatRustDisplay } from "../json/rust-number-format.js";
+import { parseTaskRules } from "../rules/task-rules.js";
 
 /**
  * Proposal commit-time evaluation (§12.10): version gate, then `counter_proposal.max_rounds`

@@ -1,4 +1,4 @@
-import type { PolicyDefinition } from "./policy-definition.js";
+import type { PolicyDefinition } from "../policy-definition.js";
 
 /**
  * Outcome of a commit-time evaluation. A denial becomes `POLICY_DENIED` carrying `reasons`

@@ -1,5 +1,5 @@
 import { clearIntegralFloat, defineJsonProperty, markIntegralFloat } from "./json-number-form.js";
-import type { JsonValue } from "./policy-definition.js";
+import type { JsonValue } from "../policy-definition.js";
 
 /** serde_json refuses a container nested this deep (its default recursion limit). */
 const MAX_DEPTH = 128;

@@ -1,7 +1,7 @@
-import { sortedKeys } from "./code-point-order.js";
-import type { DecisionRules } from "./decision-rules.js";
+import { sortedKeys } from "../json/code-point-order.js";
+import type { DecisionRules } from "../rules/decision-rules.js";
 import type { DecisionPolicyInput } from "./mode-state-inputs.js";
-import { formatRustFixed } from "./rust-number-format.js";
+import { formatRustFixed } from "../json/rust-number-format.js";
 
 /** Vote counts over all proposals of a Decision session (§12.8). */
 export interface VoteTally {

@@ -1,9 +1,9 @@
-import { parseDecisionRules, type DecisionRules } from "./decision-rules.js";
+import { parseDecisionRules, type DecisionRules } from "../rules/decision-rules.js";
 import type { DecisionPolicyInput } from "./mode-state-inputs.js";
 import { isQuorumMet } from "./participation-quorum.js";
-import type { PolicyDefinition } from "./policy-definition.js";
+import type { PolicyDefinition } from "../policy-definition.js";
 import { NO_POLICY_VERDICT, verdictOf, versionGate, type PolicyVerdict } from "./policy-verdict.js";
-import { formatRustDisplay, formatRustFixed } from "./rust-number-format.js";
+import { formatRustDisplay, formatRustFixed } from "../json/rust-number-format.js";
 import { tallyVotes, votingResult, type VoteTally } from "./vote-tally.js";
 
 /** Gate (1): qualifying (non-REVIEW) evaluations, applied to both outcomes. */

@@ -1,6 +1,6 @@
 import { sortedKeys } from "./code-point-order.js";
 import { hasFloatForm } from "./json-number-form.js";
-import type { JsonValue } from "./policy-definition.js";
+import type { JsonValue } from "../policy-definition.js";
 import { formatSerdeFloat } from "./rust-number-format.js";
 
 /**

@@ -1,5 +1,5 @@
 import { DEFAULT_COMMITMENT_RULES, readCommitmentRules, type CommitmentRules } from "./commitment-rules.js";
-import type { JsonValue } from "./policy-definition.js";
+import type { JsonValue } from "../policy-definition.js";
 import { RulesReader, readOrDefault } from "./rules-reader.js";
 
 /** Task-mode rules (§12.5). */

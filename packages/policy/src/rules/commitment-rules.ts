@@ -1,4 +1,4 @@
-import type { JsonValue } from "./policy-definition.js";
+import type { JsonValue } from "../policy-definition.js";
 import { RulesReader, isJsonObject, readOrDefault } from "./rules-reader.js";
 
 /** The `commitment` rules shared by every standard mode's rule schema (§12.5). */

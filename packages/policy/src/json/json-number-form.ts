@@ -1,4 +1,4 @@
-import type { JsonValue } from "./policy-definition.js";
+import type { JsonValue } from "../policy-definition.js";
 
 /**
  * The reference keeps policy rules as `serde_json::Value`, which remembers whether a number was
