@@ -50,7 +50,9 @@ describe("the event pipeline on NATS JetStream across control-plane instances", 
     b = await startTestControlPlane("postgres", { ...env, RUN_RECOVERY_ENABLED: "false" });
     bus = await NatsBus.connect({ url: natsUrl(), prefix, partitions: PARTITIONS, dedupeWindowMs: 60_000, name: "test projector" });
     const db = a.handle.context.database.db;
-    const lifecycle = new RunLifecycle({ publish: (update) => void bus.publishEvents(update) }, { inc: () => undefined });
+    // The projector's updates reach the instances after a random network-like delay, so they
+    // interleave out of seq order with the instances' own transitions and with each other.
+    const lifecycle = new RunLifecycle({ publish: (update) => void setTimeout(() => void bus.publishEvents(update), Math.random() * 40) }, { inc: () => undefined });
     const observer = metricsObserver(createProjectorMetrics(new Registry()));
     runner = new ProjectionRunner(
       bus,
@@ -76,7 +78,7 @@ describe("the event pipeline on NATS JetStream across control-plane instances", 
     await nc.close();
   });
 
-  it("a run driven by one instance and projected apart is complete, in runtime order and streamed by the other, its projection equal to the fold", { timeout: 180_000 }, async () => {
+  it("a run driven by one instance and projected apart is complete, in runtime order and streamed live by both instances exactly once and in order, its projection equal to the fold", { timeout: 180_000 }, async () => {
     const created = await a.request("POST", "/runs", {
       body: {
         mode: "live",
@@ -87,6 +89,9 @@ describe("the event pipeline on NATS JetStream across control-plane instances", 
     });
     expect(created.status).toBe(201);
     const { runId, sessionId } = created.body;
+    // Live from the start on both instances: A publishes its transitions, the projector the rest.
+    const live = await Promise.all([a, b].map((instance) => openSse(`${instance.url}/runs/${runId}/stream?afterSeq=0&includeSnapshot=false`)));
+    const liveFrames = live.map((connection) => connection.until((frame) => frame.event === "run_terminal"));
     await waitFor(`run ${runId} running`, async () => ((await b.request("GET", `/runs/${runId}`)).body.status === "running" ? true : undefined), 90_000);
     await accepted(runtime.client("bob"), message(DECISION, sessionId, "Evaluation", { proposal_id: "p1", recommendation: "APPROVE", confidence: 0.8, reason: "ok" }));
     await accepted(runtime.client("bob"), message(DECISION, sessionId, "Vote", { proposal_id: "p1", vote: "approve", reason: "ok" }));
@@ -99,6 +104,10 @@ describe("the event pipeline on NATS JetStream across control-plane instances", 
     const events: CanonicalEvent[] = (await b.request("GET", `/runs/${runId}/events?limit=1000`)).body.data;
     const seen = replayed.filter((frame) => frame.event === "canonical_event").map((frame) => Number(frame.id));
     expect(seen).toEqual(events.map((event) => event.seq));
+    for (const frames of await Promise.all(liveFrames)) {
+      expect(frames.filter((frame) => frame.event === "canonical_event").map((frame) => Number(frame.id))).toEqual(events.map((event) => event.seq));
+      expect(frames.at(-1)?.data).toMatchObject({ runId, status: "completed" });
+    }
     expect(new Set(events.map((event) => event.id)).size).toBe(events.length);
     const received = events.filter((event) => event.type === "message.received").map((event) => (event.data as { messageType: string }).messageType);
     expect(received).toEqual(["SessionStart", "Proposal", "Evaluation", "Vote", "Commitment"]);

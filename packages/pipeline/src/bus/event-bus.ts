@@ -22,9 +22,18 @@ export interface RawDelivery {
   ack(): void;
 }
 
-/** Canonical events a committed transaction appended to one run, in seq order. */
+/**
+ * Canonical events a committed transaction appended to one run, in seq order. Appends to a run
+ * are serialized by its row lock, so the seq range `previousSeq < seq <= throughSeq` is one
+ * committed block: a subscriber that has delivered through some seq below `previousSeq` knows it
+ * missed a block (published by another process, reordered, or lost) and reads it from the store.
+ */
 export interface EventsUpdate {
   readonly runId: string;
+  /** The run's last seq before this transaction: every seq up to it was committed earlier. */
+  readonly previousSeq: number;
+  /** The run's last seq after this transaction (the last event's seq). */
+  readonly throughSeq: number;
   readonly events: readonly CanonicalEvent[];
 }
 

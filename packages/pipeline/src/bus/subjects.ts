@@ -72,12 +72,14 @@ export function decodeRawRecord(bytes: Uint8Array): RawRecord {
 
 /** An update as bytes on the bus. */
 export function encodeEventsUpdate(update: EventsUpdate): Uint8Array {
-  return encoder.encode(JSON.stringify({ runId: update.runId, events: update.events }));
+  return encoder.encode(JSON.stringify({ runId: update.runId, previousSeq: update.previousSeq, throughSeq: update.throughSeq, events: update.events }));
 }
 
 /** Bytes from the bus as an update; throws on anything else. */
 export function decodeEventsUpdate(bytes: Uint8Array): EventsUpdate {
-  const json = JSON.parse(decoder.decode(bytes)) as { runId?: unknown; events?: unknown };
-  if (typeof json.runId !== "string" || !Array.isArray(json.events)) throw new TypeError("events update needs a string runId and an events array");
-  return { runId: json.runId, events: json.events as CanonicalEvent[] };
+  const json = JSON.parse(decoder.decode(bytes)) as { runId?: unknown; previousSeq?: unknown; throughSeq?: unknown; events?: unknown };
+  if (typeof json.runId !== "string" || !Array.isArray(json.events) || !Number.isSafeInteger(json.previousSeq) || !Number.isSafeInteger(json.throughSeq)) {
+    throw new TypeError("events update needs a string runId, integer previousSeq and throughSeq and an events array");
+  }
+  return { runId: json.runId, previousSeq: json.previousSeq as number, throughSeq: json.throughSeq as number, events: json.events as CanonicalEvent[] };
 }

@@ -142,7 +142,7 @@ export class PartitionProjector {
         if (append.duplicates[index]) this.observer.duplicates(1);
         else this.observer.inbound(raw.envelope.mode, raw.envelope.messageType);
       });
-      this.lifecycle.publish({ duplicate: false, run: append.run, events: append.events, state: append.state, metrics: append.metrics });
+      this.lifecycle.publish({ duplicate: false, previousSeq: append.previousSeq, run: append.run, events: append.events, state: append.state, metrics: append.metrics });
     }
     acknowledge(items);
     return append !== undefined;

@@ -12,6 +12,8 @@ type Trx = Transaction<Database>;
 export interface AppendResult {
   /** The raw input was already stored: nothing was written. */
   readonly duplicate: boolean;
+  /** The run's last seq before this append (its events follow it); `run.last_event_seq` is the one after. */
+  readonly previousSeq: number;
   readonly run: RunRow;
   readonly events: readonly CanonicalEvent[];
   readonly state: RunStateProjection;
@@ -29,6 +31,8 @@ export interface RebuildResult {
 
 /** What one batch append wrote, per raw input and in total. */
 export interface BatchAppendResult {
+  /** The run's last seq before this append (its events follow it); `run.last_event_seq` is the one after. */
+  readonly previousSeq: number;
   readonly run: RunRow;
   /** Per input, in order: true when it was already stored (or came earlier in the batch). */
   readonly duplicates: readonly boolean[];
@@ -83,7 +87,8 @@ export const eventStore = {
     if (!locked) return undefined;
     const key = rawEventKey(raw);
     const { state, metrics, seenRawKeys } = await readModels(trx, runId, { rawKeys: [key] });
-    if (seenRawKeys.has(key)) return { duplicate: true, run: locked, events: [], state, metrics };
+    const previousSeq = locked.last_event_seq;
+    if (seenRawKeys.has(key)) return { duplicate: true, previousSeq, run: locked, events: [], state, metrics };
     const drafts = normalizeRawEvent(raw, normalizeContextFor(state, locked.trace_id ? { trace: { traceId: locked.trace_id } } : {}));
     const rawSeq = locked.last_event_seq + 1;
     const { events, nextSeq } = sequenceEvents({ runId, rawKey: key, drafts, firstSeq: rawSeq + 1 });
@@ -95,7 +100,7 @@ export const eventStore = {
       lastSeq: nextSeq - 1,
       ...folded,
     });
-    return { duplicate: false, run, events, ...folded };
+    return { duplicate: false, previousSeq, run, events, ...folded };
   },
 
   /**
@@ -144,9 +149,10 @@ export const eventStore = {
       metrics = sequenced.events.reduce(applyMetricsEvent, metrics);
       lastSeq = sequenced.nextSeq - 1;
     });
-    if (rawRows.length === 0) return { run: locked, duplicates, events: [], state, metrics, runtimeCursor: cursor };
+    const previousSeq = locked.last_event_seq;
+    if (rawRows.length === 0) return { previousSeq, run: locked, duplicates, events: [], state, metrics, runtimeCursor: cursor };
     const run = await write(trx, runId, { rawRows, runtimeCursor: maxRuntimeSeq === undefined ? undefined : maxRuntimeSeq + 1, events, lastSeq, state, metrics });
-    return { run, duplicates, events, state, metrics, runtimeCursor: cursor };
+    return { previousSeq, run, duplicates, events, state, metrics, runtimeCursor: cursor };
   },
 
   /**
@@ -158,16 +164,17 @@ export const eventStore = {
   async appendControl(trx: Trx, runId: string, batch: ControlPlaneBatch, options: AppendControlOptions = {}): Promise<AppendResult | undefined> {
     const locked = options.locked ?? (await lock(trx, runId));
     if (!locked) return undefined;
-    if (batch.drafts.length === 0) return { duplicate: false, run: locked, events: [], ...(await readModels(trx, runId)) };
+    const previousSeq = locked.last_event_seq;
+    if (batch.drafts.length === 0) return { duplicate: false, previousSeq, run: locked, events: [], ...(await readModels(trx, runId)) };
     const { events, nextSeq } = sequenceEvents({ runId, rawKey: batch.rawKey, drafts: batch.drafts, firstSeq: locked.last_event_seq + 1 });
     // A retried step (e.g. after a restart) derives the same ids: keep only events not yet stored.
     const models = options.created === true ? { state: emptyRunState(runId), metrics: emptyMetricsSummary(runId), storedEventIds: new Set<string>() } : await readModels(trx, runId, { eventIds: events.map((event) => event.id) });
     const fresh = events.filter((event) => !models.storedEventIds.has(event.id));
-    if (fresh.length === 0) return { duplicate: true, run: locked, events: [], state: models.state, metrics: models.metrics };
+    if (fresh.length === 0) return { duplicate: true, previousSeq, run: locked, events: [], state: models.state, metrics: models.metrics };
     const state = fresh.reduce(applyEvent, models.state);
     const metrics = fresh.reduce(applyMetricsEvent, models.metrics);
     const run = await write(trx, runId, { rawRows: [], runtimeCursor: undefined, events: fresh, lastSeq: nextSeq - 1, state, metrics });
-    return { duplicate: false, run, events: fresh, state, metrics };
+    return { duplicate: false, previousSeq, run, events: fresh, state, metrics };
   },
 
   /**

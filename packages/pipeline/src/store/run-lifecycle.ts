@@ -90,7 +90,7 @@ export class RunLifecycle {
 
   /** Publishes what a committed transaction appended. */
   publish(append: AppendResult | undefined): void {
-    if (append && !append.duplicate) this.hub.publish({ runId: append.run.id, events: append.events });
+    if (append && !append.duplicate) this.hub.publish({ runId: append.run.id, previousSeq: append.previousSeq, throughSeq: append.run.last_event_seq, events: append.events });
   }
 
   /** Publishes a committed transition and tells {@link onMoved}. */

@@ -31,20 +31,33 @@ export interface LiveFeedDeps {
 }
 
 /**
- * One live connection: backfill from the store, then live events from the hub, with no gap and no
- * duplicate at the seam. The hub is subscribed before the first read, and what it delivers while
- * the backfill runs is held; afterwards the held events are sent skipping every seq already sent.
- * An event committed during the backfill is thus either read by it or held (or both, and sent
- * once). When more than `maxPendingEvents` pile up, they are dropped and the backfill reads on from
- * the store, where they already are (the hub publishes only committed events), so memory stays
- * bounded. A client that stops reading is disconnected once `maxBufferedBytes` are waiting for it;
- * it resumes with Last-Event-ID.
+ * One live connection: backfill from the store, then live updates from the hub, every event
+ * exactly once and in seq order. The hub is subscribed before the first read; updates queue
+ * while the backfill runs and are applied one at a time afterwards. Each update names the block
+ * of seqs it closes (`previousSeq < seq <= throughSeq`, one committed transaction): updates come
+ * from several processes (the projection worker, any instance's own transitions) and may arrive
+ * out of order or not at all, so when an update starts above what this connection has covered,
+ * the missing blocks are read from the store first (they are committed: the update is published
+ * after its commit, and a run's appends commit in seq order). An update wholly covered already is
+ * skipped. A heartbeat also reads the store past the cursor, so a lost last update (a run's
+ * terminal event) is delivered within a heartbeat. When more than `maxPendingEvents` events
+ * queue up, they are dropped and read from the store instead, so memory stays bounded. A client
+ * that stops reading is disconnected once `maxBufferedBytes` are waiting for it; it resumes with
+ * Last-Event-ID.
  */
 export class LiveFeed {
+  /** Highest seq sent. */
   private lastSent: number;
+  /** Every seq up to this one is sent or does not exist as an event (≥ {@link lastSent}). */
+  private covered: number;
   private phase: "backfill" | "live" | "closed" = "backfill";
-  private pending: CanonicalEvent[] = [];
-  private overflowed = false;
+  private queue: RunUpdate[] = [];
+  private queuedEvents = 0;
+  /** Queued updates were dropped (or the heartbeat asks): read the store past the cursor. */
+  private catchUpDue = false;
+  /** {@link drain} is running (set and cleared synchronously, so no update waits unseen). */
+  private busy = false;
+  private working: Promise<void> | undefined;
   private terminal: { status: string } | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -55,6 +68,7 @@ export class LiveFeed {
     private readonly request: LiveFeedRequest,
   ) {
     this.lastSent = request.afterSeq;
+    this.covered = request.afterSeq;
     if (TERMINAL_STATUSES.has(request.status)) this.terminal = { status: request.status };
   }
 
@@ -68,20 +82,22 @@ export class LiveFeed {
     const { runId } = this.request;
     this.sink.onClose(() => this.stop());
     this.unsubscribe = this.deps.hub.subscribe(runId, (update) => this.onUpdate(update));
-    this.heartbeat = setInterval(() => this.deliver({ event: "heartbeat", data: { ts: new Date().toISOString() } }), this.request.heartbeatMs);
+    this.heartbeat = setInterval(() => {
+      this.deliver({ event: "heartbeat", data: { ts: new Date().toISOString() } });
+      this.catchUpDue = true;
+      this.work();
+    }, this.request.heartbeatMs);
     this.heartbeat.unref();
     try {
       if (this.request.includeSnapshot) this.deliver({ event: "snapshot", data: await this.deps.pages.state(runId) });
-      await this.backfill();
+      await this.catchUp(0);
       if (this.isClosed()) return;
-      const held = this.pending;
-      this.pending = [];
       this.phase = "live";
-      for (const event of held) this.sendEvent(event);
-      if (this.terminal && this.isLive()) this.finish();
+      if (this.terminal) return this.finish();
+      this.work();
+      await this.working;
     } catch (error) {
-      this.deps.logger.warn({ err: error, run_id: runId }, "live stream failed; the client resumes from its last id");
-      this.close();
+      this.fail(error);
     }
   }
 
@@ -92,7 +108,56 @@ export class LiveFeed {
     this.close();
   }
 
-  private async backfill(): Promise<void> {
+  private onUpdate(update: RunUpdate): void {
+    if (this.phase === "closed" || update.throughSeq <= this.covered) return;
+    this.queue.push(update);
+    this.queuedEvents += update.events.length;
+    if (this.queuedEvents > this.deps.maxPendingEvents) {
+      // They are stored (updates are published after their commit): read them from there.
+      this.queue = [];
+      this.queuedEvents = 0;
+      this.catchUpDue = true;
+    }
+    this.work();
+  }
+
+  /** Applies queued updates one at a time (store reads in between keep the order). */
+  private work(): void {
+    if (this.phase !== "live" || this.busy) return;
+    this.busy = true;
+    this.working = this.drain().catch((error: unknown) => this.fail(error));
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.isClosed()) return;
+        if (this.catchUpDue) {
+          this.catchUpDue = false;
+          await this.catchUp(0);
+          continue;
+        }
+        const update = this.queue.shift();
+        // Returning clears `busy` in the same tick: an update published next starts a new drain.
+        if (!update) return;
+        this.queuedEvents -= update.events.length;
+        if (update.throughSeq <= this.covered) continue;
+        // A block before this one is missing here (another process's update, late or lost).
+        if (update.previousSeq > this.covered) await this.catchUp(update.previousSeq);
+        for (const event of update.events) this.sendEvent(event);
+        this.covered = Math.max(this.covered, update.throughSeq);
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /**
+   * Sends every stored event past the cursor, page by page, waiting for a slow client between
+   * frames. Everything committed when a page was read is in it, and `committedThrough` is known
+   * to be committed, so both count as covered afterwards.
+   */
+  private async catchUp(committedThrough: number): Promise<void> {
     const { pages, pageSize } = this.deps;
     for (;;) {
       const events = await pages.page(this.request.runId, this.lastSent, pageSize);
@@ -100,26 +165,9 @@ export class LiveFeed {
         if (this.isClosed()) return;
         if (!this.sendEvent(event)) await this.sink.drained();
       }
-      if (this.isClosed()) return;
-      if (events.length === pageSize) continue;
-      if (!this.overflowed) return;
-      // Held events were dropped: they are stored, so the next pass reads them.
-      this.overflowed = false;
+      if (this.isClosed() || events.length < pageSize) break;
     }
-  }
-
-  private onUpdate(update: RunUpdate): void {
-    if (this.phase === "closed") return;
-    if (this.phase === "backfill") {
-      if (this.overflowed) return;
-      this.pending.push(...update.events);
-      if (this.pending.length > this.deps.maxPendingEvents) {
-        this.pending = [];
-        this.overflowed = true;
-      }
-      return;
-    }
-    for (const event of update.events) this.sendEvent(event);
+    this.covered = Math.max(this.covered, this.lastSent, committedThrough);
   }
 
   /** Sends an event not sent yet; false when the transport asks to wait. */
@@ -150,6 +198,11 @@ export class LiveFeed {
     this.close();
   }
 
+  private fail(error: unknown): void {
+    this.deps.logger.warn({ err: error, run_id: this.request.runId }, "live stream failed; the client resumes from its last id");
+    this.close();
+  }
+
   private isClosed(): boolean {
     return this.phase === "closed";
   }
@@ -166,7 +219,7 @@ export class LiveFeed {
   private stop(): void {
     if (this.phase === "closed") return;
     this.phase = "closed";
-    this.pending = [];
+    this.queue = [];
     this.unsubscribe?.();
     if (this.heartbeat) clearInterval(this.heartbeat);
   }
