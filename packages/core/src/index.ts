@@ -8,6 +8,7 @@
  */
 export type { LogEntry, LogEntryKind, RegistryKind, SessionStore, StorageUsage, StoredSnapshot } from "./session-store.js";
 export { InMemorySessionStore } from "./in-memory-session-store.js";
+export { StaleAppendError } from "./stale-append.js";
 export { ManualClock } from "./clock.js";
 export type { Clock } from "./clock.js";
 export type { ModeEntryView, ModeLookup } from "./mode-lookup.js";

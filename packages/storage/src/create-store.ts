@@ -3,6 +3,7 @@ import type { MacpError } from "@macp/protocol";
 import { FileStore } from "./file/file-store.js";
 import { MemoryStore } from "./memory/memory-store.js";
 import { PostgresStore } from "./postgres/postgres-store.js";
+import { JetStreamStore } from "./jetstream/jetstream-store.js";
 import { storageFailed } from "./storage-error.js";
 import type { SyncFunction } from "./file/durable-io.js";
 import type { StorageLogger } from "./storage-logger.js";
@@ -10,7 +11,7 @@ import type { SyncMode } from "./file/wal-writer.js";
 
 /** Which backend to open and where its data lives. */
 export interface StoreConfig {
-  readonly backend: "memory" | "file" | "postgres";
+  readonly backend: "memory" | "file" | "postgres" | "jetstream";
   /** File backend root (default `.macp-data`). */
   readonly dataDir?: string;
   /** File backend durability grouping (default `group`). */
@@ -21,6 +22,12 @@ export interface StoreConfig {
   readonly databaseUrl?: string;
   /** Postgres schema (default `macp`). */
   readonly databaseSchema?: string;
+  /** NATS server URL(s), comma-separated; required for the jetstream backend. */
+  readonly natsUrl?: string;
+  /** JetStream backend: copies kept of the log and buckets, 1, 3 or 5 (default 1). */
+  readonly jetstreamReplicas?: number;
+  /** JetStream backend: prefix of the stream, subjects and buckets (default `macp_runtime`). */
+  readonly jetstreamPrefix?: string;
   /** Receives repair warnings and connection errors; defaults to the console. */
   readonly logger?: StorageLogger;
   /** File backend: refuse to open on damage before the log's tail (`MACP_STRICT_RECOVERY=1`). */
@@ -59,6 +66,15 @@ export async function createStore(config: StoreConfig): Promise<SessionStore> {
         ...(config.databaseSchema === undefined ? {} : { schema: config.databaseSchema }),
         ...(config.logger === undefined ? {} : { logger: config.logger }),
         ...(config.onFatal === undefined ? {} : { onFatal: config.onFatal }),
+      });
+    case "jetstream":
+      if (config.natsUrl === undefined || config.natsUrl === "") {
+        throw storageFailed("the jetstream backend needs a NATS URL (MACP_NATS_URL)");
+      }
+      return JetStreamStore.connect({
+        url: config.natsUrl,
+        ...(config.jetstreamReplicas === undefined ? {} : { replicas: config.jetstreamReplicas }),
+        ...(config.jetstreamPrefix === undefined ? {} : { prefix: config.jetstreamPrefix }),
       });
     default:
       throw storageFailed(`unknown storage backend: ${String((config as { backend: unknown }).backend)}`);

@@ -1,6 +1,6 @@
 /**
  * Durable storage backends behind the kernel's `SessionStore` interface: memory, file (write-ahead
- * log with group commit) and Postgres.
+ * log with group commit), Postgres, and NATS JetStream (shared by runtime replicas).
  *
  * @module @macp/storage
  */
@@ -12,6 +12,10 @@ export { SessionTable } from "./file/session-table.js";
 export type { FileStoreOptions } from "./file/file-store.js";
 export { PostgresStore } from "./postgres/postgres-store.js";
 export type { PostgresStoreOptions } from "./postgres/postgres-store.js";
+export { JetStreamStore } from "./jetstream/jetstream-store.js";
+export type { JetStreamStoreOptions, JetStreamConnectOptions } from "./jetstream/jetstream-store.js";
+export { jetStreamNames, DEFAULT_JETSTREAM_PREFIX } from "./jetstream/jetstream-names.js";
+export type { JetStreamNames } from "./jetstream/jetstream-names.js";
 export { createStore, DEFAULT_DATA_DIR } from "./create-store.js";
 export type { StoreConfig } from "./create-store.js";
 export { storeConfigFromEnv } from "./store-config-from-env.js";

@@ -68,6 +68,6 @@ describe("storeConfigFromEnv", () => {
   });
 
   it("refuses an unknown backend, naming the valid ones", () => {
-    expect(() => storeConfigFromEnv({ MACP_STORAGE_BACKEND: "redis" })).toThrow("unknown storage backend: redis. Valid: file, postgres, memory");
+    expect(() => storeConfigFromEnv({ MACP_STORAGE_BACKEND: "redis" })).toThrow("unknown storage backend: redis. Valid: file, postgres, memory, jetstream");
   });
 });
