@@ -24,7 +24,6 @@ export type {
   LifecycleEventType,
   SessionInfo,
   RestoredSession,
-  PolicyRegistryPort,
-  ModeRegistryPort,
 } from "./kernel.js";
+export type { PolicyRegistryPort, ModeRegistryPort } from "./registry-persistence.js";
 export { SessionFeed, FeedLagError } from "./session-feed.js";

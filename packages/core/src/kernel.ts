@@ -10,18 +10,17 @@ import {
   decodeProgress,
   decodeSignal,
   identifierLengthError,
-  int64JsonReplacer,
   isValidSessionId,
 } from "@macp/protocol";
 import type { Envelope, ModeDescriptor, PolicyDescriptor } from "@macp/protocol";
-import { isCommitmentAuthorized, policyFromDescriptor, policyToDescriptor } from "@macp/policy";
-import type { PolicyDefinition } from "@macp/policy";
+import { isCommitmentAuthorized } from "@macp/policy";
 import type { Clock } from "./clock.js";
 import { EventHub, KeyedEventHub } from "./event-hub.js";
 import { DeadlineHeap } from "./deadline-heap.js";
 import { EvictionQueue } from "./eviction-queue.js";
 import { KeyedMutex } from "./keyed-mutex.js";
-import type { ModeLookup } from "./mode-lookup.js";
+import { RegistryPersistence } from "./registry-persistence.js";
+import type { ModeRegistryPort, PolicyRegistryPort } from "./registry-persistence.js";
 import {
   POLICY_BINDING_TYPE,
   applyInternal,
@@ -33,34 +32,6 @@ import {
 import type { ParticipantActivityRecord, SessionRecord, SessionState, SessionStatus } from "./session-record.js";
 import { serializeSessionState } from "./session-record.js";
 import type { LogEntry, SessionStore, StoredSnapshot } from "./session-store.js";
-
-/** The policy registry operations the kernel uses (the @macp/policy registry satisfies this). */
-export interface PolicyRegistryPort {
-  /** The policy a SessionStart binds (`policy.default` for an empty version); throws `MacpError` when it cannot. */
-  resolveForSession(policyVersion: string, sessionMode: string): PolicyDefinition;
-  /** Registers a policy; `error` holds the reason when `ok` is false. */
-  register(descriptor: PolicyDescriptor): { ok: boolean; error: string };
-  /** Removes a registered policy; `error` holds the reason when `ok` is false. */
-  unregister(policyId: string): { ok: boolean; error: string };
-  /** Every registered (non-default) policy, for persistence. */
-  exportRegistered(): PolicyDefinition[];
-  /** Replaces the registered policies with persisted ones. */
-  restore(definitions: PolicyDefinition[]): void;
-}
-
-/** The mode registry operations the kernel uses (the @macp/modes registry satisfies this). */
-export interface ModeRegistryPort extends ModeLookup {
-  /** Registers an extension mode; `error` holds the reason when `ok` is false. */
-  register(descriptor: ModeDescriptor): { ok: boolean; error: string };
-  /** Removes an extension mode; `error` holds the reason when `ok` is false. */
-  unregister(mode: string): { ok: boolean; error: string };
-  /** Moves a mode onto the standards track, optionally renamed; `mode` is its final id. */
-  promote(mode: string, promotedName?: string): { ok: boolean; error: string; mode: string };
-  /** Everything not built in, as plain JSON for persistence. */
-  exportState(): unknown;
-  /** Rebuilds the registry from the built-ins plus persisted state. */
-  restore(state: never): void;
-}
 
 /** Kernel dependencies: every effect is injected, so the kernel is deterministic under test. */
 export interface KernelOptions {
@@ -211,6 +182,7 @@ export class Kernel {
   private readonly clock: Clock;
   private readonly modes: ModeRegistryPort;
   private readonly policies: PolicyRegistryPort;
+  private readonly registries: RegistryPersistence;
   private readonly snapshotEvery: number;
   private readonly onBackgroundError: (error: unknown, sessionId: string) => void;
   private readonly loadSession: ((sessionId: string) => Promise<RestoredSession | undefined>) | undefined;
@@ -221,6 +193,7 @@ export class Kernel {
     this.clock = options.clock;
     this.modes = options.modes;
     this.policies = options.policies;
+    this.registries = new RegistryPersistence(options.store, options.modes, options.policies);
     this.snapshotEvery = options.snapshotEvery ?? 64;
     this.onBackgroundError = options.onBackgroundError ?? (() => undefined);
     this.loadSession = options.loadSession;
@@ -257,13 +230,7 @@ export class Kernel {
 
   /** Loads persisted policy and extension-mode registrations (call before adopting sessions). */
   async restoreRegistries(): Promise<void> {
-    const policies = await this.store.loadRegistry("policies");
-    // Persisted as wire descriptors: their rules text keeps number forms (1 vs 1.0) exactly.
-    if (policies !== undefined) {
-      this.policies.restore((JSON.parse(policies) as PolicyDescriptor[]).map(policyFromDescriptor));
-    }
-    const modes = await this.store.loadRegistry("modes");
-    if (modes !== undefined) this.modes.restore(JSON.parse(modes) as never);
+    await this.registries.restore();
   }
 
   /** Installs sessions rebuilt from storage (crash recovery). */
@@ -638,66 +605,27 @@ export class Kernel {
 
   /** Registers a policy and persists the registry; a storage failure rolls the registration back. */
   async registerPolicy(descriptor: PolicyDescriptor): Promise<{ ok: boolean; error: string }> {
-    return this.mutex.run("registry:policies", async () => {
-      const result = this.policies.register(descriptor);
-      if (!result.ok) return result;
-      return this.persistRegistry("policies", () => this.policies.unregister(descriptor.policyId));
-    });
+    return this.registries.registerPolicy(descriptor);
   }
 
   /** Unregisters a policy and persists the registry. */
   async unregisterPolicy(policyId: string): Promise<{ ok: boolean; error: string }> {
-    return this.mutex.run("registry:policies", async () => {
-      const removed = this.policies.exportRegistered().find((p) => p.policyId === policyId);
-      const result = this.policies.unregister(policyId);
-      if (!result.ok || !removed) return result;
-      return this.persistRegistry("policies", () => this.policies.restore([...this.policies.exportRegistered(), removed]));
-    });
+    return this.registries.unregisterPolicy(policyId);
   }
 
   /** Registers an extension mode and persists the registry. */
   async registerMode(descriptor: ModeDescriptor): Promise<{ ok: boolean; error: string }> {
-    return this.mutex.run("registry:modes", async () => {
-      const before = this.modes.exportState();
-      const result = this.modes.register(descriptor);
-      if (!result.ok) return result;
-      return this.persistRegistry("modes", () => this.modes.restore(before as never));
-    });
+    return this.registries.registerMode(descriptor);
   }
 
   /** Unregisters an extension mode and persists the registry. */
   async unregisterMode(mode: string): Promise<{ ok: boolean; error: string }> {
-    return this.mutex.run("registry:modes", async () => {
-      const before = this.modes.exportState();
-      const result = this.modes.unregister(mode);
-      if (!result.ok) return result;
-      return this.persistRegistry("modes", () => this.modes.restore(before as never));
-    });
+    return this.registries.unregisterMode(mode);
   }
 
   /** Promotes a mode to standards-track (optionally renaming it) and persists the registry. */
   async promoteMode(mode: string, promotedName?: string): Promise<{ ok: boolean; error: string; mode: string }> {
-    return this.mutex.run("registry:modes", async () => {
-      const before = this.modes.exportState();
-      const result = this.modes.promote(mode, promotedName);
-      if (!result.ok) return result;
-      const persisted = await this.persistRegistry("modes", () => this.modes.restore(before as never));
-      return { ...persisted, mode: persisted.ok ? result.mode : "" };
-    });
-  }
-
-  private async persistRegistry(kind: "policies" | "modes", rollback: () => void): Promise<{ ok: boolean; error: string }> {
-    const document =
-      kind === "policies"
-        ? JSON.stringify(this.policies.exportRegistered().map(policyToDescriptor), int64JsonReplacer)
-        : JSON.stringify(this.modes.exportState());
-    try {
-      await this.store.saveRegistry(kind, document);
-      return { ok: true, error: "" };
-    } catch (error) {
-      rollback();
-      return { ok: false, error: `storage failed: ${error instanceof Error ? error.message : String(error)}` };
-    }
+    return this.registries.promoteMode(mode, promotedName);
   }
 
   /** Waits for background snapshots, then closes the store. */
