@@ -8,6 +8,7 @@ import type { RunDriver } from "./runs/run-driver.js";
 import type { RunLifecycle } from "@macp/pipeline";
 import type { RunService } from "./runs/run-service.js";
 import type { RuntimeGateway } from "./runtime/gateway.js";
+import type { WebhookDelivery } from "./webhooks/webhook-delivery.js";
 
 /** Everything route plugins and services share; built once per control-plane instance. */
 export interface ControlPlaneContext {
@@ -25,6 +26,8 @@ export interface ControlPlaneContext {
   /** Launches, observes and follows runs. */
   readonly driver: RunDriver;
   readonly runs: RunService;
+  /** Webhook dispatch: the queue (redeliveries) and the dispatcher (test pings). */
+  readonly webhooks: WebhookDelivery;
 }
 
 /** Options every route plugin receives. */

