@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { MacpError } from "@macp/protocol";
 import { FileStore, type FileStoreOptions, type SyncFunction } from "../src/index.js";
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, readSegmentHeader, sealFrame } from "../src/file/frame.js";
-import { logEntry, recordingLogger } from "./log-entries.js";
+import { dropCheckpoint, logEntry, recordingLogger } from "./log-entries.js";
 import { describeSessionStoreContract } from "./session-store-contract.js";
 import { tempDir } from "./temp-dirs.js";
 
@@ -91,6 +91,7 @@ describe("FileStore", () => {
       const { store } = await openIn(dir);
       const ends = await appendAll(store, dir, ["a", "b", "a", "b", "a"]);
       await store.close();
+      await dropCheckpoint(dir);
       const lastStart = ends[3] ?? 0;
       await truncate(join(dir, FIRST_SEGMENT), lastStart + Math.floor(((ends[4] ?? 0) - lastStart) / 2));
 
@@ -112,6 +113,7 @@ describe("FileStore", () => {
       const { store } = await openIn(dir);
       const ends = await appendAll(store, dir, ["a", "a", "a"]);
       await store.close();
+      await dropCheckpoint(dir);
       await flipByte(join(dir, FIRST_SEGMENT), (ends[2] ?? 0) - 5);
 
       const reopened = await openIn(dir);
@@ -132,6 +134,7 @@ describe("FileStore", () => {
       const { store } = await openIn(dir);
       await appendAll(store, dir, ["z", "z"]);
       await store.close();
+      await dropCheckpoint(dir);
       const path = join(dir, FIRST_SEGMENT);
       await writeFile(path, Buffer.concat([await readFile(path), Buffer.alloc(4096)]));
 
@@ -145,6 +148,7 @@ describe("FileStore", () => {
       const { store } = await openIn(dir);
       const ends = await appendAll(store, dir, ["m", "m", "m", "m"]);
       await store.close();
+      await dropCheckpoint(dir);
       await flipByte(join(dir, FIRST_SEGMENT), (ends[1] ?? 0) - 3);
 
       const reopened = await openIn(dir);
@@ -178,6 +182,7 @@ describe("FileStore", () => {
       const { store } = await openIn(dir);
       await appendAll(store, dir, ["h"]);
       await store.close();
+      await dropCheckpoint(dir);
       await writeFile(join(dir, "wal", "000000000002.wal"), Buffer.from("MACP"));
 
       const reopened = await openIn(dir);
@@ -231,6 +236,7 @@ describe("FileStore", () => {
               ends.push((await stat(join(runDir, FIRST_SEGMENT))).size);
             }
             await store.close();
+            await dropCheckpoint(runDir);
             const start = 16;
             const end = ends[ends.length - 1] ?? start;
             const at = start + Math.floor(where * (end - start));

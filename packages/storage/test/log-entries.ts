@@ -1,3 +1,5 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import type { LogEntry } from "@macp/core";
 
 /** A log entry of `sessionId` with distinctive field values derived from `seq`. */
@@ -23,4 +25,13 @@ export function recordingLogger(): { warnings: string[]; infos: string[]; warn(m
   const warnings: string[] = [];
   const infos: string[] = [];
   return { warnings, infos, warn: (m) => warnings.push(m), info: (m) => infos.push(m) };
+}
+
+/**
+ * Deletes the data directory's index checkpoint. A crash leaves no checkpoint covering the
+ * records it tore (a checkpoint only covers synced records), so tests that damage records after
+ * a clean close drop the checkpoint written at close to stage what a crash leaves.
+ */
+export async function dropCheckpoint(dir: string): Promise<void> {
+  await rm(join(dir, "index", "checkpoint.idx"), { force: true });
 }

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { FileStore, type FileStoreOptions, type SyncFunction } from "../src/index.js";
 import { sealFrame } from "../src/file/frame.js";
 import { encodeSnapshotFrame } from "../src/file/record-codec.js";
-import { logEntry, recordingLogger } from "./log-entries.js";
+import { dropCheckpoint, logEntry, recordingLogger } from "./log-entries.js";
 import { tempDir } from "./temp-dirs.js";
 
 const noSync: SyncFunction = async () => undefined;
@@ -76,8 +76,8 @@ describe("FileStore snapshots", () => {
     const files = await filesUnder(dir);
     const walSegments = files.filter((name) => /^wal\/\d{12}\.wal$/.test(name));
     const snapshotSegments = files.filter((name) => /^snapshot-log\/\d{12}\.snaps$/.test(name));
-    // Besides segments, only the registry and the data directory's lock (while open).
-    expect(files.filter((name) => !walSegments.includes(name) && !snapshotSegments.includes(name))).toEqual(["registries/modes.reg"]);
+    // Besides segments, only the registry, the index checkpoint and the data directory's lock (while open).
+    expect(files.filter((name) => !walSegments.includes(name) && !snapshotSegments.includes(name)).sort()).toEqual(["index/checkpoint.idx", "registries/modes.reg"]);
     const snapshotBytes = (await Promise.all(snapshotSegments.map((name) => stat(join(dir, name))))).reduce((sum, s) => sum + s.size, 0);
     expect(snapshotSegments.length).toBeLessThanOrEqual(Math.ceil(snapshotBytes / segmentBytes) + 1);
     expect(files.length).toBeLessThan(sessions.length / 20);
@@ -135,6 +135,7 @@ describe("FileStore snapshots", () => {
     await store.writeSnapshot("s", { logLength: 2, state: '{"v":2}' });
     const end = (await stat(join(dir, FIRST_SNAPSHOT_SEGMENT))).size;
     await store.close();
+    await dropCheckpoint(dir);
     await truncate(join(dir, FIRST_SNAPSHOT_SEGMENT), beforeLast + Math.floor((end - beforeLast) / 2));
 
     const reopened = await openIn(dir);
@@ -166,6 +167,7 @@ describe("FileStore snapshots", () => {
             ends.push((await stat(join(runDir, FIRST_SNAPSHOT_SEGMENT))).size);
           }
           await store.close();
+          await dropCheckpoint(runDir);
           const start = 16;
           const at = start + Math.floor(where * ((ends[ends.length - 1] ?? start) - start));
           if (damage === "truncate") await truncate(join(runDir, FIRST_SNAPSHOT_SEGMENT), at);
@@ -201,6 +203,7 @@ describe("FileStore snapshots", () => {
     for (let i = 0; i < 6; i++) await store.writeSnapshot(`h-${i}`, { logLength: i, state: "y".repeat(200) });
     await store.append("h-0", [logEntry("h-0", 1)]);
     await store.close();
+    await dropCheckpoint(dir);
     await flipByte(join(dir, FIRST_SNAPSHOT_SEGMENT), 2);
 
     const reopened = await openIn(dir, { segmentBytes: 256 });
@@ -247,7 +250,7 @@ describe("FileStore snapshots", () => {
       await store.close();
 
       const files = await filesUnder(dir);
-      expect(files.filter((name) => !/^(wal\/\d{12}\.wal|snapshot-log\/\d{12}\.snaps|LOCK)$/.test(name))).toEqual([]);
+      expect(files.filter((name) => !/^(wal\/\d{12}\.wal|snapshot-log\/\d{12}\.snaps|index\/checkpoint\.idx|LOCK)$/.test(name))).toEqual([]);
       const again = await openIn(dir);
       expect(again.logger.warnings).toEqual([]);
       expect(again.logger.infos.filter((line) => line.includes("imported"))).toEqual([]);

@@ -1,3 +1,5 @@
+import type { CheckpointReader, CheckpointWriter } from "./checkpoint-codec.js";
+
 /** Session numbers per block of per-session storage (the id arena and every column store). */
 export const BLOCK_BITS = 16;
 export const BLOCK_SIZE = 1 << BLOCK_BITS;
@@ -25,6 +27,24 @@ export class BlockColumns {
       this.blocks[index] = block;
     }
     block[(session & (BLOCK_SIZE - 1)) * this.width + column] = value;
+  }
+
+  /** Adds the columns to an index checkpoint. */
+  writeTo(out: CheckpointWriter): void {
+    out.number(this.blocks.length);
+    for (const block of this.blocks) out.array(block ?? new Uint32Array(0));
+  }
+
+  /** Columns of `width` words as written by {@link writeTo}. */
+  static readFrom(input: CheckpointReader, width: number): BlockColumns {
+    const columns = new BlockColumns(width);
+    const count = input.number();
+    for (let i = 0; i < count; i++) {
+      const block = input.words();
+      if (block.length !== 0 && block.length !== BLOCK_SIZE * width) throw new RangeError("checkpoint column block has the wrong size");
+      columns.blocks.push(block.length === 0 ? undefined : block);
+    }
+    return columns;
   }
 
   /** Bytes held by the allocated blocks. */

@@ -4,6 +4,8 @@ import type { RegistryKind } from "@macp/core";
  * <dir>/wal/<segment>.wal                shared write-ahead log segments (all sessions' appends)
  * <dir>/snapshot-log/<segment>.snaps     snapshot records of every session, compacted
  * <dir>/registries/<kind>.reg            registry documents
+ * <dir>/index/checkpoint.idx             the index of both logs up to a point, so open scans only
+ *                                        what was written after it
  * <dir>/snapshots/<name>.snap            one file per session, written by earlier versions;
  *                                        imported into the snapshot log at open, then removed
  */
@@ -16,6 +18,10 @@ export const SNAPSHOT_LOG_DIR = "snapshot-log";
 export const LEGACY_SNAPSHOT_DIR = "snapshots";
 /** Sub-directory of the registry files. */
 export const REGISTRY_DIR = "registries";
+/** Sub-directory of the index checkpoint. */
+export const INDEX_DIR = "index";
+/** File name of the index checkpoint. */
+export const CHECKPOINT_FILE = "checkpoint.idx";
 
 const SEGMENT_PATTERN = /^(\d{12})(\.wal|\.snaps)$/;
 /** Suffix of write-ahead log segments. */

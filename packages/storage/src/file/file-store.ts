@@ -5,7 +5,19 @@ import type { MacpError } from "@macp/protocol";
 import { removeStrayTempFiles, writeFileAtomically } from "./atomic-file.js";
 import { CoalescedSync } from "./coalesced-sync.js";
 import { defaultSync, syncDirectory, type SyncFunction } from "./durable-io.js";
-import { REGISTRY_DIR, SNAPSHOT_LOG_DIR, WAL_DIR, WAL_SUFFIX, registryFileName, segmentFileName } from "./file-layout.js";
+import {
+  CHECKPOINT_FILE,
+  INDEX_DIR,
+  REGISTRY_DIR,
+  SNAPSHOT_LOG_DIR,
+  SNAPSHOT_LOG_SUFFIX,
+  WAL_DIR,
+  WAL_SUFFIX,
+  registryFileName,
+  segmentFileName,
+} from "./file-layout.js";
+import { sealCheckpoint } from "./checkpoint-codec.js";
+import { CheckpointMismatch, encodeCheckpoint, readCheckpoint, type SegmentMark } from "./index-checkpoint.js";
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, findNextFrame, frameSizeAt, sealFrame } from "./frame.js";
 import { FrameReader } from "./frame-reader.js";
 import { KeyedQueue } from "../keyed-queue.js";
@@ -18,12 +30,12 @@ import {
   kindCode,
   scanAppendBody,
 } from "./record-codec.js";
-import { recoverLog } from "./recover-log.js";
+import { recoverLog, recoverLogAfter, type LogScanOptions, type RecoveredLog } from "./recover-log.js";
 import { lockDataDir, type DataDirLock } from "./data-dir-lock.js";
 import { importLegacySnapshots } from "./legacy-snapshots.js";
 import { SegmentFiles } from "./segment-files.js";
 import { SessionTable } from "./session-table.js";
-import { SnapshotLog } from "./snapshot-log.js";
+import { SnapshotLog, type RecoveredSnapshots, type SnapshotLogOptions } from "./snapshot-log.js";
 import { LogIndex, type EntryLocation } from "./log-index.js";
 import { storageFailed, withStorageErrors } from "../storage-error.js";
 import { consoleLogger, type StorageLogger } from "../storage-logger.js";
@@ -43,8 +55,16 @@ export interface FileStoreOptions {
   /** Size at which a log or snapshot-log segment is closed and the next one started (default 64 MiB). */
   readonly segmentBytes?: number;
   /**
+   * Age at which a segment is closed at its next write even if not full (default 1 hour), so
+   * that at a low rate the records retention removed become reclaimable by compaction within
+   * about this long rather than once 64 MiB were written.
+   */
+  readonly segmentMaxAgeMs?: number;
+  /**
    * Refuse to open when a record before the log's tail is damaged (default: skip it with a
-   * warning and keep every later record). A torn tail is always cut back, strict or not.
+   * warning and keep every later record). A torn tail is always cut back, strict or not. Strict
+   * recovery scans (and checks the CRC of) every record, ignoring the index checkpoint; otherwise
+   * records the checkpoint covers are checked when read.
    */
   readonly strictRecovery?: boolean;
   /**
@@ -56,6 +76,7 @@ export interface FileStoreOptions {
 }
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_SEGMENT_MAX_AGE_MS = 3_600_000;
 const MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;
 const MAX_OPEN_SEGMENTS = 16;
 const CACHE_BLOCKS = 64;
@@ -81,6 +102,15 @@ export class FileStore implements SessionStore {
   private compacting = false;
   private lastCompaction: CompactionReport | undefined;
   private closed = false;
+  private readonly indexDirSync: CoalescedSync;
+  private checkpointing: Promise<void> = Promise.resolve();
+  private checkpointRunning = false;
+  private checkpointWanted = false;
+  /** Size of the last checkpoint written or loaded, and segment bytes sealed since. */
+  private checkpointBytes = 0;
+  private sealedSinceCheckpoint = 0;
+  /** Where both logs ended at the last checkpoint: a close with nothing new rewrites nothing. */
+  private checkpointedAt: string | undefined;
 
   private constructor(
     private readonly dir: string,
@@ -91,22 +121,27 @@ export class FileStore implements SessionStore {
     private readonly snapshots: SnapshotLog,
     private readonly lock: DataDirLock,
     private readonly logger: StorageLogger,
+    private readonly segmentBytes: number,
   ) {
     this.registryDirSync = new CoalescedSync(() => syncDirectory(this.registryDir, sync));
+    this.indexDirSync = new CoalescedSync(() => syncDirectory(join(dir, INDEX_DIR), sync));
     this.files = new SegmentFiles((segment) => segmentPath(dir, segment), MAX_OPEN_SEGMENTS);
     this.reader = new FrameReader(this.files, (segment) => wal.durableEnd(segment), CACHE_BLOCKS);
   }
 
   /**
-   * Opens (or creates) a store: removes temp files left by a crash, scans the log and the
-   * snapshot log to rebuild their indexes, cutting a torn or corrupt tail back to the last good
-   * record with a warning, and imports the per-session snapshot files of earlier versions.
+   * Opens (or creates) a store: removes temp files left by a crash, loads the index checkpoint
+   * and scans only the log and snapshot-log records written after it (all of them when there is
+   * no usable checkpoint), cutting a torn or corrupt tail back to the last good record with a
+   * warning, and imports the per-session snapshot files of earlier versions.
    */
   static async open(options: FileStoreOptions): Promise<FileStore> {
     const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     if (!(segmentBytes > 0 && segmentBytes <= MAX_SEGMENT_BYTES)) {
       throw storageFailed(`segmentBytes must be in (0, ${MAX_SEGMENT_BYTES}]`);
     }
+    const segmentMaxAgeMs = options.segmentMaxAgeMs ?? DEFAULT_SEGMENT_MAX_AGE_MS;
+    if (!(segmentMaxAgeMs > 0)) throw storageFailed("segmentMaxAgeMs must be positive");
     const dir = resolve(options.dir);
     const sync = options.sync ?? defaultSync;
     const logger = options.logger ?? consoleLogger;
@@ -117,16 +152,30 @@ export class FileStore implements SessionStore {
       // A directory created now is durable only once its parent's entry is synced too.
       const created = await mkdir(dir, { recursive: true });
       if (created !== undefined) await syncDirectory(dirname(created), sync);
-      for (const sub of [WAL_DIR, SNAPSHOT_LOG_DIR, REGISTRY_DIR]) await mkdir(join(dir, sub), { recursive: true });
+      for (const sub of [WAL_DIR, SNAPSHOT_LOG_DIR, REGISTRY_DIR, INDEX_DIR]) await mkdir(join(dir, sub), { recursive: true });
       lock = await lockDataDir(dir);
       const held = lock;
       await syncDirectory(dir, sync);
-      const strays = await removeStrayTempFiles(join(dir, REGISTRY_DIR));
+      let strays = 0;
+      for (const sub of [REGISTRY_DIR, INDEX_DIR]) strays += await removeStrayTempFiles(join(dir, sub));
       if (strays > 0) logger.warn(`removed ${strays} temp file(s) left by interrupted writes in ${dir}`);
       const pathOf = (segment: number): string => segmentPath(dir, segment);
-      const sessions = new SessionTable();
-      const log = await recoverLog(sessions, join(dir, WAL_DIR), pathOf, sync, logger, options.strictRecovery ?? false);
-      const rolled: { store?: FileStore } = {};
+      const logScan: LogScanOptions = { walDir: join(dir, WAL_DIR), pathOf, sync, logger, failOnMidLogDamage: options.strictRecovery ?? false };
+      // Filled in once they exist: the writers' callbacks are set up before.
+      const rolled: { store?: FileStore; wal?: WalWriter } = {};
+      const snapshotOptions: SnapshotLogOptions = {
+        dir: join(dir, SNAPSHOT_LOG_DIR),
+        sync,
+        segmentBytes,
+        segmentMaxAgeMs,
+        logger,
+        verifyLock: () => held.verify(),
+        // A snapshot writer that must stop (lost lock, unrecoverable I/O) stops the store.
+        onFatal: (error) => void rolled.wal?.halt(error),
+        onSealed: () => rolled.store?.sealed(),
+      };
+      const recovered = await recoverIndexes(join(dir, INDEX_DIR, CHECKPOINT_FILE), logScan, snapshotOptions, logger);
+      const { sessions, log } = recovered;
       const wal = await WalWriter.open(
         {
           walDir: join(dir, WAL_DIR),
@@ -134,11 +183,13 @@ export class FileStore implements SessionStore {
           sync,
           syncMode: options.syncMode ?? "group",
           segmentBytes,
+          segmentMaxAgeMs,
           logger,
           onSegment: (segment, salt) => {
             log.salts.set(segment, salt);
             // A newly sealed segment may already be mostly removed sessions.
             rolled.store?.scheduleCompaction();
+            rolled.store?.sealed();
           },
           verifyLock: () => held.verify(),
           onFatal: (error) => {
@@ -148,25 +199,20 @@ export class FileStore implements SessionStore {
         },
         log.last,
       );
-      snapshots = await SnapshotLog.open(
-        {
-          dir: join(dir, SNAPSHOT_LOG_DIR),
-          sync,
-          segmentBytes,
-          logger,
-          verifyLock: () => held.verify(),
-          // A snapshot writer that must stop (lost lock, unrecoverable I/O) stops the store.
-          onFatal: (error) => void wal.halt(error),
-        },
-        sessions,
-      );
+      rolled.wal = wal;
+      snapshots = await SnapshotLog.open(snapshotOptions, sessions, recovered.snapshots);
       await importLegacySnapshots(dir, snapshots, sync, logger);
       const elapsed = Math.round(performance.now() - started);
+      const scanned = log.scannedBytes + recovered.snapshots.scannedBytes;
       logger.info(
-        `opened file store ${dir}: ${sessions.size} sessions (${snapshots.size} with a snapshot), ${log.entries} log entries, ${log.segments} segments (${elapsed} ms)`,
+        `opened file store ${dir}: ${sessions.size} sessions (${snapshots.size} with a snapshot), ${log.segments} segments, ${recovered.source}; scanned ${log.scannedEntries} log entries, ${scanned} bytes (${elapsed} ms)`,
       );
-      const store = new FileStore(dir, sync, log.index, log.salts, wal, snapshots, held, logger);
+      const store = new FileStore(dir, sync, log.index, log.salts, wal, snapshots, held, logger, segmentBytes);
       rolled.store = store;
+      store.checkpointBytes = recovered.checkpointBytes;
+      if (recovered.checkpointBytes > 0 && scanned === 0) store.checkpointedAt = store.position();
+      // A long scan (no checkpoint yet, or a long tail) should not have to be repeated after a crash.
+      if (scanned >= segmentBytes) store.requestCheckpoint();
       store.scheduleCompaction();
       return store;
     } catch (error) {
@@ -254,9 +300,10 @@ export class FileStore implements SessionStore {
     this.scheduleCompaction();
   }
 
-  /** Waits for compaction scheduled so far (tests and the CLI's gc use it). */
+  /** Waits for compaction scheduled so far and the index checkpoint it leads to (tests and the CLI's gc use it). */
   async compacted(): Promise<CompactionReport | undefined> {
     await this.compaction;
+    await this.checkpointing;
     return this.lastCompaction;
   }
 
@@ -325,11 +372,89 @@ export class FileStore implements SessionStore {
     if (this.closed) return;
     this.closed = true;
     await this.compaction;
+    await this.checkpointing;
     await this.wal.close();
     await this.snapshots.close();
     await this.writes.idle();
+    // The next open then scans nothing; a halted writer's index is not worth keeping.
+    if (!this.wal.halted && this.checkpointedAt !== this.position()) {
+      await this.writeCheckpoint().catch((error: unknown) => this.logger.warn(`index checkpoint not written at close: ${describe(error)}`));
+    }
     await this.files.close();
     await this.lock.release();
+  }
+
+  /** A segment of either log was sealed: checkpoint once the tail a restart would scan outgrows the last checkpoint. */
+  private sealed(): void {
+    this.sealedSinceCheckpoint += this.segmentBytes;
+    if (this.sealedSinceCheckpoint >= Math.max(this.segmentBytes, this.checkpointBytes)) this.requestCheckpoint();
+  }
+
+  /** Writes a checkpoint soon (once; a request while one is written makes it go round again). */
+  private requestCheckpoint(): void {
+    if (this.closed) return;
+    this.checkpointWanted = true;
+    if (this.checkpointRunning) return;
+    this.checkpointRunning = true;
+    this.checkpointing = (async () => {
+      await Promise.resolve();
+      while (this.checkpointWanted && !this.closed) {
+        this.checkpointWanted = false;
+        await this.writeCheckpoint().catch((error: unknown) => this.logger.warn(`index checkpoint not written: ${describe(error)}`));
+      }
+      this.checkpointRunning = false;
+    })();
+  }
+
+  /**
+   * Persists the index of both logs up to their current durable ends, replacing the previous
+   * checkpoint atomically. The image is copied in one synchronous step, so it matches exactly
+   * the records durable at that instant; anything later is found by the next open's tail scan.
+   */
+  private async writeCheckpoint(): Promise<void> {
+    if (this.wal.halted) return;
+    const snapshotDir = join(this.dir, SNAPSHOT_LOG_DIR);
+    let logSizes: Map<number, number>;
+    let snapshotSizes: Map<number, number>;
+    for (;;) {
+      // Sealed segments never change: their sizes hold unless a roll sealed another meanwhile.
+      const logActive = this.wal.activeSegment;
+      const snapshotFiles = this.snapshots.segmentFiles;
+      logSizes = await fileSizes([...this.salts.keys()].filter((segment) => segment !== logActive), (segment) => segmentPath(this.dir, segment));
+      snapshotSizes = await fileSizes(
+        snapshotFiles.segments.filter((segment) => segment !== snapshotFiles.active),
+        (segment) => join(snapshotDir, segmentFileName(segment, SNAPSHOT_LOG_SUFFIX)),
+      );
+      if (this.wal.activeSegment === logActive && this.snapshots.segmentFiles.active === snapshotFiles.active) break;
+    }
+    await this.verifyLock();
+    const position = this.position();
+    const snapshots = this.snapshots.checkpointState(snapshotSizes);
+    const logSegments: SegmentMark[] = [...this.salts.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([segment, salt]) => ({
+        segment,
+        salt,
+        size: segment === this.wal.activeSegment ? this.wal.durableEnd(segment) : (logSizes.get(segment) ?? -1),
+      }));
+    const image = encodeCheckpoint({
+      sessions: this.index.sessions,
+      log: this.index,
+      logSegments,
+      snapshots: snapshots.index,
+      snapshotSegments: snapshots.marks,
+    });
+    this.sealedSinceCheckpoint = 0;
+    await sealCheckpoint(image);
+    await writeFileAtomically(join(this.dir, INDEX_DIR), CHECKPOINT_FILE, image, this.sync, this.indexDirSync);
+    this.checkpointBytes = image.length;
+    this.checkpointedAt = position;
+  }
+
+  /** Where both logs end and which segments they have: equal positions mean equal indexes. */
+  private position(): string {
+    const files = this.snapshots.segmentFiles;
+    return [this.wal.activeSegment, this.wal.durableEnd(this.wal.activeSegment), [...this.salts.keys()].join(","), files.active, this.snapshots.durableEnd, files.segments.join(",")].join(";");
   }
 
   /** Registries too are written only while the directory is still ours (snapshots: by their writer). */
@@ -428,6 +553,9 @@ export class FileStore implements SessionStore {
       }
     }
     if (deleted > 0) {
+      // The checkpoint still lists the deleted segments; a new one keeps the next open from
+      // having to reconcile them (or, after several rounds, from falling back to a full scan).
+      this.requestCheckpoint();
       this.lastCompaction = { atUnixMs: Date.now(), segmentsDeleted: deleted, sessionsCopied: copied, bytesReclaimed: reclaimed };
       this.logger.info(
         `compacted the log: ${deleted} segment(s) deleted, ${copied} live session(s) copied forward, ${reclaimed} bytes reclaimed (${Date.now() - started} ms)`,
@@ -504,6 +632,57 @@ export interface CompactionReport {
   readonly segmentsDeleted: number;
   readonly sessionsCopied: number;
   readonly bytesReclaimed: number;
+}
+
+/** Index state of both logs at open: from the checkpoint and the records after it, or from a full scan. */
+interface RecoveredIndexes {
+  readonly sessions: SessionTable;
+  readonly log: RecoveredLog;
+  readonly snapshots: RecoveredSnapshots;
+  readonly checkpointBytes: number;
+  /** How the index was built, for the open summary. */
+  readonly source: string;
+}
+
+async function recoverIndexes(
+  checkpointPath: string,
+  logScan: LogScanOptions,
+  snapshotOptions: SnapshotLogOptions,
+  logger: StorageLogger,
+): Promise<RecoveredIndexes> {
+  // Strict recovery wants every record's CRC checked at open, which only a full scan does.
+  const checkpoint = logScan.failOnMidLogDamage ? undefined : await readCheckpoint(checkpointPath);
+  let fallback = logScan.failOnMidLogDamage ? "strict recovery, full scan" : "no index checkpoint";
+  if (checkpoint !== undefined && "damaged" in checkpoint) {
+    logger.warn(`index checkpoint ${checkpointPath} unusable (${checkpoint.damaged}); scanning the whole log`);
+    fallback = "index checkpoint damaged, full scan";
+  } else if (checkpoint !== undefined) {
+    const { state } = checkpoint;
+    try {
+      const log = await recoverLogAfter(state.log, state.logSegments, logScan);
+      const snapshots = await SnapshotLog.recoverAfter(snapshotOptions, state.sessions, state.snapshots, state.snapshotSegments);
+      return { sessions: state.sessions, log, snapshots, checkpointBytes: checkpoint.bytes, source: `index checkpoint of ${checkpoint.bytes} bytes` };
+    } catch (error) {
+      if (!(error instanceof CheckpointMismatch)) throw error;
+      logger.warn(`index checkpoint ${checkpointPath} does not match the log (${error.message}); scanning the whole log`);
+      fallback = "index checkpoint stale, full scan";
+    }
+  }
+  const sessions = new SessionTable();
+  const log = await recoverLog(sessions, logScan);
+  const snapshots = await SnapshotLog.recover(snapshotOptions, sessions);
+  return { sessions, log, snapshots, checkpointBytes: 0, source: fallback };
+}
+
+/** File sizes of `segments` (-1 for one that is gone). */
+async function fileSizes(segments: readonly number[], pathOf: (segment: number) => string): Promise<Map<number, number>> {
+  const sizes = new Map<number, number>();
+  for (const segment of segments) sizes.set(segment, await stat(pathOf(segment)).then((info) => info.size, () => -1));
+  return sizes;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 async function directoryBytes(path: string): Promise<number> {

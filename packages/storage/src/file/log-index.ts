@@ -1,4 +1,5 @@
 import { BlockColumns } from "./block-columns.js";
+import type { CheckpointReader, CheckpointWriter } from "./checkpoint-codec.js";
 import { INCOMING_CODE } from "./record-codec.js";
 import { SessionTable } from "./session-table.js";
 
@@ -30,7 +31,7 @@ const MAX_ENTRIES = 2 ** 32 - 2;
  */
 export class LogIndex {
   /** Per session number: first and last entry id + 1 (0: no entry), number of entries. */
-  private readonly ends = new BlockColumns(3);
+  private ends = new BlockColumns(3);
   private readonly chunks: Uint32Array[] = [];
   /** Per log segment: bytes of frames some session's current log uses, and of every frame. */
   private readonly segmentBytes = new Map<number, { live: number; total: number }>();
@@ -40,6 +41,44 @@ export class LogIndex {
   private free = NONE;
 
   constructor(readonly sessions: SessionTable = new SessionTable()) {}
+
+  /** Adds the index (without its session table) to an index checkpoint. */
+  writeTo(out: CheckpointWriter): void {
+    this.ends.writeTo(out);
+    out.number(this.entries);
+    out.number(this.logged);
+    out.number(this.free);
+    out.number(this.chunks.length);
+    for (const chunk of this.chunks) out.array(chunk);
+    out.number(this.segmentBytes.size);
+    for (const [segment, bytes] of this.segmentBytes) {
+      out.number(segment);
+      out.number(bytes.live);
+      out.number(bytes.total);
+    }
+  }
+
+  /** An index as written by {@link writeTo}, over `sessions` (read from the same checkpoint). */
+  static readFrom(input: CheckpointReader, sessions: SessionTable): LogIndex {
+    const index = new LogIndex(sessions);
+    index.ends = BlockColumns.readFrom(input, 3);
+    index.entries = input.number();
+    index.logged = input.number();
+    index.free = input.number();
+    const chunks = input.number();
+    for (let i = 0; i < chunks; i++) {
+      const chunk = input.words();
+      if (chunk.length !== CHUNK_ENTRIES * STRIDE) throw new RangeError("checkpoint entry chunk has the wrong size");
+      index.chunks.push(chunk);
+    }
+    if (Math.ceil(index.entries / CHUNK_ENTRIES) !== chunks) throw new RangeError("checkpoint entry count does not match its chunks");
+    const segments = input.number();
+    for (let i = 0; i < segments; i++) {
+      const segment = input.number();
+      index.segmentBytes.set(segment, { live: input.number(), total: input.number() });
+    }
+    return index;
+  }
 
   /** Number of sessions with at least one entry. */
   get size(): number {

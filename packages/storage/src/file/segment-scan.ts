@@ -1,4 +1,5 @@
 import { open, readFile, readdir } from "node:fs/promises";
+import { readFully } from "./durable-io.js";
 import { parseSegmentFileName } from "./file-layout.js";
 import { randomBytes } from "node:crypto";
 import { writeFully, type SyncFunction } from "./durable-io.js";
@@ -43,20 +44,23 @@ export interface ScanContext {
  * Reads one segment and hands every valid frame (`bytes[offset, offset + size)`) to `onFrame`. A damaged region followed by a
  * valid frame (bit rot in the middle) is skipped with a warning, keeping every later record; a
  * damaged region running to the end of the file (a write torn by a crash, or a corrupt last
- * record) is cut off, so the next append starts right after the last good record.
+ * record) is cut off, so the next append starts right after the last good record. `from` (a
+ * frame boundary covered by an index checkpoint) skips the records before it: only the header
+ * and the bytes from there on are read.
  */
 export async function scanSegment(
   path: string,
   context: ScanContext,
   onFrame: (bytes: Buffer, offset: number, size: number) => void,
+  from = SEGMENT_HEADER_BYTES,
 ): Promise<ScannedSegment> {
-  const bytes = await readFile(path);
+  const bytes = from <= SEGMENT_HEADER_BYTES ? await readFile(path) : await readHeaderAndTail(path, from);
   const salt = readSegmentHeader(bytes);
   if (salt === undefined) {
     if (context.isLast && bytes.length <= SEGMENT_HEADER_BYTES) return rewriteHeader(path, context);
     throw storageFailed(`log segment ${path} has no valid header; refusing to guess its content`);
   }
-  let offset = SEGMENT_HEADER_BYTES;
+  let offset = Math.max(from, SEGMENT_HEADER_BYTES);
   while (offset < bytes.length) {
     const size = frameSizeAt(bytes, offset, bytes.length, salt);
     if (size > 0) {
@@ -78,6 +82,21 @@ export async function scanSegment(
     offset = next;
   }
   return { salt, size: bytes.length };
+}
+
+/** A buffer the size of the file holding its header and its bytes from `from` on (the rest unread). */
+async function readHeaderAndTail(path: string, from: number): Promise<Buffer> {
+  const handle = await open(path, "r");
+  try {
+    const { size } = await handle.stat();
+    if (size < from) throw storageFailed(`log segment ${path} is shorter (${size} bytes) than its indexed part (${from})`);
+    const bytes = Buffer.allocUnsafe(size);
+    (await readFully(handle, SEGMENT_HEADER_BYTES, 0)).copy(bytes, 0);
+    (await readFully(handle, size - from, from)).copy(bytes, from);
+    return bytes;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** A crash while creating the segment left it without a complete header and so without records. */

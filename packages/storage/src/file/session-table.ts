@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { BLOCK_BITS, BLOCK_SIZE } from "./block-columns.js";
+import type { CheckpointReader, CheckpointWriter } from "./checkpoint-codec.js";
 
 /** Hashes the first `length` bytes of `bytes` to an unsigned 32-bit number. */
 export type IdHash = (bytes: Uint8Array, length: number) => number;
@@ -7,6 +8,8 @@ export type IdHash = (bytes: Uint8Array, length: number) => number;
 /** Settings of a session table; tests replace the hash to force collisions. */
 export interface SessionTableOptions {
   readonly hash?: IdHash;
+  /** Seed of the default hash (random by default; a table loaded from a checkpoint keeps its own). */
+  readonly seed?: number;
 }
 
 /** The most sessions one table numbers: numbers are stored +1 in 32-bit slots, 0 meaning empty. */
@@ -53,9 +56,49 @@ export class SessionTable {
   private scratch = Buffer.allocUnsafe(256);
   private count = 0;
   private readonly hash: IdHash;
+  private readonly seed: number;
 
   constructor(options: SessionTableOptions = {}) {
-    this.hash = options.hash ?? seededMurmur3(randomBytes(4).readUInt32LE(0));
+    this.seed = options.seed ?? randomBytes(4).readUInt32LE(0);
+    this.hash = options.hash ?? seededMurmur3(this.seed);
+  }
+
+  /**
+   * Adds the table to an index checkpoint. The hash seed goes with it: slots are placed by hash,
+   * and rehashing every id at load would cost what the checkpoint saves. The seed stays as
+   * private as the data directory it is written to.
+   */
+  writeTo(out: CheckpointWriter): void {
+    out.number(this.seed);
+    out.number(this.count);
+    out.array(this.shardCounts);
+    for (const shard of this.shards) out.array(shard);
+    out.number(this.blocks.length);
+    for (const block of this.blocks) {
+      out.array(block.ends);
+      out.array(block.bytes.subarray(0, block.used));
+    }
+  }
+
+  /** A table as written by {@link writeTo}. */
+  static readFrom(input: CheckpointReader, options: Omit<SessionTableOptions, "seed"> = {}): SessionTable {
+    const table = new SessionTable({ ...options, seed: input.number() });
+    table.count = input.number();
+    table.shardCounts.set(input.words());
+    for (let shard = 0; shard < SHARDS; shard++) {
+      const slots = input.words();
+      if (slots.length < INITIAL_SHARD_SLOTS * 2 || (slots.length & (slots.length - 1)) !== 0) throw new RangeError("checkpoint shard has the wrong size");
+      table.shards[shard] = slots;
+    }
+    const blocks = input.number();
+    for (let i = 0; i < blocks; i++) {
+      const ends = input.words();
+      const bytes = input.bytes();
+      if (ends.length !== BLOCK_SIZE) throw new RangeError("checkpoint id block has the wrong size");
+      table.blocks.push({ ends, bytes, used: bytes.length });
+    }
+    if (Math.ceil(table.count / BLOCK_SIZE) !== blocks) throw new RangeError("checkpoint session count does not match its id blocks");
+    return table;
   }
 
   /** Number of sessions. */

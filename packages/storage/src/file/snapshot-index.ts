@@ -1,4 +1,5 @@
 import { BlockColumns } from "./block-columns.js";
+import type { CheckpointReader, CheckpointWriter } from "./checkpoint-codec.js";
 
 /** Where a session's latest snapshot record is. */
 export interface SnapshotLocation {
@@ -39,9 +40,46 @@ const RETIRED = 0xffffffff;
  * worth compacting.
  */
 export class SnapshotIndex {
-  private readonly locations = new BlockColumns(5);
+  private locations = new BlockColumns(5);
   private readonly segments = new Map<number, SegmentBytes>();
   private snapshotted = 0;
+
+  /** Adds the index to an index checkpoint. */
+  writeTo(out: CheckpointWriter): void {
+    this.locations.writeTo(out);
+    out.number(this.snapshotted);
+    out.number(this.segments.size);
+    for (const [segment, bytes] of this.segments) {
+      out.number(segment);
+      out.number(bytes.live);
+      out.number(bytes.total);
+    }
+  }
+
+  /** An index as written by {@link writeTo}. */
+  static readFrom(input: CheckpointReader): SnapshotIndex {
+    const index = new SnapshotIndex();
+    index.locations = BlockColumns.readFrom(input, 5);
+    index.snapshotted = input.number();
+    const segments = input.number();
+    for (let i = 0; i < segments; i++) {
+      const segment = input.number();
+      index.segments.set(segment, { live: input.number(), total: input.number() });
+    }
+    return index;
+  }
+
+  /** Segments with indexed records. */
+  get segmentNumbers(): number[] {
+    return [...this.segments.keys()];
+  }
+
+  /** Sessions numbered below `count` whose latest record is in `segment`. */
+  sessionsIn(segment: number, count: number): number[] {
+    const found: number[] = [];
+    for (let session = 0; session < count; session++) if (this.locations.get(session, SEGMENT) === segment) found.push(session);
+    return found;
+  }
 
   /** Number of sessions with a snapshot. */
   get size(): number {

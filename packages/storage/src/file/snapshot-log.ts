@@ -9,6 +9,7 @@ import { FrameReader } from "./frame-reader.js";
 import { KeyedQueue } from "../keyed-queue.js";
 import { decodeSnapshotBody, encodeRetiredFrame, encodeSnapshotFrame, scanSnapshotHead, type SnapshotSummary } from "./record-codec.js";
 import { listSegments, scanSegment } from "./segment-scan.js";
+import { CheckpointMismatch, planTail, type SegmentMark } from "./index-checkpoint.js";
 import { SegmentFiles } from "./segment-files.js";
 import type { SessionTable } from "./session-table.js";
 import { SnapshotIndex, type SnapshotHead, type SnapshotLocation } from "./snapshot-index.js";
@@ -22,6 +23,10 @@ export interface SnapshotLogOptions {
   readonly dir: string;
   readonly sync: SyncFunction;
   readonly segmentBytes: number;
+  /** Seal the active segment at its first write past this age (as the log does). */
+  readonly segmentMaxAgeMs?: number;
+  /** Called after a segment was sealed and the next one started. */
+  readonly onSealed?: () => void;
   readonly logger: StorageLogger;
   /** Runs before each group of snapshot records is written; rejects once the data directory is no longer ours. */
   readonly verifyLock: () => Promise<void>;
@@ -31,6 +36,14 @@ export interface SnapshotLogOptions {
 
 const MAX_OPEN_SEGMENTS = 4;
 const CACHE_BLOCKS = 16;
+
+/** The snapshot log as found at open. */
+export interface RecoveredSnapshots {
+  readonly index: SnapshotIndex;
+  readonly salts: Map<number, number>;
+  readonly last: ActiveSegment | undefined;
+  readonly scannedBytes: number;
+}
 
 interface ScannedFrame {
   readonly head: SnapshotSummary;
@@ -72,31 +85,46 @@ export class SnapshotLog {
   }
 
   /** Scans the segments in `options.dir` (repairing a torn tail) and indexes every record, numbering sessions in `sessions`. */
-  static async open(options: SnapshotLogOptions, sessions: SessionTable): Promise<SnapshotLog> {
-    const pathOf = (segment: number): string => join(options.dir, segmentFileName(segment, SNAPSHOT_LOG_SUFFIX));
-    const index = new SnapshotIndex();
-    const salts = new Map<number, number>();
+  static async recover(options: SnapshotLogOptions, sessions: SessionTable): Promise<RecoveredSnapshots> {
     const segments = await listSegments(options.dir, SNAPSHOT_LOG_SUFFIX);
-    let last: ActiveSegment | undefined;
-    for (const [i, segment] of segments.entries()) {
-      const frames: ScannedFrame[] = [];
-      const path = pathOf(segment);
-      try {
-        const context = { sync: options.sync, logger: options.logger, isLast: i === segments.length - 1, failOnMidLogDamage: false };
-        const scanned = await scanSegment(path, context, (bytes, offset, size) => {
-          const head = readHead(bytes, offset, size);
-          if (head !== undefined) frames.push({ head, offset, size });
-        });
-        salts.set(segment, scanned.salt);
-        last = { segment, ...scanned };
-      } catch (error) {
-        // Snapshots only spare replay work: an unreadable segment is set aside, not fatal.
-        options.logger.warn(`snapshot segment ${path} unreadable (${describe(error)}); moved aside, its sessions replay their logs`);
-        await rename(path, `${path}.damaged`);
-        continue;
+    const scans = segments.map((segment) => ({ segment, from: SEGMENT_HEADER_BYTES }));
+    return scanSnapshots(options, sessions, new SnapshotIndex(), new Map(), scans);
+  }
+
+  /**
+   * Continues a snapshot index loaded from a checkpoint: scans only what follows it, and drops
+   * what compaction deleted since. Throws {@link CheckpointMismatch} when the segments on disk
+   * cannot be the checkpoint's continuation.
+   */
+  static async recoverAfter(
+    options: SnapshotLogOptions,
+    sessions: SessionTable,
+    index: SnapshotIndex,
+    marks: readonly SegmentMark[],
+  ): Promise<RecoveredSnapshots> {
+    const plan = await planTail(options.dir, SNAPSHOT_LOG_SUFFIX, (segment) => pathIn(options.dir, segment), marks);
+    const missing = new Set(plan.missing);
+    const salts = new Map(marks.filter((mark) => !missing.has(mark.segment)).map((mark) => [mark.segment, mark.salt]));
+    const recovered = await scanSnapshots(options, sessions, index, salts, plan.scans);
+    for (const segment of index.segmentNumbers) {
+      if (recovered.salts.has(segment)) continue;
+      if (index.liveBytes(segment) !== 0) {
+        for (const session of index.sessionsIn(segment, sessions.size)) {
+          // Compaction drops retired records from the oldest segment; any other latest record
+          // would have been copied forward before its segment was deleted.
+          if (!index.isRetired(session)) throw new CheckpointMismatch(`deleted snapshot segment ${segment} still holds a latest snapshot`);
+          index.remove(session);
+        }
       }
-      for (const frame of frames) index.place(sessions.intern(frame.head.sessionId), segment, frame.offset, frame.size, frame.head);
+      index.drop(segment);
     }
+    return recovered;
+  }
+
+  /** Opens the writer over recovered segments. */
+  static async open(options: SnapshotLogOptions, sessions: SessionTable, recovered: RecoveredSnapshots): Promise<SnapshotLog> {
+    const { index, salts, last } = recovered;
+    const pathOf = (segment: number): string => pathIn(options.dir, segment);
     // The writer reports new segments from its first roll on, once the log below exists.
     const opened: { log?: SnapshotLog } = {};
     const writer = await WalWriter.open(
@@ -106,12 +134,14 @@ export class SnapshotLog {
         sync: options.sync,
         syncMode: "group",
         segmentBytes: options.segmentBytes,
+        ...(options.segmentMaxAgeMs === undefined ? {} : { segmentMaxAgeMs: options.segmentMaxAgeMs }),
         logger: options.logger,
         verifyLock: options.verifyLock,
         onFatal: options.onFatal,
         onSegment: (segment, salt) => {
           salts.set(segment, salt);
           opened.log?.sealed(segment);
+          if (opened.log !== undefined) options.onSealed?.();
         },
       },
       last,
@@ -120,6 +150,28 @@ export class SnapshotLog {
     opened.log = log;
     log.sealed(writer.activeSegment);
     return log;
+  }
+
+  /** The index and where each segment ends, for an index checkpoint; synchronous, so consistent with the log. */
+  checkpointState(sealedSizes: ReadonlyMap<number, number>): { index: SnapshotIndex; marks: SegmentMark[] } {
+    const marks = [...this.salts.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([segment, salt]) => ({
+        segment,
+        salt,
+        size: segment === this.writer.activeSegment ? this.writer.durableEnd(segment) : (sealedSizes.get(segment) ?? -1),
+      }));
+    return { index: this.index, marks };
+  }
+
+  /** Segment numbers and the active one (sealed segments' sizes are read by the checkpoint writer). */
+  get segmentFiles(): { segments: number[]; active: number } {
+    return { segments: [...this.salts.keys()], active: this.writer.activeSegment };
+  }
+
+  /** Where the active segment's durable records end. */
+  get durableEnd(): number {
+    return this.writer.durableEnd(this.writer.activeSegment);
   }
 
   /** Number of sessions with a snapshot. */
@@ -283,8 +335,50 @@ export class SnapshotLog {
   }
 
   private pathOf(segment: number): string {
-    return join(this.options.dir, segmentFileName(segment, SNAPSHOT_LOG_SUFFIX));
+    return pathIn(this.options.dir, segment);
   }
+}
+
+function pathIn(dir: string, segment: number): string {
+  return join(dir, segmentFileName(segment, SNAPSHOT_LOG_SUFFIX));
+}
+
+/** Indexes the records of `scans` in order; an unreadable segment is moved aside (snapshots only spare replay work). */
+async function scanSnapshots(
+  options: SnapshotLogOptions,
+  sessions: SessionTable,
+  index: SnapshotIndex,
+  salts: Map<number, number>,
+  scans: readonly { segment: number; from: number }[],
+): Promise<RecoveredSnapshots> {
+  let last: ActiveSegment | undefined;
+  let scannedBytes = 0;
+  for (const [i, { segment, from }] of scans.entries()) {
+    const frames: ScannedFrame[] = [];
+    const path = pathIn(options.dir, segment);
+    try {
+      const context = { sync: options.sync, logger: options.logger, isLast: i === scans.length - 1, failOnMidLogDamage: false };
+      const scanned = await scanSegment(
+        path,
+        context,
+        (bytes, offset, size) => {
+          const head = readHead(bytes, offset, size);
+          if (head !== undefined) frames.push({ head, offset, size });
+        },
+        from,
+      );
+      salts.set(segment, scanned.salt);
+      last = { segment, ...scanned };
+      scannedBytes += Math.max(0, scanned.size - from);
+    } catch (error) {
+      options.logger.warn(`snapshot segment ${path} unreadable (${describe(error)}); moved aside, its sessions replay their logs`);
+      await rename(path, `${path}.damaged`);
+      salts.delete(segment);
+      continue;
+    }
+    for (const frame of frames) index.place(sessions.intern(frame.head.sessionId), segment, frame.offset, frame.size, frame.head);
+  }
+  return { index, salts, last, scannedBytes };
 }
 
 /** The session, log length and finish time of a snapshot frame, or undefined for a record that is not a snapshot. */

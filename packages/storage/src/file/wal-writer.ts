@@ -17,6 +17,11 @@ export interface WalWriterOptions {
   readonly syncMode: SyncMode;
   /** A segment is closed and a new one started once it reaches this size. */
   readonly segmentBytes: number;
+  /**
+   * ... or once it is this old (ms since it became the write target) at its next write, so that
+   * at a low rate too its records become compactable instead of waiting for it to fill.
+   */
+  readonly segmentMaxAgeMs?: number;
   readonly logger: StorageLogger;
   /** Called when a new segment becomes the write target, before any frame is written to it. */
   readonly onSegment: (segment: number, salt: number) => void;
@@ -60,6 +65,7 @@ export class WalWriter {
   private idle: Promise<void> = Promise.resolve();
   private failure: MacpError | undefined;
   private closed = false;
+  private activeSince = performance.now();
 
   private constructor(
     private readonly options: WalWriterOptions,
@@ -75,6 +81,11 @@ export class WalWriter {
     }
     const handle = await open(options.pathOf(last.segment), "r+");
     return new WalWriter(options, handle, last);
+  }
+
+  /** Whether the writer halted: its index can no longer be trusted to match the log. */
+  get halted(): boolean {
+    return this.failure !== undefined;
   }
 
   /** The segment appends currently go to. */
@@ -199,7 +210,8 @@ export class WalWriter {
       // Settles on a later microtask, after the whole group is indexed, as before.
       write.resolve();
     }
-    if (end >= this.options.segmentBytes) await this.roll();
+    const maxAge = this.options.segmentMaxAgeMs;
+    if (end >= this.options.segmentBytes || (maxAge !== undefined && performance.now() - this.activeSince >= maxAge)) await this.roll();
   }
 
   /**
@@ -222,6 +234,7 @@ export class WalWriter {
       const previous = this.handle;
       this.handle = created.handle;
       this.active = created.active;
+      this.activeSince = performance.now();
       await previous.close();
     } catch (error) {
       // The current segment stays usable; rolling is retried after the next group.
