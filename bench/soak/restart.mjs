@@ -1,14 +1,16 @@
 // Restart time of the runtime daemon with a long history on the file backend: the data directory
 // is written directly through the storage API (not over gRPC, which would take hours at 1M
-// sessions), then the real daemon (`services/runtime/dist/main.js`) is started on it and timed
-// until it listens. Baseline in the same run: the earlier start path, which rebuilt every stored
-// session (store open + rebuildSession of each), on the same directory. Prints one JSON document.
+// sessions; without fdatasync, since a bench fixture need not survive a power cut), then the real
+// daemon (`services/runtime/dist/main.js`) is started on it twice and timed until it listens
+// (the store opens from its index checkpoint). Baselines in the same run: the store opened with a
+// full scan of every record (`strictRecovery`, which ignores the checkpoint), and optionally the
+// earlier start path that rebuilt every stored session. Prints one JSON document.
 // Run after `npx -y pnpm@10 run build`:
 //   node bench/soak/restart.mjs
 //   BENCH_FINISHED=1000000 BENCH_OPEN=1000 node bench/soak/restart.mjs
 // Env: BENCH_FINISHED (finished Decision sessions, 5 log entries each; default 200000), BENCH_OPEN
-// (open ones, default 1000), BENCH_BASELINE_SESSIONS (sessions the baseline rebuilds, default
-// 100000; its total is extrapolated when the directory holds more), BENCH_PROPOSALS (Proposals per
+// (open ones, default 1000), BENCH_BASELINE_SESSIONS (sessions the rebuild baseline rebuilds,
+// default 0 = skipped; its total is extrapolated when the directory holds more), BENCH_PROPOSALS (Proposals per
 // session, default 1: a finished session has 4 + this many records, an open one 2 + this many),
 // BENCH_DIR (keep the data dir there instead of a temp dir).
 import { spawn } from "node:child_process";
@@ -25,10 +27,11 @@ import { FileStore } from "@macp/storage";
 
 const FINISHED = Number(process.env.BENCH_FINISHED ?? 200_000);
 const OPEN = Number(process.env.BENCH_OPEN ?? 1_000);
-const BASELINE_SESSIONS = Number(process.env.BENCH_BASELINE_SESSIONS ?? 100_000);
+const BASELINE_SESSIONS = Number(process.env.BENCH_BASELINE_SESSIONS ?? 0);
 const PROPOSALS = Number(process.env.BENCH_PROPOSALS ?? 1);
 const DAEMON = fileURLToPath(new URL("../../services/runtime/dist/main.js", import.meta.url));
 const quiet = { info: () => undefined, warn: () => undefined };
+const noSync = async () => undefined;
 const COORDINATOR = "agent://coordinator";
 const ALICE = "agent://alice";
 const T0 = Date.now() - 3_600_000;
@@ -82,7 +85,7 @@ async function template(finished) {
 }
 
 async function populate(dir) {
-  const store = await FileStore.open({ dir, logger: quiet });
+  const store = await FileStore.open({ dir, logger: quiet, sync: noSync });
   const kinds = [
     { count: FINISHED, shape: await template(true), offset: 0 },
     { count: OPEN, shape: await template(false), offset: FINISHED },
@@ -137,7 +140,9 @@ function daemonRestart(dir) {
       output += chunk;
       if (readyMs === undefined && /listening on \S+/.test(output)) {
         readyMs = Math.round(performance.now() - started);
-        const peakRssMiB = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+        const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+        const peakRssMiB = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+        const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
         const recovery = output.split("\n").map((line) => {
           try {
             return JSON.parse(line);
@@ -145,14 +150,16 @@ function daemonRestart(dir) {
             return undefined;
           }
         }).find((line) => line?.msg?.startsWith("recovered "));
-        const opened = /opened file store [^:]+: .*\((\d+) ms\)/.exec(output);
+        const opened = /opened file store [^:]+: (.*)\((\d+) ms\)/.exec(output);
         child.once("exit", (code) =>
           resolve({
             ready_ms: readyMs,
-            store_open_ms: opened ? Number(opened[1]) : undefined,
+            store_open_ms: opened ? Number(opened[2]) : undefined,
+            store_open: opened?.[1].trim(),
             recovered_sessions: recovery?.sessions,
             recovery_ms: recovery?.ms,
             peak_rss_mib: Math.round(peakRssMiB),
+            rss_at_ready_mib: Math.round(rssMiB),
             exit_code: code,
           }),
         );
@@ -163,6 +170,15 @@ function daemonRestart(dir) {
       if (readyMs === undefined) reject(new Error(`daemon exited with ${code} before listening:\n${output}`));
     });
   });
+}
+
+/** Baseline: the store opened with a scan of every record (strict recovery ignores the checkpoint). */
+async function fullScanOpen(dir) {
+  const started = performance.now();
+  const store = await FileStore.open({ dir, logger: quiet, strictRecovery: true });
+  const ms = Math.round(performance.now() - started);
+  await store.close();
+  return { store_open_ms: ms };
 }
 
 /** The earlier start path: open the store and rebuild every stored session (at most `limit`). */
@@ -199,9 +215,11 @@ try {
   results.log_entries = populated.entries;
   results.populate_ms = populated.ms;
   results.disk_bytes = bytesUnder(dir);
+  results.checkpoint_bytes = bytesUnder(join(dir, "index"));
   results.restart = await daemonRestart(dir);
   results.restart_again = await daemonRestart(dir);
-  results.baseline_rebuild_every_session = await rebuildEverything(dir, BASELINE_SESSIONS);
+  results.baseline_full_scan_open = await fullScanOpen(dir);
+  if (BASELINE_SESSIONS > 0) results.baseline_rebuild_every_session = await rebuildEverything(dir, BASELINE_SESSIONS);
   results.load_after = loadavg().map((l) => Number(l.toFixed(2)));
   process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 } finally {

@@ -32,6 +32,8 @@ export interface StoreConfig {
   readonly logger?: StorageLogger;
   /** File backend: refuse to open on damage before the log's tail (`MACP_STRICT_RECOVERY=1`). */
   readonly strictRecovery?: boolean;
+  /** File backend: age at which a log segment is sealed at its next write even if not full (default 1 hour). */
+  readonly segmentMaxAgeMs?: number;
   /**
    * Called once when a durable backend stops accepting writes until a restart: its writer lock
    * was lost or taken over (the Postgres schema lock, the file `LOCK`), or its log can no longer
@@ -55,6 +57,7 @@ export async function createStore(config: StoreConfig): Promise<SessionStore> {
         ...(config.sync === undefined ? {} : { sync: config.sync }),
         ...(config.logger === undefined ? {} : { logger: config.logger }),
         ...(config.strictRecovery === undefined ? {} : { strictRecovery: config.strictRecovery }),
+        ...(config.segmentMaxAgeMs === undefined ? {} : { segmentMaxAgeMs: config.segmentMaxAgeMs }),
         ...(config.onFatal === undefined ? {} : { onFatal: config.onFatal }),
       });
     case "postgres":

@@ -108,7 +108,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
   const storage = { logger, onFatal: (error: Error) => void faults.fail(error, "storage") };
   const store = await createStore(
     config.storage.backend === "file"
-      ? { backend: "file", dataDir: config.storage.dataDir, strictRecovery: config.strictRecovery, sync, ...storage }
+      ? { backend: "file", dataDir: config.storage.dataDir, strictRecovery: config.strictRecovery, segmentMaxAgeMs: segmentMaxAgeMs(config.historyRetentionSecs), sync, ...storage }
       : config.storage.backend === "postgres"
         ? { backend: "postgres", databaseUrl: config.storage.databaseUrl, databaseSchema: config.storage.databaseSchema, ...storage }
         : { backend: "memory" },
@@ -274,4 +274,13 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     fail: (error, context) => faults.fail(error, context),
     failed: faults.failed,
   };
+}
+
+/**
+ * Log segments seal by age too, at a quarter of the history retention (at most an hour), so at a
+ * low rate the records retention removes become reclaimable within about 1.25 × retention rather
+ * than once a 64 MiB segment fills.
+ */
+function segmentMaxAgeMs(historyRetentionSecs: number): number {
+  return historyRetentionSecs === 0 ? 3_600_000 : Math.min(3_600_000, Math.max(1_000, (historyRetentionSecs * 1000) / 4));
 }
