@@ -13,7 +13,7 @@ export type { BusNames } from "./bus/subjects.js";
 export { backoffDelay, sleep } from "./backoff.js";
 export { PartitionProjector } from "./projector/projector.js";
 export type { ProjectorObserver } from "./projector/projector.js";
-export { ProjectionRunner, partitionLeaseKey } from "./projector/projection-runner.js";
+export { ProjectionRunner, fairShare, partitionLeaseKey } from "./projector/projection-runner.js";
 export type { PipelineLogger, ProjectionRunnerSettings } from "./projector/projection-runner.js";
 export { RUN_STATE_SCHEMA_VERSION_STORED, fromEventRow, toEventRow } from "./store/event-rows.js";
 export { eventStore } from "./store/event-store.js";

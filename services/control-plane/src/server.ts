@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { ControlPlaneConfig } from "./config/config.js";
@@ -11,6 +12,7 @@ import { MemoryBus, metricsObserver, NatsBus, PartitionProjector, ProjectionRunn
 import type { EventBus } from "@macp/pipeline";
 import { createBusSink } from "./ingest/ingest-sink.js";
 import { RunEventHub } from "./ingest/run-event-hub.js";
+import { RunOwnership } from "./ingest/run-ownership.js";
 import { RunDriver } from "./runs/run-driver.js";
 import { RunService } from "./runs/run-service.js";
 import { createRuntimeGateway } from "./runtime/gateway.js";
@@ -81,7 +83,8 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   }
   lifecycle.outbox = webhooks.outbox;
   const sink = createBusSink(bus, database.db);
-  const driver = new RunDriver(database.db, config, runtime, sink, hub, lifecycle, metrics, logger);
+  const ownership = new RunOwnership(bus.leases, randomUUID(), config.runLeaseTtlMs);
+  const driver = new RunDriver(database.db, config, runtime, sink, hub, lifecycle, metrics, logger, ownership);
   // Embedded mode: the projector runs in this process and holds every partition. On JetStream
   // the projection workers are the only writers of runtime-derived events.
   const observer = metricsObserver(metrics.projector);
@@ -91,7 +94,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       const projector = new PartitionProjector(database.db, lifecycle, observer);
       return (batch) => projector.handle(batch);
     },
-    { owner: driver.instanceId, leaseTtlMs: config.bus.partitionLeaseTtlMs, maxPartitions: bus.partitions },
+    { owner: ownership.owner, leaseTtlMs: config.bus.partitionLeaseTtlMs, maxPartitions: bus.partitions },
     logger,
   );
   const runs = new RunService(database.db, config, runtime, lifecycle, driver);
@@ -103,7 +106,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   };
   let app: FastifyInstance;
   try {
-    if (bus.kind === "memory") projection.start();
+    if (bus.kind === "memory") await projection.start();
     app = await buildApp(context);
     await app.listen({ host: config.host, port: config.port });
     await driver.start();
@@ -119,7 +122,8 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   const port = typeof address === "object" && address !== null ? address.port : config.port;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-  logger.info({ url }, "control plane listening");
+  // The instance id is the owner of this instance's run and partition leases on the bus.
+  logger.info({ url, instance: ownership.owner }, "control plane listening");
 
   let closing: Promise<void> | undefined;
   return {

@@ -63,7 +63,7 @@ describe("the event pipeline on NATS JetStream across control-plane instances", 
       { owner: randomUUID(), leaseTtlMs: 3_000, maxPartitions: PARTITIONS },
       logger,
     );
-    runner.start();
+    await runner.start();
   });
   afterAll(async () => {
     await runner?.stop();
@@ -117,5 +117,92 @@ describe("the event pipeline on NATS JetStream across control-plane instances", 
     // Everything the projector was handed is acknowledged: nothing waits in the work queue.
     const pending = await Promise.all(Array.from({ length: PARTITIONS }, (_, partition) => bus.pendingRaw(partition)));
     expect(pending.reduce((sum, count) => sum + count, 0)).toBe(0);
+  });
+});
+
+/**
+ * Ingest ownership on JetStream: a run's lease lives in the bus's KV bucket, so of two instances
+ * on one bus exactly one follows the run's session; when it stops, the other takes the run over
+ * and resumes from the stored runtime cursor.
+ */
+describe("run ingest ownership through the bus's lease bucket", () => {
+  const schema = freshSchema();
+  const prefix = uniqueName("cpown");
+  let runtime: RuntimeDaemon;
+  let first: TestControlPlane;
+  let second: TestControlPlane;
+  let bus: NatsBus;
+  let runner: ProjectionRunner;
+
+  beforeAll(async () => {
+    runtime = await spawnRuntime();
+    const env = {
+      RUNTIME_ADDRESS: runtime.address,
+      DATABASE_SCHEMA: schema,
+      NATS_URL: natsUrl(),
+      BUS_PREFIX: prefix,
+      BUS_PARTITIONS: "2",
+      RUN_LEASE_TTL_MS: "1500",
+      STREAM_BACKOFF_BASE_MS: "20",
+      STREAM_BACKOFF_MAX_MS: "200",
+      RUNTIME_CIRCUIT_BREAKER_RESET_MS: "200",
+    };
+    first = await startTestControlPlane("postgres", env);
+    second = await startTestControlPlane("postgres", env);
+    bus = await NatsBus.connect({ url: natsUrl(), prefix, partitions: 2, dedupeWindowMs: 60_000, name: "test projector" });
+    const db = second.handle.context.database.db;
+    const lifecycle = new RunLifecycle({ publish: (update) => void bus.publishEvents(update) }, { inc: () => undefined });
+    const observer = metricsObserver(createProjectorMetrics(new Registry()));
+    runner = new ProjectionRunner(
+      bus,
+      () => {
+        const projector = new PartitionProjector(db, lifecycle, observer);
+        return (batch) => projector.handle(batch);
+      },
+      { owner: randomUUID(), leaseTtlMs: 3_000, maxPartitions: 2 },
+      pino({ level: "silent" }),
+    );
+    await runner.start();
+  });
+  afterAll(async () => {
+    await runner?.stop();
+    await bus?.close();
+    await first?.close();
+    await second?.close();
+    await runtime?.stop();
+    await dropSchema(schema);
+    const nc = await connect({ servers: natsUrl() });
+    const jsm = await jetstreamManager(nc);
+    for (const stream of [`${prefix}_RAW`, `${prefix}_EVENTS`, `KV_${prefix}_leases`]) await jsm.streams.delete(stream).catch(() => false);
+    await nc.close();
+  });
+
+  it("lets one instance follow a run at a time and hands it over when that instance stops", { timeout: 180_000 }, async () => {
+    const created = await first.request("POST", "/runs", {
+      body: {
+        mode: "live",
+        runtime: { kind: "rust" },
+        session: { modeName: DECISION, modeVersion: "1.0.0", configurationVersion: "cfg-1", ttlMs: 60_000, participants: [{ id: "alice" }, { id: "bob" }] },
+        kickoff: [{ from: "alice", to: ["bob"], kind: "proposal", messageType: "Proposal", payload: { proposal_id: "p1", option: "deploy", rationale: "ready" } }],
+      },
+    });
+    expect(created.status).toBe(201);
+    const { runId, sessionId } = created.body;
+    await waitFor(`run ${runId} running`, async () => ((await second.request("GET", `/runs/${runId}`)).body.status === "running" ? true : undefined), 90_000);
+    const opened = async (): Promise<string[]> =>
+      (await second.request("GET", `/runs/${runId}/events?type=session.stream.opened`)).body.data.map((event: { data: { status: string } }) => event.data.status);
+    await waitFor("the stream opened", async () => ((await opened()).length > 0 ? true : undefined), 90_000);
+    // Several lease periods pass; the second instance must not start following the run meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    expect(await opened()).toEqual(["opened"]);
+
+    await first.close();
+    await waitFor("the second instance to take the run over", async () => ((await opened()).includes("recovered") ? true : undefined), 90_000);
+    await accepted(runtime.client("bob"), message(DECISION, sessionId, "Evaluation", { proposal_id: "p1", recommendation: "APPROVE", confidence: 0.8, reason: "ok" }));
+    await waitFor("the Evaluation", async () => {
+      const received = (await second.request("GET", `/runs/${runId}/events?type=message.received`)).body.data;
+      return received.length === 3 ? received : undefined;
+    }, 90_000);
+    expect(await opened()).toEqual(["opened", "recovered"]);
   });
 });

@@ -98,7 +98,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     { owner: id, leaseTtlMs: config.bus.partitionLeaseTtlMs, maxPartitions: config.maxPartitions },
     logger,
   );
-  runner.start();
+  await runner.start();
   const lag = setInterval(() => {
     metrics.partitionsHeld.set(runner.partitions.length);
     for (const partition of runner.partitions) {

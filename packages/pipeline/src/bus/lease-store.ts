@@ -10,6 +10,8 @@ export interface LeaseStore {
   renew(key: string, owner: string, ttlMs: number): Promise<boolean>;
   /** Gives the lease up at once, if `owner` holds it. */
   release(key: string, owner: string): Promise<void>;
+  /** Owners of the unexpired leases with keys `<group>.<…>` (e.g. the live workers' heartbeats). */
+  owners(group: string): Promise<string[]>;
 }
 
 /** Leases of one process (embedded mode). */
@@ -33,5 +35,10 @@ export class MemoryLeaseStore implements LeaseStore {
   release(key: string, owner: string): Promise<void> {
     if (this.leases.get(key)?.owner === owner) this.leases.delete(key);
     return Promise.resolve();
+  }
+
+  owners(group: string): Promise<string[]> {
+    const now = Date.now();
+    return Promise.resolve([...this.leases].filter(([key, lease]) => key.startsWith(`${group}.`) && lease.expiresAt > now).map(([, lease]) => lease.owner));
   }
 }

@@ -52,6 +52,17 @@ export class NatsLeaseStore implements LeaseStore {
     // Only the revision read is deleted: a lease taken over meanwhile stays.
     await this.kv.delete(key, { previousSeq: entry.revision }).catch(() => undefined);
   }
+
+  async owners(group: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const key of await this.kv.keys(`${group}.>`)) keys.push(key);
+    const now = Date.now();
+    const leases = await Promise.all(keys.map(async (key) => {
+      const entry = await this.kv.get(key);
+      return entry && entry.operation === "PUT" ? parse(entry.value) : undefined;
+    }));
+    return leases.filter((lease): lease is LeaseValue => lease !== undefined && lease.expiresAt > now).map((lease) => lease.owner);
+  }
 }
 
 function parse(bytes: Uint8Array): LeaseValue | undefined {

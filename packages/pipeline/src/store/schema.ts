@@ -34,9 +34,6 @@ export interface RunsTable {
   ended_at: NullableTimestamp;
   updated_at: Timestamp;
   archived_at: NullableTimestamp;
-  /** Instance currently driving the run, until `lease_expires_at`. */
-  lease_owner: string | null;
-  lease_expires_at: NullableTimestamp;
 }
 
 export interface RuntimeSessionsTable {

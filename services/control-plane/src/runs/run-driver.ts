@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { buildEnvelope, buildSessionStart, MacpClientError } from "@macp/client";
 import type { ClientAuth } from "@macp/client";
 import { messageSendFailedEvent, messageSentEvent, participantSeenEvent, sessionBoundEvent, sessionStateChangedEvent, sessionStateName } from "@macp/events";
@@ -11,6 +10,7 @@ import { backoffDelay, eventStore, sleep } from "@macp/pipeline";
 import type { Database, RunFailure, RunLifecycle, RunRow } from "@macp/pipeline";
 import type { IngestSink } from "../ingest/ingest-sink.js";
 import type { RunEventHub } from "../ingest/run-event-hub.js";
+import type { RunOwnership } from "../ingest/run-ownership.js";
 import { LifecycleWatcher } from "../ingest/lifecycle-watcher.js";
 import { SessionConsumer } from "../ingest/session-consumer.js";
 import type { ControlPlaneMetrics } from "../observability/metrics.js";
@@ -43,10 +43,6 @@ export class RunDriver {
   private readonly consumers = new Map<string, SessionConsumer>();
   private readonly abort = new AbortController();
   private watcher: LifecycleWatcher | undefined;
-  /** This instance's lease owner id. */
-  readonly instanceId = randomUUID();
-  /** Runs whose lease this instance holds. */
-  private readonly leases = new Set<string>();
   private leaseTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -58,6 +54,8 @@ export class RunDriver {
     private readonly lifecycle: RunLifecycle,
     private readonly metrics: ControlPlaneMetrics,
     private readonly logger: Logger,
+    /** Which runs this instance drives: one instance per run across all of them. */
+    private readonly ownership: RunOwnership,
   ) {
     lifecycle.onMoved = (run) => {
       if (TERMINAL.has(run.status)) void this.consumers.get(run.id)?.drain();
@@ -87,7 +85,7 @@ export class RunDriver {
       async (sessionId) => {
         // Only the instance driving a run applies its lifecycle (it can drain its own stream first).
         const run = await runRepository.getBySession(this.db, sessionId);
-        return run && !TERMINAL.has(run.status) && this.leases.has(run.id) ? run.id : undefined;
+        return run && !TERMINAL.has(run.status) && this.ownership.holds(run.id) ? run.id : undefined;
       },
       { backoffBaseMs: this.config.stream.backoffBaseMs, backoffMaxMs: this.config.stream.backoffMaxMs },
       this.logger,
@@ -98,40 +96,38 @@ export class RunDriver {
     await this.adoptOrphans();
   }
 
-  /** Drives every unfinished run nobody holds a live lease on (after a restart, or a dead instance's). */
+  /**
+   * Offers every unfinished run not driven here to {@link drive}, which takes it only if its lease
+   * is free or expired: runs of a stopped or dead instance, and runs whose creating instance could
+   * not start them. Every instance scans, so no run waits for a particular one; a run younger than
+   * a lease period is left to the instance that created it.
+   */
   private async adoptOrphans(): Promise<void> {
-    const orphans = await this.db
+    const open = await this.db
       .selectFrom("runs")
       .select("id")
       .where("status", "not in", [...TERMINAL] as RunRow["status"][])
-      .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<", sql<Date>`now()`)]))
+      .where("created_at", "<", sql<Date>`now() - ${`${this.config.runLeaseTtlMs} milliseconds`}::interval`)
       .execute();
-    for (const { id } of orphans) this.drive(id, "recovered");
+    for (const { id } of open) if (!this.ownership.holds(id)) this.drive(id, "recovered");
   }
 
   /** Renews held leases; a run that finished or whose lease was lost is drained and let go. */
   private async tendLeases(): Promise<void> {
     if (this.abort.signal.aborted) return;
     try {
-      const held = [...this.leases];
-      const renewed = new Set(
-        held.length === 0
-          ? []
-          : (
-              await this.db
-                .updateTable("runs")
-                .set({ lease_expires_at: sql`now() + ${`${this.config.runLeaseTtlMs} milliseconds`}::interval` })
-                .where("lease_owner", "=", this.instanceId)
-                .where("id", "in", held)
-                .where("status", "not in", [...TERMINAL] as RunRow["status"][])
-                .returning("id")
-                .execute()
-            ).map((row) => row.id),
-      );
-      for (const runId of held) {
-        if (renewed.has(runId) || this.tasks.has(runId)) continue;
-        this.leases.delete(runId);
-        void this.consumers.get(runId)?.drain();
+      for (const runId of await this.ownership.renew()) {
+        // Another instance may follow the run now (it resumes from the stored cursor): stop at once.
+        this.logger.warn({ run_id: runId }, "run lease lost; another instance takes the run over");
+        void this.consumers.get(runId)?.stop();
+      }
+      const held = this.ownership.runs.filter((runId) => !this.tasks.has(runId));
+      if (held.length > 0) {
+        const finished = await this.db.selectFrom("runs").select("id").where("id", "in", held).where("status", "in", [...TERMINAL] as RunRow["status"][]).execute();
+        for (const { id } of finished) {
+          void this.consumers.get(id)?.drain();
+          await this.ownership.release(id);
+        }
       }
       if (this.config.runRecovery) await this.adoptOrphans();
     } catch (error) {
@@ -139,23 +135,13 @@ export class RunDriver {
     }
   }
 
-  private async acquire(runId: string): Promise<boolean> {
-    const taken = await this.db
-      .updateTable("runs")
-      .set({ lease_owner: this.instanceId, lease_expires_at: sql`now() + ${`${this.config.runLeaseTtlMs} milliseconds`}::interval` })
-      .where("id", "=", runId)
-      .where("status", "not in", [...TERMINAL] as RunRow["status"][])
-      .where((eb) => eb.or([eb("lease_owner", "is", null), eb("lease_owner", "=", this.instanceId), eb("lease_expires_at", "<", sql<Date>`now()`)]))
-      .returning("id")
-      .executeTakeFirst();
-    if (taken) this.leases.add(runId);
-    return taken !== undefined;
-  }
-
   /** Drives a run in the background (once at a time per run, and only under this instance's lease). */
   drive(runId: string, reason: "opened" | "recovered" = "opened"): void {
     if (this.tasks.has(runId) || this.abort.signal.aborted) return;
-    const task = this.acquire(runId)
+    // An unreachable lease store is not the run's failure: the next upkeep offers the run again.
+    const task = this.ownership
+      .acquire(runId)
+      .catch(() => false)
       .then((held) => (held ? this.step(runId, reason) : undefined))
       .catch(async (error: unknown) => {
         if (this.abort.signal.aborted) return;
@@ -175,6 +161,7 @@ export class RunDriver {
   /** Stops the consumer of a run (after it finished or was deleted). */
   async release(runId: string): Promise<void> {
     await this.consumers.get(runId)?.stop();
+    await this.ownership.release(runId);
   }
 
   async stop(): Promise<void> {
@@ -183,17 +170,7 @@ export class RunDriver {
     await Promise.all([this.watcher?.stop(), ...[...this.consumers.values()].map((consumer) => consumer.stop())]);
     await Promise.allSettled([...this.tasks.values()]);
     // Hand the runs over at once instead of letting their leases run out.
-    const held = [...this.leases];
-    this.leases.clear();
-    if (held.length > 0) {
-      await this.db
-        .updateTable("runs")
-        .set({ lease_owner: null, lease_expires_at: null })
-        .where("lease_owner", "=", this.instanceId)
-        .where("id", "in", held)
-        .execute()
-        .catch((error: unknown) => this.logger.warn({ detail: error instanceof Error ? error.message : String(error) }, "could not release run leases"));
-    }
+    await this.ownership.releaseAll();
   }
 
   private async current(runId: string): Promise<RunRow | undefined> {
@@ -336,6 +313,8 @@ export class RunDriver {
   }
 
   private async follow(run: RunRow, plan: RunPlan, reason: "opened" | "recovered"): Promise<void> {
+    // The consumer of a lease lost and taken back may still be stopping: it ends first.
+    await this.consumers.get(run.id)?.stop();
     if (this.consumers.has(run.id) || this.abort.signal.aborted) return;
     const session = await this.db.selectFrom("runtime_sessions").select("last_runtime_seq").where("run_id", "=", run.id).executeTakeFirst();
     const consumer = new SessionConsumer(
