@@ -39,7 +39,12 @@ export interface KernelOptions {
   readonly clock: Clock;
   readonly modes: ModeRegistryPort;
   readonly policies: PolicyRegistryPort;
-  /** Write a snapshot every N log records of a session (0 disables periodic snapshots). */
+  /**
+   * Write a snapshot at most every N log records of a session (0 disables periodic snapshots),
+   * and only once the records since the last one add up to at least that snapshot's size, so a
+   * session whose state has grown large is not re-serialized every N messages: writing snapshots
+   * then costs about one state byte per logged byte, however big the state.
+   */
   readonly snapshotEvery?: number;
   /** Receives failures of best-effort background work (snapshots). */
   readonly onBackgroundError?: (error: unknown, sessionId: string) => void;
@@ -110,6 +115,17 @@ interface LiveSession {
   queuedAt: number | undefined;
   /** Log length covered by the last snapshot this kernel wrote. */
   snapshotLength: number | undefined;
+  /** Log length when the last snapshot was scheduled (restored sessions: when loaded). */
+  snapshotScheduledAt: number;
+  /** Estimated log bytes appended since then. */
+  bytesSinceSnapshot: number;
+  /** Size of the last snapshot this kernel wrote (0 before the first). */
+  snapshotBytes: number;
+}
+
+/** A log record's size, roughly as stored: payload, ids and a fixed allowance for the rest. */
+function recordBytes(entry: LogEntry): number {
+  return entry.payload.length + entry.messageId.length + entry.sender.length + entry.messageType.length + 64;
 }
 
 /** Expiries and evictions started together: their records share the store's group commits. */
@@ -136,7 +152,7 @@ async function inChunks(items: readonly string[], task: (item: string) => Promis
   }
 }
 
-function liveOf(state: RestoredSession): LiveSession {
+function liveOf(state: RestoredSession, snapshotScheduledAt = state.record.logLength): LiveSession {
   const live: LiveSession = {
     record: state.record,
     seen: new Set(state.seenMessageIds),
@@ -144,6 +160,9 @@ function liveOf(state: RestoredSession): LiveSession {
     deadline: undefined,
     queuedAt: undefined,
     snapshotLength: undefined,
+    snapshotScheduledAt,
+    bytesSinceSnapshot: 0,
+    snapshotBytes: 0,
   };
   if (state.finishedAtUnixMs !== undefined) live.finishedAtUnixMs = state.finishedAtUnixMs;
   return live;
@@ -283,7 +302,7 @@ export class Kernel {
       const record = createSession(modeEntry, { entry, payload, policyVersion: policy.policyId, policy });
       const binding: LogEntry = this.internalEntry(record, POLICY_BINDING_TYPE, bindingPayload(policy), now);
       await this.durably(sessionId, [entry, binding]);
-      const live = liveOf({ record: { ...record, logLength: 2 }, seenMessageIds: [envelope.messageId] });
+      const live = liveOf({ record: { ...record, logLength: 2 }, seenMessageIds: [envelope.messageId] }, 0);
       this.sessions.set(sessionId, live);
       this.track(live);
       this.accepted.publish(sessionId, { seq: 1, envelope: envelopeOf(entry) });
@@ -331,6 +350,7 @@ export class Kernel {
       const next = applyMessage(modeEntry, live.record, entry);
       await this.durably(sessionId, [entry]);
       live.record = { ...next, logLength: live.record.logLength + 1 };
+      live.bytesSinceSnapshot += recordBytes(entry);
       live.seen.add(envelope.messageId);
       const activity = live.activity.get(envelope.sender);
       live.activity.set(envelope.sender, {
@@ -344,9 +364,7 @@ export class Kernel {
         this.track(live);
         this.emit("RESOLVED", sessionId, now);
       }
-      if (resolved || (this.snapshotEvery > 0 && live.record.logLength % this.snapshotEvery === 0)) {
-        this.scheduleSnapshot(sessionId);
-      }
+      if (resolved || this.snapshotDue(live)) this.scheduleSnapshot(sessionId);
       return this.success(live.record.status, now);
     });
   }
@@ -640,14 +658,30 @@ export class Kernel {
     while (this.background.size > 0) await Promise.all([...this.background]);
   }
 
+  /** Periodic snapshot rule: see {@link KernelOptions.snapshotEvery}. */
+  private snapshotDue(live: LiveSession): boolean {
+    return (
+      this.snapshotEvery > 0 &&
+      live.record.logLength - live.snapshotScheduledAt >= this.snapshotEvery &&
+      live.bytesSinceSnapshot >= live.snapshotBytes
+    );
+  }
+
   private scheduleSnapshot(sessionId: string): void {
+    const scheduled = this.sessions.get(sessionId);
+    if (scheduled) {
+      scheduled.snapshotScheduledAt = scheduled.record.logLength;
+      scheduled.bytesSinceSnapshot = 0;
+    }
     const task = this.mutex
       .run(`session:${sessionId}`, async () => {
         const live = this.sessions.get(sessionId);
         if (!live || live.snapshotLength === live.record.logLength) return;
         const logLength = live.record.logLength;
-        await this.store.writeSnapshot(sessionId, this.snapshotOf(live));
+        const snapshot = this.snapshotOf(live);
+        await this.store.writeSnapshot(sessionId, snapshot);
         live.snapshotLength = logLength;
+        live.snapshotBytes = snapshot.state.length;
       })
       .catch((error: unknown) => this.onBackgroundError(error, sessionId));
     this.background.add(task);

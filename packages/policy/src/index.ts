@@ -24,11 +24,21 @@ export type {
   DecisionPolicyInput,
   HandoffPolicyInput,
   ProposalPolicyInput,
+  QuorumBallotCounts,
   QuorumPolicyInput,
   TaskPolicyInput,
 } from "./evaluators/mode-state-inputs.js";
-export { evaluateDecision } from "./evaluators/decision-evaluator.js";
-export { evaluateHandoff, evaluateProposal, evaluateQuorum, evaluateTask } from "./evaluators/mode-evaluators.js";
+export type { DecisionTally, VoterVotes } from "./evaluators/decision-tally.js";
+export { decisionTallyOf, isQualifyingEvaluation, maxConfidence } from "./evaluators/decision-tally.js";
+export { evaluateDecision, evaluateDecisionTally } from "./evaluators/decision-evaluator.js";
+export {
+  evaluateHandoff,
+  evaluateProposal,
+  evaluateProposalCount,
+  evaluateQuorum,
+  evaluateQuorumCounts,
+  evaluateTask,
+} from "./evaluators/mode-evaluators.js";
 export { DEFAULT_POLICY } from "./default-policy.js";
 export { policyFromDescriptor, policyToDescriptor } from "./descriptor-conversion.js";
 export { validatePolicyDefinition } from "./policy-validation.js";

@@ -111,7 +111,8 @@ describe("recoverSessions over a MemoryStore", () => {
     await openDecision(h, id, 6);
     await h.kernel.drain();
     const snapshot = await h.store.loadSnapshot(id);
-    expect(snapshot?.logLength).toBe(6);
+    // Due at 3 records; at 6 the three small records since are fewer bytes than that snapshot.
+    expect(snapshot?.logLength).toBe(3);
     expect((await h.store.loadLog(id)).length).toBe(8);
 
     const report = await recoverSessions(h.store, h.modes);
@@ -261,7 +262,7 @@ describe("recoverSessions over a FileStore", () => {
 
     const reopened = await openFileStore(dir);
     cleanups.push(() => reopened.close());
-    expect((await reopened.loadSnapshot(tailed))?.logLength).toBe(6);
+    expect((await reopened.loadSnapshot(tailed))?.logLength).toBe(3);
     expect((await reopened.loadLog(tailed)).length).toBe(8);
     const report = await recoverSessions(reopened, new ModeRegistry(), { strict: true });
 

@@ -1,7 +1,15 @@
 import { MacpError, ModeId, type SessionStartPayload, type decision } from "@macp/protocol";
-import { evaluateDecision, type JsonValue } from "@macp/policy";
+import { evaluateDecisionTally, type JsonValue } from "@macp/policy";
 import { authorizeCommitment, validateCommitment } from "../commitment-rules.js";
-import { DECISION_STATE, decisionPolicyInput, initialDecisionState, type DecisionState } from "./decision-state.js";
+import {
+  DECISION_STATE,
+  countEvaluation,
+  countObjection,
+  countVote,
+  decisionTally,
+  initialDecisionState,
+  type DecisionState,
+} from "./decision-state.js";
 import { PersistentMap } from "../state/persistent-map.js";
 import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "../mode-handler.js";
 import { isParticipant } from "../participants.js";
@@ -60,7 +68,7 @@ function applyEvaluation(state: DecisionState, envelope: ModeEnvelope): Decision
     reason: payload.reason,
     sender: envelope.sender,
   };
-  return { ...state, evaluations: state.evaluations.append(evaluation) };
+  return { ...state, evaluations: state.evaluations.append(evaluation), counts: countEvaluation(state.counts, evaluation) };
 }
 
 function applyObjection(state: DecisionState, envelope: ModeEnvelope): DecisionState {
@@ -70,7 +78,7 @@ function applyObjection(state: DecisionState, envelope: ModeEnvelope): DecisionS
   if (state.phase !== "Evaluation") throw invalidPayload(`objections are not accepted in phase ${state.phase}`);
   requireProposal(state, payload.proposalId);
   const objection = { proposal_id: payload.proposalId, reason: payload.reason, severity, sender: envelope.sender };
-  return { ...state, objections: state.objections.append(objection) };
+  return { ...state, objections: state.objections.append(objection), counts: countObjection(state.counts, objection) };
 }
 
 function applyVote(state: DecisionState, envelope: ModeEnvelope): DecisionState {
@@ -83,19 +91,20 @@ function applyVote(state: DecisionState, envelope: ModeEnvelope): DecisionState 
   requireProposal(state, payload.proposalId);
   const existing = state.votes.get(payload.proposalId) ?? PersistentMap.empty();
   if (existing.has(envelope.sender)) throw invalidPayload(`${envelope.sender} already voted on '${payload.proposalId}'`);
-  const byProposal = existing.set(envelope.sender, {
-    proposal_id: payload.proposalId,
-    vote,
-    reason: payload.reason,
-    sender: envelope.sender,
-  });
-  return { ...state, votes: state.votes.set(payload.proposalId, byProposal), phase: "Voting" };
+  const record = { proposal_id: payload.proposalId, vote, reason: payload.reason, sender: envelope.sender };
+  const byProposal = existing.set(envelope.sender, record);
+  return {
+    ...state,
+    votes: state.votes.set(payload.proposalId, byProposal),
+    phase: "Voting",
+    counts: countVote(state.counts, record),
+  };
 }
 
 function applyCommitment(session: SessionView, state: DecisionState, envelope: ModeEnvelope): ModeOutcome {
   const commitment = validateCommitment(session, envelope.payload);
   if (state.proposals.size === 0) throw invalidPayload("a commitment needs at least one proposal");
-  const verdict = evaluateDecision(session.policy, decisionPolicyInput(state), session.participants, commitment.outcomePositive);
+  const verdict = evaluateDecisionTally(session.policy, decisionTally(state), session.participants, commitment.outcomePositive);
   if (!verdict.allowed) return rejected(MacpError.policyDenied(verdict.reasons));
   return accepted(DECISION_STATE.json({ ...state, phase: "Committed" }), envelope.payload);
 }

@@ -1,8 +1,9 @@
-import type { DecisionPolicyInput, JsonValue } from "@macp/policy";
+import { isQualifyingEvaluation, maxConfidence, type DecisionTally, type JsonValue, type VoterVotes } from "@macp/policy";
 import { PersistentList } from "../state/persistent-list.js";
 import { PersistentMap } from "../state/persistent-map.js";
 import { StateCodec } from "../state/state-codec.js";
 import {
+  compareBytewise,
   field,
   mapJson,
   readArray,
@@ -52,6 +53,20 @@ export interface DecisionVote {
   readonly sender: string;
 }
 
+/**
+ * What the policy evaluator reads, counted as messages arrive (derived, not stored), so a
+ * Commitment does not walk every evaluation, objection and vote.
+ */
+export interface DecisionCounts {
+  readonly qualifyingEvaluations: number;
+  readonly maxQualifyingConfidence: number;
+  readonly criticalObjectors: PersistentList<string>;
+  readonly approve: number;
+  readonly reject: number;
+  /** APPROVE / REJECT pairs per sender with any vote (abstainers included, at zero). */
+  readonly voters: PersistentMap<string, VoterVotes>;
+}
+
 /** Decision mode state (§5.1); maps are keyed by proposal id (votes then by sender). */
 export interface DecisionState {
   readonly proposals: PersistentMap<string, DecisionProposal>;
@@ -59,7 +74,17 @@ export interface DecisionState {
   readonly objections: PersistentList<DecisionObjection>;
   readonly votes: PersistentMap<string, PersistentMap<string, DecisionVote>>;
   readonly phase: DecisionPhase;
+  readonly counts: DecisionCounts;
 }
+
+const NO_COUNTS: DecisionCounts = {
+  qualifyingEvaluations: 0,
+  maxQualifyingConfidence: -Infinity,
+  criticalObjectors: PersistentList.empty(),
+  approve: 0,
+  reject: 0,
+  voters: PersistentMap.empty(),
+};
 
 /** State right after SessionStart. */
 export function initialDecisionState(): DecisionState {
@@ -69,6 +94,36 @@ export function initialDecisionState(): DecisionState {
     objections: PersistentList.empty(),
     votes: PersistentMap.empty(),
     phase: "Proposal",
+    counts: NO_COUNTS,
+  };
+}
+
+/** The counts with one more evaluation. */
+export function countEvaluation(counts: DecisionCounts, evaluation: DecisionEvaluation): DecisionCounts {
+  if (!isQualifyingEvaluation(evaluation.recommendation)) return counts;
+  return {
+    ...counts,
+    qualifyingEvaluations: counts.qualifyingEvaluations + 1,
+    maxQualifyingConfidence: maxConfidence(counts.maxQualifyingConfidence, evaluation.confidence),
+  };
+}
+
+/** The counts with one more objection. */
+export function countObjection(counts: DecisionCounts, objection: DecisionObjection): DecisionCounts {
+  if (objection.severity !== "critical") return counts;
+  return { ...counts, criticalObjectors: counts.criticalObjectors.append(objection.sender) };
+}
+
+/** The counts with one more (proposal, voter) vote. */
+export function countVote(counts: DecisionCounts, vote: DecisionVote): DecisionCounts {
+  const approve = vote.vote === "APPROVE" ? 1 : 0;
+  const reject = vote.vote === "REJECT" ? 1 : 0;
+  const before = counts.voters.get(vote.sender) ?? { approve: 0, reject: 0 };
+  return {
+    ...counts,
+    approve: counts.approve + approve,
+    reject: counts.reject + reject,
+    voters: counts.voters.set(vote.sender, { approve: before.approve + approve, reject: before.reject + reject }),
   };
 }
 
@@ -120,12 +175,19 @@ function readVote(value: JsonValue): DecisionVote {
  */
 export function readDecisionState(json: JsonValue): DecisionState {
   const object = readObject(json, "decision state");
+  const evaluations = readArray(field(object, "evaluations"), "evaluations").map(readEvaluation);
+  const objections = readArray(field(object, "objections"), "objections").map(readObjection);
+  const votes = readMap(object, "votes", (byProposal) => readMap({ votes: byProposal }, "votes", readVote));
+  let counts = evaluations.reduce(countEvaluation, NO_COUNTS);
+  counts = objections.reduce(countObjection, counts);
+  for (const byProposal of votes.values()) counts = byProposal.values().reduce(countVote, counts);
   return {
     proposals: readMap(object, "proposals", readProposal),
-    evaluations: PersistentList.from(readArray(field(object, "evaluations"), "evaluations").map(readEvaluation)),
-    objections: PersistentList.from(readArray(field(object, "objections"), "objections").map(readObjection)),
-    votes: readMap(object, "votes", (byProposal) => readMap({ votes: byProposal }, "votes", readVote)),
+    evaluations: PersistentList.from(evaluations),
+    objections: PersistentList.from(objections),
+    votes,
     phase: readEnum(object, "phase", DECISION_PHASES),
+    counts,
   };
 }
 
@@ -140,13 +202,30 @@ export function writeDecisionState(state: DecisionState): JsonObject {
   };
 }
 
-/** What the Decision evaluator reads: the state's own records, votes over all proposals. */
-export function decisionPolicyInput(state: DecisionState): DecisionPolicyInput {
+/**
+ * What the Decision evaluator reads, from the kept counts; only weighted voting with weights whose
+ * sums depend on the order walks the votes (in the reference's proposal-then-voter order).
+ */
+export function decisionTally(state: DecisionState): DecisionTally {
+  const { counts } = state;
   return {
-    evaluations: state.evaluations.toArray(),
-    objections: state.objections.toArray(),
-    votes: mapJson(state.votes, (byProposal) => mapJson(byProposal, (vote) => vote)),
+    qualifyingEvaluations: counts.qualifyingEvaluations,
+    maxQualifyingConfidence: counts.maxQualifyingConfidence,
+    criticalObjections: counts.criticalObjectors.length,
+    criticalObjectors: () => counts.criticalObjectors.toArray(),
+    approve: counts.approve,
+    reject: counts.reject,
+    distinctVoters: counts.voters.size,
+    votesOf: (voter) => counts.voters.get(voter),
+    orderedVotes: () => orderedVotes(state.votes),
   };
+}
+
+function* orderedVotes(votes: DecisionState["votes"]): Generator<{ voter: string; vote: string }> {
+  for (const proposalId of votes.keys().sort(compareBytewise)) {
+    const byVoter = votes.get(proposalId) ?? PersistentMap.empty<string, DecisionVote>();
+    for (const voter of byVoter.keys().sort(compareBytewise)) yield { voter, vote: byVoter.get(voter)?.vote ?? "" };
+  }
 }
 
 /** Decision state between its typed form and its stored JSON. */

@@ -1,13 +1,13 @@
 import { MacpError, ModeId, type SessionStartPayload, type proposal } from "@macp/protocol";
-import { evaluateProposal, parseProposalRules, type JsonValue, type ProposalRules } from "@macp/policy";
+import { evaluateProposalCount, parseProposalRules, type JsonValue, type ProposalRules } from "@macp/policy";
 import { authorizeCommitment, validateCommitment } from "../commitment-rules.js";
 import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "../mode-handler.js";
-import { isParticipant } from "../participants.js";
+import { isParticipant, participantSet } from "../participants.js";
 import { decodeModePayload } from "../payload-decoding.js";
 import {
   PROPOSAL_STATE,
   initialProposalState,
-  proposalPolicyInput,
+  moveAcceptor,
   type ProposalPhase,
   type ProposalRecord,
   type ProposalState,
@@ -19,16 +19,54 @@ function rulesOf(session: SessionView): ProposalRules {
   return parseProposalRules(session.policy?.rules ?? {});
 }
 
-function satisfiesCriterion(session: SessionView, state: ProposalState, candidate: ProposalRecord, criterion: string): boolean {
-  const acceptedBy = (participant: string): boolean => state.accepts.get(participant) === candidate.proposal_id;
+/**
+ * Whether the live proposal `proposalId` meets the acceptance criterion. Accepts come only from
+ * declared participants and always name a live proposal, so counting a proposal's acceptors
+ * says whether all (other) participants accepted it.
+ */
+function satisfiesCriterion(session: SessionView, state: ProposalState, proposalId: string | undefined, criterion: string): boolean {
+  if (proposalId === undefined) return false;
+  const record = state.proposals.get(proposalId);
+  if (record?.disposition !== "Live") return false;
+  const participants = participantSet(session.participants);
+  const acceptors = state.acceptors.get(proposalId);
+  const count = acceptors?.size ?? 0;
   switch (criterion) {
-    case "counterparty":
-      return session.participants.filter((participant) => participant !== candidate.proposer).every(acceptedBy);
+    case "counterparty": {
+      const others = count - (acceptors?.has(record.proposer) === true ? 1 : 0);
+      return others === participants.size - (participants.has(record.proposer) ? 1 : 0);
+    }
     case "initiator":
-      return acceptedBy(session.initiator);
+      return acceptors?.has(session.initiator) === true;
     default:
       // all_parties is also what any unrecognised criterion means.
-      return session.participants.length > 0 && session.participants.every(acceptedBy);
+      return participants.size > 0 && count === participants.size;
+  }
+}
+
+/**
+ * Whether some live proposal meets the criterion, looking only at the proposals that could: the
+ * initiator's accepted one; for all_parties the one any participant accepted; for counterparty,
+ * with two or more participants, one of those two accepted (every counterparty of the proposal
+ * accepted it, and one of any two participants is a counterparty), and with one participant any
+ * live proposal (it has no counterparties).
+ */
+function hasConverged(session: SessionView, state: ProposalState, criterion: string): boolean {
+  const participants = participantSet(session.participants);
+  const [first, second] = participants;
+  const acceptedBy = (participant: string | undefined): string | undefined =>
+    participant === undefined ? undefined : state.accepts.get(participant);
+  switch (criterion) {
+    case "initiator":
+      return satisfiesCriterion(session, state, acceptedBy(session.initiator), criterion);
+    case "counterparty":
+      if (participants.size === 1) return state.live_proposals > 0;
+      return (
+        satisfiesCriterion(session, state, acceptedBy(first), criterion) ||
+        satisfiesCriterion(session, state, acceptedBy(second), criterion)
+      );
+    default:
+      return satisfiesCriterion(session, state, acceptedBy(first), criterion);
   }
 }
 
@@ -37,9 +75,8 @@ function refreshPhase(session: SessionView, rules: ProposalRules, state: Proposa
   let phase: ProposalPhase = "Negotiating";
   if (state.terminal_rejections.length > 0) {
     phase = "TerminalRejected";
-  } else {
-    const live = [...state.proposals.values()].filter((record) => record.disposition === "Live");
-    if (live.some((record) => satisfiesCriterion(session, state, record, rules.acceptanceCriterion))) phase = "Converged";
+  } else if (hasConverged(session, state, rules.acceptanceCriterion)) {
+    phase = "Converged";
   }
   return { ...state, phase };
 }
@@ -54,6 +91,7 @@ function withProposal(state: ProposalState, record: ProposalRecord): ProposalSta
     ...state,
     proposals: state.proposals.set(record.proposal_id, record),
     counter_proposals: state.counter_proposals + (counter ? 1 : 0),
+    live_proposals: state.live_proposals + (record.disposition === "Live" ? 1 : 0),
   };
 }
 
@@ -102,7 +140,12 @@ function applyCounterProposal(rules: ProposalRules, state: ProposalState, envelo
 function applyAccept(state: ProposalState, envelope: ModeEnvelope): ProposalState {
   const payload = decodeModePayload<proposal.AcceptPayload>(ModeId.Proposal, "Accept", envelope.payload);
   requireLive(state, payload.proposalId);
-  return { ...state, accepts: state.accepts.set(envelope.sender, payload.proposalId) };
+  const previous = state.accepts.get(envelope.sender);
+  return {
+    ...state,
+    accepts: state.accepts.set(envelope.sender, payload.proposalId),
+    acceptors: moveAcceptor(state.acceptors, envelope.sender, previous, payload.proposalId),
+  };
 }
 
 function applyReject(rules: ProposalRules, state: ProposalState, envelope: ModeEnvelope): ProposalState {
@@ -125,12 +168,12 @@ function applyWithdraw(state: ProposalState, envelope: ModeEnvelope): ProposalSt
   if (record.proposer !== envelope.sender) throw forbidden("only the proposer may withdraw a proposal");
   if (record.disposition === "Withdrawn") throw invalidPayload(`proposal '${payload.proposalId}' is already withdrawn`);
   const withdrawn = withProposal(state, { ...record, disposition: "Withdrawn" });
+  const acceptors = state.acceptors.get(payload.proposalId)?.keys() ?? [];
   return {
     ...withdrawn,
-    accepts: state.accepts
-      .entries()
-      .filter(([, proposalId]) => proposalId === payload.proposalId)
-      .reduce((accepts, [sender]) => accepts.delete(sender), state.accepts),
+    live_proposals: state.live_proposals - 1,
+    accepts: acceptors.reduce((accepts, sender) => accepts.delete(sender), state.accepts),
+    acceptors: state.acceptors.delete(payload.proposalId),
     // The audit list keeps the rejection; only its terminal effect ends with the proposal.
     terminal_rejections: state.terminal_rejections.filter((rejection) => rejection.proposal_id !== payload.proposalId),
   };
@@ -142,7 +185,7 @@ function applyCommitment(session: SessionView, rules: ProposalRules, state: Prop
   if (ready.phase !== "Converged" && ready.phase !== "TerminalRejected") {
     throw invalidPayload("a commitment needs a converged or terminally rejected negotiation");
   }
-  const verdict = evaluateProposal(session.policy, proposalPolicyInput(ready));
+  const verdict = evaluateProposalCount(session.policy, ready.counter_proposals);
   if (!verdict.allowed) return rejected(MacpError.policyDenied(verdict.reasons));
   return accepted(PROPOSAL_STATE.json({ ...ready, phase: "Committed" }), envelope.payload);
 }

@@ -1,4 +1,4 @@
-import type { JsonValue, ProposalPolicyInput } from "@macp/policy";
+import type { JsonValue } from "@macp/policy";
 import { PersistentList } from "../state/persistent-list.js";
 import { PersistentMap } from "../state/persistent-map.js";
 import { StateCodec } from "../state/state-codec.js";
@@ -52,7 +52,11 @@ export interface RejectionRecord extends TerminalRejection {
   readonly terminal: boolean;
 }
 
-/** Proposal mode state (§6.1); `counter_proposals` counts the proposals that supersede another (derived, not stored). */
+/**
+ * Proposal mode state (§6.1). Derived, not stored: `counter_proposals` counts the proposals that
+ * supersede another, `live_proposals` the live ones, and `acceptors` indexes `accepts` by proposal
+ * (proposal id → its current acceptors), so no message walks every proposal or accept.
+ */
 export interface ProposalState {
   readonly proposals: PersistentMap<string, ProposalRecord>;
   /** Latest Accept per participant: sender → proposal id. */
@@ -61,6 +65,8 @@ export interface ProposalState {
   readonly rejections: PersistentList<RejectionRecord>;
   readonly phase: ProposalPhase;
   readonly counter_proposals: number;
+  readonly live_proposals: number;
+  readonly acceptors: PersistentMap<string, PersistentMap<string, true>>;
 }
 
 /** State right after SessionStart. */
@@ -72,7 +78,25 @@ export function initialProposalState(): ProposalState {
     rejections: PersistentList.empty(),
     phase: "Negotiating",
     counter_proposals: 0,
+    live_proposals: 0,
+    acceptors: PersistentMap.empty(),
   };
+}
+
+/** `acceptors` with `sender`'s latest Accept moved from the proposal `from` (if any) to `to`. */
+export function moveAcceptor(
+  acceptors: ProposalState["acceptors"],
+  sender: string,
+  from: string | undefined,
+  to: string,
+): ProposalState["acceptors"] {
+  if (from === to) return acceptors;
+  let next = acceptors;
+  if (from !== undefined) {
+    const left = next.get(from)?.delete(sender);
+    next = left === undefined || left.size === 0 ? next.delete(from) : next.set(from, left);
+  }
+  return next.set(to, (next.get(to) ?? PersistentMap.empty<string, true>()).set(sender, true));
 }
 
 function readProposal(value: JsonValue): ProposalRecord {
@@ -116,13 +140,22 @@ function readRejection(value: JsonValue): RejectionRecord {
 export function readProposalState(json: JsonValue): ProposalState {
   const object = readObject(json, "proposal state");
   const proposals = readMap(object, "proposals", readProposal);
+  const accepts = readMap(object, "accepts", readAccept);
+  const records = proposals.values();
   return {
     proposals,
-    accepts: readMap(object, "accepts", readAccept),
+    accepts,
     terminal_rejections: readArray(field(object, "terminal_rejections"), "terminal_rejections").map(readTerminalRejection),
     rejections: PersistentList.from(readArray(field(object, "rejections"), "rejections").map(readRejection)),
     phase: readEnum(object, "phase", PROPOSAL_PHASES),
-    counter_proposals: proposals.values().filter((record) => record.supersedes_proposal_id !== null).length,
+    counter_proposals: records.filter((record) => record.supersedes_proposal_id !== null).length,
+    live_proposals: records.filter((record) => record.disposition === "Live").length,
+    acceptors: accepts
+      .entries()
+      .reduce<ProposalState["acceptors"]>(
+        (acceptors, [sender, proposalId]) => moveAcceptor(acceptors, sender, undefined, proposalId),
+        PersistentMap.empty(),
+      ),
   };
 }
 
@@ -148,11 +181,6 @@ export function writeProposalState(state: ProposalState): JsonObject {
     rejections: state.rejections.toArray().map((rejection) => ({ ...rejection })),
     phase: state.phase,
   };
-}
-
-/** What the Proposal evaluator reads: every proposal ever made, withdrawn ones included. */
-export function proposalPolicyInput(state: ProposalState): ProposalPolicyInput {
-  return { proposals: mapJson(state.proposals, (record) => record) };
 }
 
 /** Proposal state between its typed form and its stored JSON. */

@@ -1,10 +1,10 @@
 import { MacpError, ModeId, type SessionStartPayload, type quorum } from "@macp/protocol";
-import { evaluateQuorum, parseQuorumRules, type JsonValue } from "@macp/policy";
+import { evaluateQuorumCounts, parseQuorumRules, type JsonValue } from "@macp/policy";
 import { authorizeCommitment, validateCommitment } from "../commitment-rules.js";
 import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "../mode-handler.js";
 import { isParticipant } from "../participants.js";
 import { decodeModePayload } from "../payload-decoding.js";
-import { QUORUM_STATE, initialQuorumState, type ApprovalRequest, type BallotChoice, type QuorumState } from "./quorum-state.js";
+import { QUORUM_STATE, countBallot, initialQuorumState, type ApprovalRequest, type BallotChoice, type QuorumState } from "./quorum-state.js";
 import { forbidden, invalidPayload, runStep } from "../step-errors.js";
 
 /** §9.2: ApprovalRequest is initiator-only, Commitment follows the policy's authority, ballots need a participant. */
@@ -50,7 +50,7 @@ function applyBallot(state: QuorumState, envelope: ModeEnvelope, choice: BallotC
   if (payload.requestId !== state.request.request_id) throw invalidPayload(`unknown request '${payload.requestId}'`);
   if (state.ballots.has(envelope.sender)) throw invalidPayload(`${envelope.sender} has already cast a ballot`);
   const ballots = state.ballots.set(envelope.sender, { request_id: payload.requestId, choice, sender: envelope.sender, reason: payload.reason });
-  return { ...state, ballots, approvals: state.approvals + (choice === "Approve" ? 1 : 0) };
+  return { ...state, ballots, counts: countBallot(state.counts, choice) };
 }
 
 /**
@@ -68,7 +68,7 @@ function requiredApprovals(session: SessionView, request: ApprovalRequest): numb
 function isReady(session: SessionView, state: QuorumState): boolean {
   if (state.request === null) return false;
   const required = requiredApprovals(session, state.request);
-  const approvals = state.approvals;
+  const approvals = state.counts.approve;
   const remaining = Math.max(0, session.participants.length - state.ballots.size);
   return approvals >= required || approvals + remaining < required;
 }
@@ -76,7 +76,7 @@ function isReady(session: SessionView, state: QuorumState): boolean {
 function applyCommitment(session: SessionView, state: QuorumState, envelope: ModeEnvelope): ModeOutcome {
   validateCommitment(session, envelope.payload);
   if (!isReady(session, state)) throw invalidPayload("the approval threshold is neither met nor unreachable yet");
-  const verdict = evaluateQuorum(session.policy, { ballots: Object.fromEntries(state.ballots.entries()) }, session.participants);
+  const verdict = evaluateQuorumCounts(session.policy, state.counts, session.participants);
   if (!verdict.allowed) throw MacpError.policyDenied(verdict.reasons);
   return accepted(QUORUM_STATE.json(state), envelope.payload.slice());
 }

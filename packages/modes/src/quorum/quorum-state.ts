@@ -1,4 +1,4 @@
-import type { JsonValue } from "@macp/policy";
+import type { JsonValue, QuorumBallotCounts } from "@macp/policy";
 import { PersistentMap } from "../state/persistent-map.js";
 import { StateCodec } from "../state/state-codec.js";
 import {
@@ -38,18 +38,32 @@ export interface Ballot {
 }
 
 /**
- * Quorum mode state (§9.1): the request (or null) and ballots keyed by sender; `approvals` counts
- * the Approve ballots (derived, not stored).
+ * Quorum mode state (§9.1): the request (or null) and ballots keyed by sender; `counts` counts the
+ * ballots by choice (derived, not stored).
  */
 export interface QuorumState {
   readonly request: ApprovalRequest | null;
   readonly ballots: PersistentMap<string, Ballot>;
-  readonly approvals: number;
+  readonly counts: QuorumBallotCounts;
+}
+
+const NO_BALLOTS: QuorumBallotCounts = { approve: 0, reject: 0, abstain: 0 };
+
+/** The counts with one more ballot of `choice`. */
+export function countBallot(counts: QuorumBallotCounts, choice: BallotChoice): QuorumBallotCounts {
+  switch (choice) {
+    case "Approve":
+      return { ...counts, approve: counts.approve + 1 };
+    case "Reject":
+      return { ...counts, reject: counts.reject + 1 };
+    case "Abstain":
+      return { ...counts, abstain: counts.abstain + 1 };
+  }
 }
 
 /** State right after SessionStart. */
 export function initialQuorumState(): QuorumState {
-  return { request: null, ballots: PersistentMap.empty(), approvals: 0 };
+  return { request: null, ballots: PersistentMap.empty(), counts: NO_BALLOTS };
 }
 
 function readRequest(value: JsonValue | undefined): ApprovalRequest | null {
@@ -86,7 +100,7 @@ export function readQuorumState(json: JsonValue): QuorumState {
   return {
     request: readRequest(field(object, "request")),
     ballots,
-    approvals: ballots.values().filter((ballot) => ballot.choice === "Approve").length,
+    counts: ballots.values().reduce((counts, ballot) => countBallot(counts, ballot.choice), NO_BALLOTS),
   };
 }
 

@@ -4,27 +4,28 @@ import { isQuorumMet } from "./participation-quorum.js";
 import type { PolicyDefinition } from "../policy-definition.js";
 import { NO_POLICY_VERDICT, verdictOf, versionGate, type PolicyVerdict } from "./policy-verdict.js";
 import { formatRustDisplay, formatRustFixed } from "../json/rust-number-format.js";
-import { tallyVotes, votingResult, type VoteTally } from "./vote-tally.js";
+import { decisionTallyOf, type DecisionTally } from "./decision-tally.js";
+import { votingResult } from "./vote-tally.js";
 
 /** Gate (1): qualifying (non-REVIEW) evaluations, applied to both outcomes. */
-function evaluationGate(rules: DecisionRules["evaluation"], state: DecisionPolicyInput): string[] {
+function evaluationGate(rules: DecisionRules["evaluation"], tally: DecisionTally): string[] {
   if (!rules.requiredBeforeVoting) return [];
-  const qualifying = state.evaluations.filter((e) => e.recommendation.toUpperCase() !== "REVIEW");
   if (rules.minimumConfidence > 0) {
-    if (qualifying.some((e) => e.confidence >= rules.minimumConfidence)) return [];
+    if (tally.maxQualifyingConfidence >= rules.minimumConfidence) return [];
     return [
       `no qualifying evaluation meets minimum confidence threshold: ${formatRustFixed(rules.minimumConfidence, 2)}`,
     ];
   }
-  if (qualifying.length > 0) return [];
+  if (tally.qualifyingEvaluations > 0) return [];
   return ["evaluations required before voting but none provided (REVIEW evaluations are informational only)"];
 }
 
 /** Gate (2): the critical-objection veto; `finalize_decline` stops only positive commitments. */
-function vetoGate(rules: DecisionRules["objectionHandling"], state: DecisionPolicyInput, positive: boolean): string[] {
+function vetoGate(rules: DecisionRules["objectionHandling"], tally: DecisionTally, positive: boolean): string[] {
   if (!rules.criticalSeverityVetoes) return [];
-  const blockers = state.objections.filter((o) => o.severity === "critical").map((o) => o.sender);
-  if (blockers.length < rules.vetoThreshold) return [];
+  if (tally.criticalObjections < rules.vetoThreshold) return [];
+  if (rules.criticalObjectionAction === "finalize_decline" && !positive) return [];
+  const blockers = tally.criticalObjectors();
   const detail = `${blockers.length} blocking objection(s) (veto threshold: ${rules.vetoThreshold}), from: ${blockers.join(", ")}`;
   switch (rules.criticalObjectionAction) {
     case "deny":
@@ -39,7 +40,7 @@ function vetoGate(rules: DecisionRules["objectionHandling"], state: DecisionPoli
 }
 
 /** Gate (3): the participation quorum, when `commitment.require_vote_quorum` is set. */
-function quorumGate(rules: DecisionRules, tally: VoteTally, participantCount: number): string[] {
+function quorumGate(rules: DecisionRules, tally: DecisionTally, participantCount: number): string[] {
   if (!rules.commitment.requireVoteQuorum) return [];
   const { type, value } = rules.voting.quorum;
   if (isQuorumMet(type, value, tally.distinctVoters, participantCount)) return [];
@@ -51,13 +52,12 @@ function quorumGate(rules: DecisionRules, tally: VoteTally, participantCount: nu
 /** Step (4): the vote result mapped to the requested outcome (outcome table of §12.9). */
 function outcomeGate(
   rules: DecisionRules,
-  state: DecisionPolicyInput,
-  tally: VoteTally,
+  tally: DecisionTally,
   participants: readonly string[],
   positive: boolean,
 ): string[] {
   if (rules.voting.algorithm === "none") return [];
-  const result = votingResult(rules.voting, state.votes, tally, participants);
+  const result = votingResult(rules.voting, tally, participants);
   switch (result.kind) {
     case "Passed":
       if (positive || rules.commitment.allowDeclineOverApproval) return [];
@@ -80,7 +80,8 @@ function outcomeGate(
  * Outcome-aware Decision evaluation (§12.9): version gate, then the evaluation gate, the
  * critical-objection veto, the participation quorum and the vote result mapped to
  * `outcomePositive`, with deny reasons in that order. Votes are aggregated over all proposals.
- * With no policy bound (replay only) nothing is evaluated.
+ * With no policy bound (replay only) nothing is evaluated. Reads the state once to count it; a
+ * mode that keeps the counts calls {@link evaluateDecisionTally}.
  */
 export function evaluateDecision(
   policy: PolicyDefinition | null,
@@ -89,14 +90,28 @@ export function evaluateDecision(
   outcomePositive: boolean,
 ): PolicyVerdict {
   if (policy === null) return NO_POLICY_VERDICT;
+  return evaluateDecisionTally(policy, decisionTallyOf(state), participants, outcomePositive);
+}
+
+/**
+ * {@link evaluateDecision} from counts kept by the mode: the same verdict for the same state, at a
+ * cost that does not grow with the number of votes (except weighted voting whose weights sum
+ * differently in different orders, which walks the votes in the reference's order).
+ */
+export function evaluateDecisionTally(
+  policy: PolicyDefinition | null,
+  tally: DecisionTally,
+  participants: readonly string[],
+  outcomePositive: boolean,
+): PolicyVerdict {
+  if (policy === null) return NO_POLICY_VERDICT;
   const gated = versionGate(policy);
   if (gated !== undefined) return gated;
   const rules = parseDecisionRules(policy.rules);
-  const tally = tallyVotes(state.votes);
   return verdictOf([
-    ...evaluationGate(rules.evaluation, state),
-    ...vetoGate(rules.objectionHandling, state, outcomePositive),
+    ...evaluationGate(rules.evaluation, tally),
+    ...vetoGate(rules.objectionHandling, tally, outcomePositive),
     ...quorumGate(rules, tally, participants.length),
-    ...outcomeGate(rules, state, tally, participants, outcomePositive),
+    ...outcomeGate(rules, tally, participants, outcomePositive),
   ]);
 }

@@ -1,6 +1,7 @@
 import type {
   HandoffPolicyInput,
   ProposalPolicyInput,
+  QuorumBallotCounts,
   QuorumPolicyInput,
   TaskPolicyInput,
 } from "./mode-state-inputs.js";
@@ -19,12 +20,21 @@ import { parseTaskRules } from "../rules/task-rules.js";
  */
 export function evaluateProposal(policy: PolicyDefinition | null, state: ProposalPolicyInput): PolicyVerdict {
   if (policy === null) return NO_POLICY_VERDICT;
-  const gated = versionGate(policy);
-  if (gated !== undefined) return gated;
-  const maxRounds = parseProposalRules(policy.rules).counterProposalMaxRounds;
   const counterCount = Object.values(state.proposals).filter(
     (proposal) => proposal.supersedes_proposal_id !== null && proposal.supersedes_proposal_id !== undefined,
   ).length;
+  return evaluateProposalCount(policy, counterCount);
+}
+
+/**
+ * {@link evaluateProposal} from the number of CounterProposals ever made (withdrawn included),
+ * for a mode that keeps that count instead of scanning its proposals.
+ */
+export function evaluateProposalCount(policy: PolicyDefinition | null, counterCount: number): PolicyVerdict {
+  if (policy === null) return NO_POLICY_VERDICT;
+  const gated = versionGate(policy);
+  if (gated !== undefined) return gated;
+  const maxRounds = parseProposalRules(policy.rules).counterProposalMaxRounds;
   if (maxRounds > 0 && counterCount > maxRounds) {
     return verdictOf([`counter-proposal limit exceeded: ${counterCount} of ${maxRounds} allowed`]);
   }
@@ -67,13 +77,29 @@ export function evaluateQuorum(
   participants: readonly string[],
 ): PolicyVerdict {
   if (policy === null) return NO_POLICY_VERDICT;
+  const counts = { approve: 0, reject: 0, abstain: 0 };
+  for (const { choice } of Object.values(state.ballots)) {
+    if (choice === "Approve") counts.approve += 1;
+    else if (choice === "Reject") counts.reject += 1;
+    else if (choice === "Abstain") counts.abstain += 1;
+  }
+  return evaluateQuorumCounts(policy, counts, participants);
+}
+
+/**
+ * {@link evaluateQuorum} from ballot counts by choice, for a mode that keeps them instead of
+ * reading every ballot at commit time.
+ */
+export function evaluateQuorumCounts(
+  policy: PolicyDefinition | null,
+  counts: QuorumBallotCounts,
+  participants: readonly string[],
+): PolicyVerdict {
+  if (policy === null) return NO_POLICY_VERDICT;
   const gated = versionGate(policy);
   if (gated !== undefined) return gated;
   const rules = parseQuorumRules(policy.rules);
-  const choices = Object.values(state.ballots).map((ballot) => ballot.choice);
-  const count = (choice: string): number => choices.filter((c) => c === choice).length;
-  const effectiveVoters =
-    count("Approve") + count("Reject") + (rules.abstention.countsTowardQuorum ? count("Abstain") : 0);
+  const effectiveVoters = counts.approve + counts.reject + (rules.abstention.countsTowardQuorum ? counts.abstain : 0);
   const { type, value } = rules.threshold;
   const n = participants.length;
   if (value > 0 && !isQuorumMet(type, value, effectiveVoters, n)) {

@@ -37,3 +37,10 @@ export interface HandoffPolicyInput {
 export interface QuorumPolicyInput {
   readonly ballots: { readonly [sender: string]: { readonly choice: string } };
 }
+
+/** Quorum ballots counted by choice. */
+export interface QuorumBallotCounts {
+  readonly approve: number;
+  readonly reject: number;
+  readonly abstain: number;
+}

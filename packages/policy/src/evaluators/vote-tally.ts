@@ -1,51 +1,12 @@
-import { sortedKeys } from "../json/code-point-order.js";
 import type { DecisionRules } from "../rules/decision-rules.js";
-import type { DecisionPolicyInput } from "./mode-state-inputs.js";
+import type { DecisionTally } from "./decision-tally.js";
 import { formatRustFixed } from "../json/rust-number-format.js";
-
-/** Vote counts over all proposals of a Decision session (§12.8). */
-export interface VoteTally {
-  /** (proposal, voter) pairs voting APPROVE. */
-  readonly approve: number;
-  /** (proposal, voter) pairs voting REJECT. */
-  readonly reject: number;
-  /** Distinct senders with any vote on any proposal, abstainers included. */
-  readonly distinctVoters: number;
-}
 
 /** A vote result: `Passed`/`Failed` carry the reason text, `NoVotes` none. */
 export type VotingResult =
   | { readonly kind: "Passed"; readonly reason: string }
   | { readonly kind: "Failed"; readonly reason: string }
   | { readonly kind: "NoVotes" };
-
-type Votes = DecisionPolicyInput["votes"];
-
-/**
- * Every (proposal, voter, vote) in the reference's BTreeMap order (proposal id, then voter id,
- * by code point), so floating-point weight sums add up in the same order.
- */
-function* votePairs(votes: Votes): Generator<{ voter: string; vote: string }> {
-  for (const proposalId of sortedKeys(votes)) {
-    const byVoter = votes[proposalId] ?? {};
-    for (const voter of sortedKeys(byVoter)) {
-      yield { voter, vote: byVoter[voter]?.vote ?? "" };
-    }
-  }
-}
-
-/** Counts APPROVE and REJECT pairs and distinct voters. */
-export function tallyVotes(votes: Votes): VoteTally {
-  let approve = 0;
-  let reject = 0;
-  const voters = new Set<string>();
-  for (const { voter, vote } of votePairs(votes)) {
-    voters.add(voter);
-    if (vote === "APPROVE") approve += 1;
-    else if (vote === "REJECT") reject += 1;
-  }
-  return { approve, reject, distinctVoters: voters.size };
-}
 
 const percent = (ratio: number): string => formatRustFixed(ratio * 100, 1);
 
@@ -62,21 +23,58 @@ function ratioResult(name: string, ratio: number, threshold: number, qualifier =
   };
 }
 
-function hasApprove(votes: Votes, participant: string): boolean {
-  return Object.values(votes).some(
-    (byVoter) => Object.hasOwn(byVoter, participant) && byVoter[participant]?.vote === "APPROVE",
-  );
+/** Smallest k ≤ 64 with `weight × 2^k` an integer, or undefined (not finite, or finer than 2^-64). */
+function fractionBits(weight: number): number | undefined {
+  for (let k = 0; k <= 64; k++) if (Number.isInteger(weight * 2 ** k)) return k;
+  return undefined;
 }
 
-function weightedResult(voting: DecisionRules["voting"], votes: Votes): VotingResult {
+/**
+ * The weighted sums from per-voter counts, when every partial sum in any order is an exact double
+ * (all weights multiples of one power of two, total magnitude below 2^52 of it): then the result
+ * equals the reference's ordered sum bit for bit. Undefined when that cannot be promised.
+ */
+function exactWeightedSums(voting: DecisionRules["voting"], tally: DecisionTally): [number, number] | undefined {
+  let bits = 0;
+  let magnitude = tally.approve + tally.reject;
+  let listedApprove = 0;
+  let listedReject = 0;
   let approveWeight = 0;
   let totalWeight = 0;
-  for (const { voter, vote } of votePairs(votes)) {
+  for (const [voter, weight] of voting.weights) {
+    const k = fractionBits(weight);
+    if (k === undefined) return undefined;
+    bits = Math.max(bits, k);
+    const votes = tally.votesOf(voter);
+    if (votes === undefined) continue;
+    listedApprove += votes.approve;
+    listedReject += votes.reject;
+    magnitude += Math.abs(weight) * (votes.approve + votes.reject);
+    approveWeight += weight * votes.approve;
+    totalWeight += weight * (votes.approve + votes.reject);
+  }
+  if (magnitude * 2 ** bits >= 2 ** 52) return undefined;
+  // Voters without a listed weight weigh 1.
+  const unlistedApprove = tally.approve - listedApprove;
+  const unlistedTotal = tally.approve + tally.reject - listedApprove - listedReject;
+  return [approveWeight + unlistedApprove, totalWeight + unlistedTotal];
+}
+
+/** The weighted sums in the reference's pair order, for weights whose float sums depend on it. */
+function orderedWeightedSums(voting: DecisionRules["voting"], tally: DecisionTally): [number, number] {
+  let approveWeight = 0;
+  let totalWeight = 0;
+  for (const { voter, vote } of tally.orderedVotes()) {
     if (vote !== "APPROVE" && vote !== "REJECT") continue;
     const weight = voting.weights.get(voter) ?? 1;
     totalWeight += weight;
     if (vote === "APPROVE") approveWeight += weight;
   }
+  return [approveWeight, totalWeight];
+}
+
+function weightedResult(voting: DecisionRules["voting"], tally: DecisionTally): VotingResult {
+  const [approveWeight, totalWeight] = exactWeightedSums(voting, tally) ?? orderedWeightedSums(voting, tally);
   if (totalWeight === 0) return { kind: "NoVotes" };
   return ratioResult("weighted", approveWeight / totalWeight, voting.threshold, " weighted");
 }
@@ -87,8 +85,7 @@ function weightedResult(voting: DecisionRules["voting"], votes: Votes): VotingRe
  */
 export function votingResult(
   voting: DecisionRules["voting"],
-  votes: Votes,
-  tally: VoteTally,
+  tally: DecisionTally,
   participants: readonly string[],
 ): VotingResult {
   const { approve, reject } = tally;
@@ -100,7 +97,7 @@ export function votingResult(
     case "supermajority":
       return ratioResult("supermajority", approve / nonAbstain, voting.threshold > 0.5 ? voting.threshold : 2 / 3);
     case "unanimous":
-      if (reject === 0 && participants.every((participant) => hasApprove(votes, participant))) {
+      if (reject === 0 && participants.every((participant) => (tally.votesOf(participant)?.approve ?? 0) > 0)) {
         return { kind: "Passed", reason: "unanimous vote passed: all participants approved" };
       }
       return {
@@ -108,7 +105,7 @@ export function votingResult(
         reason: `unanimous vote failed: ${approve} approve, ${reject} reject out of ${participants.length} participants`,
       };
     case "weighted":
-      return weightedResult(voting, votes);
+      return weightedResult(voting, tally);
     case "plurality": {
       const counts = `${approve} approve vs ${reject} reject`;
       if (approve > reject) return { kind: "Passed", reason: `plurality vote passed: ${counts}` };
