@@ -26,7 +26,7 @@ class StartableClock {
   frozenAt = Date.now();
   startedAt = undefined;
   now() {
-    return this.startedAt === undefined ? this.frozenAt : this.frozenAt + (performance.now() - this.startedAt);
+    return this.startedAt === undefined ? this.frozenAt : this.frozenAt + Math.floor(performance.now() - this.startedAt);
   }
   start() {
     this.startedAt = performance.now();

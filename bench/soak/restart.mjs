@@ -143,6 +143,8 @@ function daemonRestart(dir) {
         const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
         const peakRssMiB = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
         const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+        // CPU the daemon used until ready: on a machine shared with other work, wall time is mostly waiting for a core.
+        const [utime, stime] = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1].split(" ").slice(11, 13).map(Number);
         const recovery = output.split("\n").map((line) => {
           try {
             return JSON.parse(line);
@@ -160,6 +162,7 @@ function daemonRestart(dir) {
             recovery_ms: recovery?.ms,
             peak_rss_mib: Math.round(peakRssMiB),
             rss_at_ready_mib: Math.round(rssMiB),
+            cpu_ms_until_ready: (utime + stime) * 10,
             exit_code: code,
           }),
         );

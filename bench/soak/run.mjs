@@ -11,7 +11,7 @@
 // SOAK_HISTORY_RETENTION_SECS (disk, default 120), SOAK_CLEANUP_SECS (default 2).
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -56,6 +56,9 @@ function startDaemon(dir) {
       if (!ready && address && metrics) {
         ready = true;
         const recovered = /"sessions":(\d+)[^\n]*"ms":(\d+)[^\n]*recovered /.exec(output);
+        const opened = /opened file store [^:]+: (.*)\((\d+) ms\)/.exec(output);
+        // CPU used until ready: on a shared machine, wall time is mostly waiting for a core.
+        const [utime, stime] = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1].split(" ").slice(11, 13).map(Number);
         resolve({
           child,
           address: address[1],
@@ -63,6 +66,9 @@ function startDaemon(dir) {
           readyMs: Math.round(performance.now() - started),
           recoveredSessions: recovered ? Number(recovered[1]) : undefined,
           recoveryMs: recovered ? Number(recovered[2]) : undefined,
+          storeOpenMs: opened ? Number(opened[2]) : undefined,
+          storeOpen: opened?.[1].trim(),
+          cpuMsUntilReady: (utime + stime) * 10,
         });
       }
       // Keep only the tail: the daemon logs a line per retention pass.
@@ -191,7 +197,14 @@ try {
   await stopDaemon(daemon.child);
   daemon = undefined;
   const restarted = await startDaemon(dir);
-  results.restart = { ready_ms: restarted.readyMs, recovered_sessions: restarted.recoveredSessions, recovery_ms: restarted.recoveryMs };
+  results.restart = {
+    ready_ms: restarted.readyMs,
+    cpu_ms_until_ready: restarted.cpuMsUntilReady,
+    store_open_ms: restarted.storeOpenMs,
+    store_open: restarted.storeOpen,
+    recovered_sessions: restarted.recoveredSessions,
+    recovery_ms: restarted.recoveryMs,
+  };
   results.after_restart = await scrape(restarted.metricsUrl);
   await stopDaemon(restarted.child);
   results.load_after = loadavg().map((l) => Number(l.toFixed(2)));
