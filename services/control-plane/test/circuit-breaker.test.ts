@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig, startControlPlane } from "../src/index.js";
 import type { ControlPlaneHandle } from "../src/index.js";
@@ -7,6 +10,7 @@ import type { TestResponse } from "./support/harness.js";
 import { freePort, spawnRuntime } from "./support/runtime-daemon.js";
 import type { RuntimeDaemon } from "./support/runtime-daemon.js";
 import { waitFor } from "./support/wait.js";
+import { modeMessage, sendAccepted } from "./support/agent-messages.js";
 
 const KEYS = { admin: "admin-key-0123456789abcdef", reader: "reader-key-0123456789abcdef" };
 const RESET_MS = 30_000;
@@ -31,6 +35,7 @@ describe("runtime circuit breaker: a stopped runtime trips it, a restored one cl
       RUNTIME_ADDRESS: runtime.address,
       RUNTIME_CIRCUIT_BREAKER_THRESHOLD: "3",
       RUNTIME_CIRCUIT_BREAKER_RESET_MS: String(RESET_MS),
+      RUNTIME_CIRCUIT_BREAKER_PROBE_MS: "200",
       AUTH_API_KEYS_JSON: JSON.stringify([
         { id: "admin", key: KEYS.admin, scopes: ["admin"] },
         { id: "reader", key: KEYS.reader, scopes: ["runs:read"] },
@@ -75,33 +80,23 @@ describe("runtime circuit breaker: a stopped runtime trips it, a restored one cl
     expect(metrics).toMatch(/^circuit_breaker_state 1$/m);
   });
 
-  it("closes through a trial call once the runtime is back and the open period is over", { timeout: 180_000 }, async () => {
+  it("closes by its background probe as soon as the runtime is back, without waiting out the open period", { timeout: 180_000 }, async () => {
     runtime = await spawnOnPort();
-    // Still open: nothing reaches the runtime yet.
-    expect((await call("GET", "/runtime/modes")).body.errorCode).toBe("CIRCUIT_BREAKER_OPEN");
-    now += RESET_MS;
-    expect((await call("GET", "/admin/circuit-breaker")).body.state).toBe("HALF_OPEN");
-    // The gRPC channel reconnects with its own backoff: a trial may still fail and reopen the
-    // breaker; each open period that ends lets the next trial through until one succeeds.
-    await waitFor(
-      "a successful trial",
-      async () => {
-        const modes = await call("GET", "/runtime/modes");
-        if (modes.status === 200) return true;
-        now += RESET_MS;
-        return undefined;
-      },
-      150_000,
-    );
-    expect((await call("GET", "/admin/circuit-breaker")).body).toMatchObject({ state: "CLOSED", consecutiveFailures: 0, openedAt: null, retryAt: null });
+    // The breaker's clock stands still: only the probe can close it.
+    const closed = await waitFor("the probe closing the breaker", async () => {
+      const state = (await call("GET", "/admin/circuit-breaker")).body;
+      return state.state === "CLOSED" ? state : undefined;
+    }, 150_000);
+    expect(closed).toMatchObject({ consecutiveFailures: 0, openedAt: null, retryAt: null });
+    expect((await call("GET", "/runtime/modes")).status).toBe(200);
     const ready = await waitFor("ready again", async () => {
       const response = await call("GET", "/readyz");
       return response.status === 200 ? response : undefined;
     });
     expect(ready.body).toMatchObject({ ok: true, circuitBreaker: "CLOSED", runtime: { ok: true } });
-    const states = (await call("GET", "/admin/circuit-breaker/history")).body.history.map((entry: { state: string }) => entry.state);
-    expect(states.slice(0, 3)).toEqual(["CLOSED", "OPEN", "HALF_OPEN"]);
-    expect(states.slice(-2)).toEqual(["HALF_OPEN", "CLOSED"]);
+    const history = (await call("GET", "/admin/circuit-breaker/history")).body.history;
+    expect(history.map((entry: { state: string }) => entry.state)).toEqual(["CLOSED", "OPEN", "CLOSED"]);
+    expect(history[2].reason).toBe("a probe reached the runtime");
   });
 
   it("a failed trial opens it again; an admin reset closes it; admin scope only", { timeout: 180_000 }, async () => {
@@ -131,5 +126,73 @@ describe("runtime circuit breaker: a stopped runtime trips it, a restored one cl
       150_000,
     );
     expect((await call("GET", "/admin/circuit-breaker")).body.state).toBe("CLOSED");
+  });
+});
+
+describe("runtime circuit breaker: session-stream traffic closes it", () => {
+  const DECISION = "macp.mode.decision.v1";
+  let port: number;
+  let runtime: RuntimeDaemon;
+  let cp: ControlPlaneHandle;
+  const now = Date.parse("2026-12-06T12:00:00.000Z");
+  const schema = freshSchema();
+  // The runtime keeps its sessions across the restart (file storage).
+  const dataDir = mkdtempSync(join(tmpdir(), "cp-breaker-runtime-"));
+  const call = (method: string, path: string, body?: unknown): Promise<TestResponse> =>
+    request(cp.url, method, path, { ...(body !== undefined ? { body } : {}), headers: { authorization: `Bearer ${KEYS.admin}` } });
+  const spawnOnPort = () => spawnRuntime({ MACP_BIND_ADDR: `127.0.0.1:${port}`, MACP_MEMORY_ONLY: "0", MACP_DATA_DIR: dataDir });
+
+  beforeAll(async () => {
+    port = await freePort();
+    runtime = await spawnOnPort();
+    const config = loadConfig({
+      ...BASE_ENV,
+      DATABASE_URL: testDatabaseUrl(),
+      DATABASE_SCHEMA: schema,
+      RUNTIME_ADDRESS: runtime.address,
+      RUNTIME_CIRCUIT_BREAKER_THRESHOLD: "3",
+      RUNTIME_CIRCUIT_BREAKER_RESET_MS: String(RESET_MS),
+      // No probe within the test: only stream traffic can close the breaker.
+      RUNTIME_CIRCUIT_BREAKER_PROBE_MS: "3600000",
+      STREAM_BACKOFF_BASE_MS: "50",
+      STREAM_BACKOFF_MAX_MS: "500",
+      AUTH_API_KEYS_JSON: JSON.stringify([{ id: "admin", key: KEYS.admin, scopes: ["admin", "runs:read", "runs:write"] }]),
+    });
+    cp = await startControlPlane(config, { logger: createLogger("silent"), breakerClock: () => now });
+  }, 180_000);
+  afterAll(async () => {
+    await cp?.close();
+    await runtime?.stop();
+    await dropSchema(schema);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("a frame on a run's re-subscribed session stream closes the open breaker after the runtime comes back", { timeout: 180_000 }, async () => {
+    const created = await call("POST", "/runs", {
+      mode: "live",
+      runtime: { kind: "rust" },
+      session: { modeName: DECISION, modeVersion: "1.0.0", configurationVersion: "cfg-1", ttlMs: 600_000, participants: [{ id: "alice" }, { id: "bob" }] },
+      kickoff: [{ from: "alice", to: ["bob"], kind: "proposal", messageType: "Proposal", payload: { proposal_id: "p1", option: "deploy", rationale: "ready" } }],
+    });
+    expect(created.status).toBe(201);
+    const { runId, sessionId } = created.body;
+    await waitFor("the run running", async () => ((await call("GET", `/runs/${runId}`)).body.status === "running" ? true : undefined), 90_000);
+
+    await runtime.stop();
+    for (let failure = 1; failure <= 3; failure += 1) await call("GET", "/runtime/modes");
+    expect((await call("GET", "/admin/circuit-breaker")).body.state).toBe("OPEN");
+    runtime = await spawnOnPort();
+    // An agent speaks; the control plane's ingest re-subscribes on its own backoff and gets the frame.
+    await sendAccepted(runtime.client("bob"), modeMessage(DECISION, sessionId, "Evaluation", { proposal_id: "p1", recommendation: "APPROVE", confidence: 0.8, reason: "ok" }));
+    const history = await waitFor(
+      "the breaker closed by stream traffic",
+      async () => {
+        const body = (await call("GET", "/admin/circuit-breaker/history")).body;
+        return body.state === "CLOSED" ? body.history : undefined;
+      },
+      150_000,
+    );
+    expect(history.at(-1)).toMatchObject({ state: "CLOSED", reason: "a session stream frame reached the runtime" });
+    expect((await call("GET", "/runtime/modes")).status).toBe(200);
   });
 });

@@ -57,8 +57,8 @@ export interface RuntimeConfig {
   /** The runtime runs in development auth: the bearer value names the sender. */
   readonly devAuth: boolean;
   readonly requestTimeoutMs: number;
-  /** RUNTIME_CIRCUIT_BREAKER_THRESHOLD / _RESET_MS. */
-  readonly circuitBreaker: { readonly threshold: number; readonly resetMs: number };
+  /** RUNTIME_CIRCUIT_BREAKER_THRESHOLD / _RESET_MS / _PROBE_MS. */
+  readonly circuitBreaker: { readonly threshold: number; readonly resetMs: number; readonly probeMs: number };
 }
 
 /** pino log levels. */
@@ -209,7 +209,11 @@ export function loadConfig(env: Env): ControlPlaneConfig {
       senderTokens: parseSenderTokens(get("RUNTIME_SENDER_TOKENS_JSON")),
       devAuth,
       requestTimeoutMs: int("RUNTIME_REQUEST_TIMEOUT_MS", 30_000, 1),
-      circuitBreaker: { threshold: int("RUNTIME_CIRCUIT_BREAKER_THRESHOLD", 5, 1), resetMs: int("RUNTIME_CIRCUIT_BREAKER_RESET_MS", 30_000, 1) },
+      circuitBreaker: {
+        threshold: int("RUNTIME_CIRCUIT_BREAKER_THRESHOLD", 5, 1),
+        resetMs: int("RUNTIME_CIRCUIT_BREAKER_RESET_MS", 30_000, 1),
+        probeMs: int("RUNTIME_CIRCUIT_BREAKER_PROBE_MS", 2_000, 100),
+      },
     },
     stream: { backoffBaseMs: int("STREAM_BACKOFF_BASE_MS", 250, 1), backoffMaxMs: int("STREAM_BACKOFF_MAX_MS", 30_000, 1) },
     live: loadLiveConfig(env, (message) => {

@@ -18,7 +18,12 @@ export interface BreakerConfig {
   readonly threshold: number;
   /** How long it stays open before one trial call may pass (half-open). */
   readonly resetMs: number;
+  /** While not closed, how often a background probe asks the runtime whether it is back. */
+  readonly probeMs: number;
 }
+
+/** Asks the runtime for something cheap; true when it answered (any answer). */
+export type RuntimeProbeCall = () => Promise<boolean>;
 
 /**
  * A runtime call refused without reaching the runtime because the breaker is open. It is an
@@ -36,7 +41,7 @@ const HISTORY_LIMIT = 200;
 const STATE_VALUE: Readonly<Record<BreakerState, number>> = { CLOSED: 0, OPEN: 1, HALF_OPEN: 2 };
 
 /** Only failures that say the runtime is not there count; any answer (even a refusal) proves it is up. */
-function isTransportFailure(error: unknown): boolean {
+export function isTransportFailure(error: unknown): boolean {
   return error instanceof MacpClientError && !(error instanceof CircuitOpenError) && (error.grpcCode === 14 || error.grpcCode === 4);
 }
 
@@ -44,13 +49,18 @@ function isTransportFailure(error: unknown): boolean {
  * A circuit breaker around unary runtime calls (per process). CLOSED: calls pass; `threshold`
  * consecutive transport failures (UNAVAILABLE, DEADLINE_EXCEEDED) open it. OPEN: calls fail at
  * once with {@link CircuitOpenError} for `resetMs`. Then HALF_OPEN: one trial call passes; its
- * success closes the breaker, its failure opens it again. An admin reset closes it.
+ * success closes the breaker, its failure opens it again. An admin reset closes it. The runtime
+ * coming back closes it without waiting for the open period to end: while not closed, a probe
+ * every `probeMs` asks the runtime, and any traffic that reaches it ({@link reached}: a frame on
+ * a session stream) closes the breaker at once.
  */
 export class CircuitBreaker {
   private current: BreakerState = "CLOSED";
   private failures = 0;
   private openedAt = 0;
   private trialInFlight = false;
+  private prober: NodeJS.Timeout | undefined;
+  private probing = false;
   private readonly log: BreakerTransition[] = [];
   private readonly stateGauge: Gauge;
   private readonly failureCounter: Counter;
@@ -60,6 +70,7 @@ export class CircuitBreaker {
     readonly config: BreakerConfig,
     registry: Registry,
     private readonly now: () => number = Date.now,
+    private readonly probe?: RuntimeProbeCall,
   ) {
     const registers = [registry];
     this.stateGauge = new Gauge({ name: "circuit_breaker_state", help: "Runtime circuit breaker: 0 closed, 1 open, 2 half-open", registers });
@@ -114,6 +125,18 @@ export class CircuitBreaker {
     }
   }
 
+  /** Traffic outside {@link run} reached the runtime (`source` says what): it is up, so the breaker closes. */
+  reached(source: string): void {
+    this.failures = 0;
+    if (this.current !== "CLOSED") this.enter("CLOSED", `${source} reached the runtime`);
+  }
+
+  /** Stops the background probe (shutdown). */
+  stop(): void {
+    if (this.prober) clearInterval(this.prober);
+    this.prober = undefined;
+  }
+
   /** Closes the breaker (admin reset). */
   reset(): BreakerState {
     this.failures = 0;
@@ -139,7 +162,22 @@ export class CircuitBreaker {
     this.enter("OPEN", reason);
   }
 
+  private async runProbe(): Promise<void> {
+    if (this.probing || !this.probe) return;
+    this.probing = true;
+    try {
+      if (await this.probe().catch(() => false)) this.reached("a probe");
+    } finally {
+      this.probing = false;
+    }
+  }
+
   private enter(state: BreakerState, reason: string): void {
+    if (state === "CLOSED") this.stop();
+    else if (this.probe && !this.prober) {
+      this.prober = setInterval(() => void this.runProbe(), this.config.probeMs);
+      this.prober.unref();
+    }
     this.current = state;
     this.stateGauge.set(STATE_VALUE[state]);
     this.log.push({ state, enteredAt: new Date(this.now()).toISOString(), reason });

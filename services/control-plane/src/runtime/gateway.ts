@@ -3,7 +3,7 @@ import type { CallOptions, ClientAuth, MacpClient, SessionStream } from "@macp/c
 import { SpanKind } from "@opentelemetry/api";
 import type { RuntimeConfig } from "../config/config.js";
 import { HttpError } from "../http/errors.js";
-import { CircuitBreaker } from "./circuit-breaker.js";
+import { CircuitBreaker, isTransportFailure } from "./circuit-breaker.js";
 import { inSpan } from "../observability/tracing.js";
 import { traceContextInterceptor } from "../observability/tracing-grpc.js";
 import type { ControlPlaneMetrics } from "../observability/metrics.js";
@@ -42,13 +42,29 @@ export interface RuntimeProbe {
 const RUNTIME_SERVICE = "macp.v1.MACPRuntimeService";
 const PROBE_TTL_MS = 2_000;
 const PROBE_DEADLINE_MS = 2_000;
+const MAX_RECONNECT_BACKOFF_MS = 5_000;
 
 /** Connects (lazily) to the configured runtime. */
 export function createRuntimeGateway(config: RuntimeConfig, metrics: ControlPlaneMetrics, options: { breakerClock?: () => number } = {}): RuntimeGateway {
   // Every call, unary or streaming, carries the active trace context (traceparent) to the runtime.
-  const client = createMacpClient({ address: config.address, tls: config.tls, defaultDeadlineMs: config.requestTimeoutMs, channelOptions: { interceptors: [traceContextInterceptor] } });
+  const client = createMacpClient({
+    address: config.address,
+    tls: config.tls,
+    defaultDeadlineMs: config.requestTimeoutMs,
+    // The channel retries a lost connection every few seconds at most, so a runtime that is back is
+    // reached by the next probe or re-subscription (grpc-js would back off up to 2 minutes).
+    channelOptions: { interceptors: [traceContextInterceptor], "grpc.max_reconnect_backoff_ms": Math.min(config.circuitBreaker.probeMs, MAX_RECONNECT_BACKOFF_MS) },
+  });
   let cached: { at: number; probe: Promise<RuntimeProbe> } | undefined;
-  const breaker = new CircuitBreaker(config.circuitBreaker, metrics.registry, options.breakerClock);
+  // The breaker's background probe: any answer, even a refusal, proves the runtime is back.
+  const probeRuntime = (): Promise<boolean> => {
+    const auth = gateway.ownAuth();
+    return client.getManifest({}, { deadlineMs: PROBE_DEADLINE_MS, ...(auth ? { auth } : {}) }).then(
+      () => true,
+      (error: unknown) => !isTransportFailure(error),
+    );
+  };
+  const breaker = new CircuitBreaker(config.circuitBreaker, metrics.registry, options.breakerClock, probeRuntime);
   const observer = (): ClientAuth | undefined => (config.bearerToken !== undefined ? { bearer: config.bearerToken } : undefined);
 
   const gateway: RuntimeGateway = {
@@ -90,7 +106,7 @@ export function createRuntimeGateway(config: RuntimeConfig, metrics: ControlPlan
       });
     },
     openStream(auth) {
-      return client.streamSession({ auth });
+      return observeFrames(client.streamSession({ auth }), () => breaker.reached("a session stream frame"));
     },
     probe() {
       const now = Date.now();
@@ -115,8 +131,36 @@ export function createRuntimeGateway(config: RuntimeConfig, metrics: ControlPlan
       return probe;
     },
     close() {
+      breaker.stop();
       client.close();
     },
   };
   return gateway;
+}
+
+/** The same stream, calling `onFrame` for every frame received and for a status the runtime ended it with (it answered). */
+function observeFrames(stream: SessionStream, onFrame: () => void): SessionStream {
+  return {
+    send: (envelope) => stream.send(envelope),
+    subscribe: (sessionId, afterSequence) => stream.subscribe(sessionId, afterSequence),
+    end: () => stream.end(),
+    cancel: () => stream.cancel(),
+    [Symbol.asyncIterator]() {
+      const frames = stream[Symbol.asyncIterator]();
+      return {
+        async next() {
+          try {
+            const result = await frames.next();
+            if (!result.done) onFrame();
+            return result;
+          } catch (error) {
+            // A status from the runtime (NOT_FOUND, PERMISSION_DENIED, …) is an answer too.
+            if (error instanceof MacpClientError && !isTransportFailure(error)) onFrame();
+            throw error;
+          }
+        },
+        return: (value?: unknown) => frames.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined }),
+      };
+    },
+  };
 }
