@@ -10,7 +10,9 @@
 // Postgres ceiling: the same `select * from runs where id = $1` that GET /runs/:id makes, issued
 // by as many concurrent `pg` clients as there are connections, straight from this process (one
 // request can never be faster than its round trips to a Postgres that shares the host's CPUs).
-// Each concurrency level gets a fresh runtime, schema and control plane. Prints JSON.
+// Each concurrency level gets a fresh runtime, schema and control plane. POST errors count HTTP
+// errors and every created run that failed or was cancelled once launches settled (runs still
+// launching after 60 s are reported as unsettledRuns). Prints JSON.
 //
 // Env: BENCH_DURATION (s per measurement, 10), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS ("1,16,64"),
 // BENCH_ONLY ("post,get"), DATABASE_URL, BENCH_CP_LOG_LEVEL (info), BENCH_CPU_PROF (a directory:
@@ -298,7 +300,17 @@ async function main() {
           const base = await measure({ url: `${hello.value}/hello`, method: "POST", headers, body }, connections, { server: hello.child.pid });
           const post = await measure({ url: `${cp.url}/runs`, requests: [{ method: "POST", path: "/runs", headers, setupRequest: uniqueBody }] }, connections, { server: cp.pid, runtime: runtime.child.pid });
           const statuses = await settledStatuses(pool, schema);
-          level.post = { baselineHello: base, controlPlane: post, ratioToBaseline: ratio(post.reqPerSec, base.reqPerSec), runsByStatusAfterSettling: statuses };
+          // A created run that failed (or never got going) is an error too, whatever its POST answered.
+          const failed = (statuses.failed ?? 0) + (statuses.cancelled ?? 0);
+          const unsettled = (statuses.queued ?? 0) + (statuses.starting ?? 0) + (statuses.binding_session ?? 0);
+          const { rows: failures } = await pool.query(`select error_code, left(error_message, 200) as error_message, count(*)::int as count from "${schema}".runs where status = 'failed' group by 1, 2 order by 3 desc limit 5`);
+          level.post = {
+            baselineHello: base,
+            controlPlane: { ...post, errors: post.errors + failed, httpErrors: post.errors, failedRuns: failed, unsettledRuns: unsettled },
+            ratioToBaseline: ratio(post.reqPerSec, base.reqPerSec),
+            runsByStatusAfterSettling: statuses,
+            failures,
+          };
         }
       } finally {
         await cp.stop();

@@ -6,6 +6,7 @@ import type { RunEventHub } from "./ingest/run-event-hub.js";
 import type { ControlPlaneMetrics } from "./observability/metrics.js";
 import type { RunDriver } from "./runs/run-driver.js";
 import type { RunLifecycle } from "@macp/pipeline";
+import type { RunReadCache } from "./runs/run-read-cache.js";
 import type { RunService } from "./runs/run-service.js";
 import type { RuntimeGateway } from "./runtime/gateway.js";
 import type { WebhookDelivery } from "./webhooks/webhook-delivery.js";
@@ -28,6 +29,8 @@ export interface ControlPlaneContext {
   readonly runs: RunService;
   /** Webhook dispatch: the queue (redeliveries) and the dispatcher (test pings). */
   readonly webhooks: WebhookDelivery;
+  /** `GET /runs/:id` answers, dropped by every committed update of their run. */
+  readonly runCache: RunReadCache;
 }
 
 /** Options every route plugin receives. */

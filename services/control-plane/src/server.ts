@@ -9,11 +9,12 @@ import { buildApp } from "./http/app.js";
 import { createLogger } from "./observability/logger.js";
 import { createMetrics } from "./observability/metrics.js";
 import { MemoryBus, metricsObserver, NatsBus, PartitionProjector, ProjectionRunner, RunLifecycle } from "@macp/pipeline";
-import type { EventBus } from "@macp/pipeline";
+import type { EventBus, EventsPublisher } from "@macp/pipeline";
 import { createBusSink } from "./ingest/ingest-sink.js";
 import { RunEventHub } from "./ingest/run-event-hub.js";
 import { RunOwnership } from "./ingest/run-ownership.js";
 import { RunDriver } from "./runs/run-driver.js";
+import { RunReadCache } from "./runs/run-read-cache.js";
 import { RunService } from "./runs/run-service.js";
 import { createRuntimeGateway } from "./runtime/gateway.js";
 import { createWebhookDelivery } from "./webhooks/webhook-delivery.js";
@@ -71,7 +72,15 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   }
   const runtime = createRuntimeGateway(config.runtime, metrics, options.breakerClock ? { breakerClock: options.breakerClock } : {});
   const hub = new RunEventHub(bus, logger);
-  const lifecycle = new RunLifecycle(hub, metrics.runTransitions);
+  const runCache = new RunReadCache((runId, listener) => bus.subscribeEvents(runId, listener), config.runCache);
+  // This instance's own commits drop the cached run before their update leaves for the bus.
+  const publisher: EventsPublisher = {
+    publish(update) {
+      runCache.invalidate(update.runId);
+      hub.publish(update);
+    },
+  };
+  const lifecycle = new RunLifecycle(publisher, metrics.runTransitions);
   let webhooks: WebhookDelivery;
   try {
     webhooks = await createWebhookDelivery({ db: database.db, config: config.webhooks, bus: config.bus, logger, registry: metrics.registry, clock: options.webhookClock, queue: options.webhookQueue });
@@ -97,11 +106,12 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     { owner: ownership.owner, leaseTtlMs: config.bus.partitionLeaseTtlMs, maxPartitions: bus.partitions },
     logger,
   );
-  const runs = new RunService(database.db, config, runtime, lifecycle, driver);
-  const context: ControlPlaneContext = { config, database, runtime, metrics, logger, hub, sink, lifecycle, driver, runs, webhooks };
+  const runs = new RunService(database.db, config, runtime, lifecycle, driver, runCache);
+  const context: ControlPlaneContext = { config, database, runtime, metrics, logger, hub, sink, lifecycle, driver, runs, webhooks, runCache };
   const stopPipeline = async (): Promise<void> => {
     await driver.stop();
     await projection.stop();
+    runCache.close();
     await bus.close();
   };
   let app: FastifyInstance;

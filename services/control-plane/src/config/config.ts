@@ -90,6 +90,10 @@ export interface ControlPlaneConfig {
   readonly runRecovery: boolean;
   /** How long a run's lease lasts without renewal (renewed every third of it). */
   readonly runLeaseTtlMs: number;
+  /** `GET /runs/:id` cache: longest an entry is served without a re-read (0 = off) and most entries. */
+  readonly runCache: { readonly ttlMs: number; readonly maxEntries: number };
+  /** Runs launched at once by this instance; more wait their turn, stored as `queued`. */
+  readonly launchConcurrency: number;
   /** The event pipeline's bus. */
   readonly bus: BusConfig;
   readonly logLevel: LogLevel;
@@ -227,6 +231,8 @@ export function loadConfig(env: Env): ControlPlaneConfig {
     },
     runRecovery: bool("RUN_RECOVERY_ENABLED", true),
     runLeaseTtlMs: int("RUN_LEASE_TTL_MS", 15_000, 300),
+    runCache: { ttlMs: int("RUN_CACHE_TTL_MS", 2_000), maxEntries: int("RUN_CACHE_MAX_ENTRIES", 10_000, 1) },
+    launchConcurrency: int("RUN_LAUNCH_CONCURRENCY", 16, 1),
     bus: loadBusConfig(get, int),
     logLevel,
     shutdownGraceMs: int("SHUTDOWN_GRACE_MS", 10_000),

@@ -37,37 +37,91 @@ export async function countRequest(db: Kysely<Database>, key: string, windowMs: 
 
 type CountCallback = (error: Error | null, result?: RateLimitHit) => void;
 
+/** How long requests admitted without waiting may stay uncounted in the shared row. */
+const BACKGROUND_FLUSH_MS = 100;
+/** Below this share of its budget a principal's requests do not wait for the shared count. */
+const FAST_PATH_SHARE = 0.5;
+
+interface Group {
+  readonly key: string;
+  readonly windowMs: number;
+  /** Requests waiting for their exact place in the shared count. */
+  waiting: CountCallback[];
+  /** Admitted without waiting, not yet sent to the database. */
+  unsent: number;
+  /** Admitted without waiting and in the upsert now in flight. */
+  sending: number;
+  inFlight: boolean;
+  timer: NodeJS.Timeout | undefined;
+  /** The shared count as of the last upsert, and when (local clock) its window ends. */
+  known: { current: number; windowEndsAt: number } | undefined;
+}
+
 /**
  * Group counting: one upsert per key in flight at a time; requests of that key arriving meanwhile
- * are counted together by the next one. Each request still gets its own exact place in the shared
- * count (the upsert returns the total, so the i-th of n gets `total - n + 1 + i`), but a burst of
- * one principal's requests no longer queues on that one row's lock, one commit after another.
+ * are counted together by the next one, each at its own exact place in the shared count (the
+ * upsert returns the total, so the i-th of n waiting gets `total - n + 1 + i`). Far from the
+ * limit (under half of the budget by the last shared count plus this instance's requests since)
+ * a request does not wait at all: it is admitted at once and counted in the shared row within
+ * {@link BACKGROUND_FLUSH_MS}. Near the limit every request waits for its exact count, so the
+ * shared budget holds across instances as before; only requests far below it skip the round trip.
  */
 function groupCounter(db: Kysely<Database>) {
-  const waiting = new Map<string, { key: string; windowMs: number; callbacks: CountCallback[] }>();
-  const inFlight = new Set<string>();
-  const flush = (group: string): void => {
-    const pending = waiting.get(group);
-    if (pending === undefined) return;
-    waiting.delete(group);
-    inFlight.add(group);
-    const { callbacks } = pending;
-    countRequest(db, pending.key, pending.windowMs, callbacks.length)
+  const groups = new Map<string, Group>();
+  const flush = (group: Group): void => {
+    if (group.inFlight) return;
+    clearTimeout(group.timer);
+    group.timer = undefined;
+    const callbacks = group.waiting;
+    const background = group.unsent;
+    if (callbacks.length === 0 && background === 0) return;
+    group.waiting = [];
+    group.unsent = 0;
+    group.sending = background;
+    group.inFlight = true;
+    countRequest(db, group.key, group.windowMs, background + callbacks.length)
       .then(
-        (hit) => callbacks.forEach((callback, index) => callback(null, { current: hit.current - callbacks.length + 1 + index, ttl: hit.ttl })),
-        (error: unknown) => callbacks.forEach((callback) => callback(error instanceof Error ? error : new Error(String(error)))),
+        (hit) => {
+          group.known = { current: hit.current, windowEndsAt: Date.now() + hit.ttl };
+          callbacks.forEach((callback, index) => callback(null, { current: hit.current - callbacks.length + 1 + index, ttl: hit.ttl }));
+        },
+        (error: unknown) => {
+          group.known = undefined;
+          callbacks.forEach((callback) => callback(error instanceof Error ? error : new Error(String(error))));
+        },
       )
       .finally(() => {
-        inFlight.delete(group);
-        flush(group);
+        group.inFlight = false;
+        group.sending = 0;
+        if (group.waiting.length > 0) flush(group);
+        else schedule(group);
       });
   };
-  return (key: string, windowMs: number, callback: CountCallback): void => {
-    const group = `${windowMs}:${key}`;
-    const pending = waiting.get(group);
-    if (pending === undefined) waiting.set(group, { key, windowMs, callbacks: [callback] });
-    else pending.callbacks.push(callback);
-    if (!inFlight.has(group)) flush(group);
+  const schedule = (group: Group): void => {
+    if (group.unsent === 0 || group.inFlight || group.timer !== undefined) return;
+    group.timer = setTimeout(() => flush(group), BACKGROUND_FLUSH_MS);
+    group.timer.unref();
+  };
+  return (key: string, windowMs: number, max: number, callback: CountCallback): void => {
+    const id = `${windowMs}:${key}`;
+    let group = groups.get(id);
+    if (group === undefined) {
+      group = { key, windowMs, waiting: [], unsent: 0, sending: 0, inFlight: false, timer: undefined, known: undefined };
+      groups.set(id, group);
+    }
+    const known = group.known;
+    const now = Date.now();
+    if (known !== undefined && group.waiting.length === 0 && now + BACKGROUND_FLUSH_MS < known.windowEndsAt) {
+      const current = known.current + group.sending + group.unsent + 1;
+      if (current <= max * FAST_PATH_SHARE) {
+        group.unsent += 1;
+        schedule(group);
+        callback(null, { current, ttl: known.windowEndsAt - now });
+        return;
+      }
+    }
+    group.waiting.push(callback);
+    flush(group);
   };
 }
 
@@ -75,8 +129,8 @@ function groupCounter(db: Kysely<Database>) {
 function databaseStore(db: Kysely<Database>, logger: Logger): FastifyRateLimitStoreCtor {
   const count = groupCounter(db);
   return class DatabaseRateLimitStore implements FastifyRateLimitStore {
-    incr(key: string, callback: (error: Error | null, result?: RateLimitHit) => void, timeWindow: number): void {
-      count(key, timeWindow, (error, hit) => {
+    incr(key: string, callback: (error: Error | null, result?: RateLimitHit) => void, timeWindow: number, max: number): void {
+      count(key, timeWindow, max, (error, hit) => {
         if (error) {
           // Failing open: a database that cannot count fails the request's own queries anyway.
           logger.warn({ err: error, key }, "rate-limit counter unavailable; request not counted");

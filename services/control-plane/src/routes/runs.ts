@@ -103,9 +103,13 @@ export const runRoutes: FastifyPluginAsyncTypebox<RoutePluginOptions> = async (a
     "/runs/:id",
     { config: read, schema: { tags: ["runs"], params: RunIdParams, response: { 200: ApiRunSchema, ...errorResponses(400, 401, 403, 404) } } },
     async (request) => {
-      const row = await runRepository.get(db, request.params.id);
-      if (!row) throw HttpError.notFound("run", request.params.id);
-      return toApiRun(row);
+      const { id } = request.params;
+      const run = await ctx.runCache.get(id, async () => {
+        const row = await runRepository.get(db, id);
+        return row ? toApiRun(row) : undefined;
+      });
+      if (!run) throw HttpError.notFound("run", id);
+      return run;
     },
   );
 

@@ -7,7 +7,8 @@ import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { ControlPlaneConfig } from "../config/config.js";
 import { backoffDelay, eventStore, sleep } from "@macp/pipeline";
-import type { Database, RunFailure, RunLifecycle, RunRow } from "@macp/pipeline";
+import type { AppendResult, Database, RunFailure, RunLifecycle, RunRow, TransitionOutcome } from "@macp/pipeline";
+import type { EventDraft } from "@macp/events";
 import type { IngestSink } from "../ingest/ingest-sink.js";
 import type { RunEventHub } from "../ingest/run-event-hub.js";
 import type { RunOwnership } from "../ingest/run-ownership.js";
@@ -25,6 +26,12 @@ const TRANSIENT = new Set([1, 4, 14]);
 const DRAIN_WAIT_MS = 10_000;
 const TERMINAL_EVENTS = new Set(["run.completed", "run.failed", "run.cancelled"]);
 const FINAL_STATES = new Set(["SESSION_STATE_RESOLVED", "SESSION_STATE_EXPIRED", "SESSION_STATE_CANCELLED"]);
+
+/** A kickoff message's event, under the raw key its message index gives it. */
+interface KickoffRecord {
+  readonly rawKey: string;
+  readonly draft: EventDraft;
+}
 
 /** The stored request of a run (metadata.executionRequest). */
 export function requestOf(run: RunRow): RunRequest {
@@ -135,14 +142,63 @@ export class RunDriver {
     }
   }
 
+  /**
+   * Launches a run this instance just stored: no row read, and at most `RUN_LAUNCH_CONCURRENCY`
+   * launches (SessionStart, bind, kickoff) at once; the rest wait as `queued` rows under this
+   * instance's lease, which a restart or another instance takes over if this one dies first.
+   */
+  launch(run: RunRow): void {
+    if (this.tasks.has(run.id) || this.abort.signal.aborted) return;
+    const bounded = run.metadata.launch === "launch";
+    this.track(
+      run.id,
+      this.ownership
+        .acquire(run.id)
+        .catch(() => false)
+        .then(async (held) => {
+          if (!held) return;
+          if (bounded) await this.launchSlot();
+          try {
+            await this.step(run.id, "opened", run);
+          } finally {
+            if (bounded) this.releaseSlot();
+          }
+        }),
+    );
+  }
+
+  private launching = 0;
+  private readonly launchQueue: (() => void)[] = [];
+
+  private launchSlot(): Promise<void> {
+    if (this.launching < this.config.launchConcurrency) {
+      this.launching += 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.launchQueue.push(resolve));
+  }
+
+  private releaseSlot(): void {
+    const next = this.launchQueue.shift();
+    if (next) next();
+    else this.launching -= 1;
+  }
+
   /** Drives a run in the background (once at a time per run, and only under this instance's lease). */
   drive(runId: string, reason: "opened" | "recovered" = "opened"): void {
     if (this.tasks.has(runId) || this.abort.signal.aborted) return;
     // An unreachable lease store is not the run's failure: the next upkeep offers the run again.
-    const task = this.ownership
-      .acquire(runId)
-      .catch(() => false)
-      .then((held) => (held ? this.step(runId, reason) : undefined))
+    this.track(
+      runId,
+      this.ownership
+        .acquire(runId)
+        .catch(() => false)
+        .then((held) => (held ? this.step(runId, reason) : undefined)),
+    );
+  }
+
+  private track(runId: string, work: Promise<void>): void {
+    const task = work
       .catch(async (error: unknown) => {
         if (this.abort.signal.aborted) return;
         this.logger.error({ err: error, run_id: runId }, "run driver failed");
@@ -178,8 +234,18 @@ export class RunDriver {
     return run && !TERMINAL.has(run.status) && !this.abort.signal.aborted ? run : undefined;
   }
 
-  private async step(runId: string, reason: "opened" | "recovered"): Promise<void> {
-    let run = await this.current(runId);
+  /** The run as an outcome left it, if it is still to be driven. */
+  private live(outcome: TransitionOutcome): RunRow | undefined {
+    return outcome.kind !== "missing" && !TERMINAL.has(outcome.run.status) && !this.abort.signal.aborted ? outcome.run : undefined;
+  }
+
+  /**
+   * One pass over the run from where its row says it is. Each step's transaction returns the row
+   * it left, so the next step starts from that instead of reading the run again; `known`: the row
+   * as the caller just stored it.
+   */
+  private async step(runId: string, reason: "opened" | "recovered", known?: RunRow): Promise<void> {
+    let run = known !== undefined && !this.abort.signal.aborted ? known : await this.current(runId);
     if (!run) return;
     const planned = planRun(requestOf(run), run.id, run.runtime_session_id ?? "", {
       runtimeKinds: this.config.runtime.kinds,
@@ -192,26 +258,27 @@ export class RunDriver {
       return;
     }
     const plan = planned.plan;
-    if (run.status === "queued") await this.move(runId, "starting");
-    run = await this.current(runId);
-    if (!run) return;
+    if (run.status === "queued") {
+      run = this.live(await this.move(runId, "starting"));
+      if (!run) return;
+    }
+    let bound = false;
     if (run.status === "starting") {
       const started = plan.kind === "launch" ? await this.startSession(run, plan) : await this.awaitSession(run, plan);
       if (!started) return;
-      if (!(await this.current(runId))) {
-        // Cancelled while the SessionStart was in flight: do not leave the session we opened behind.
+      // Cancelled while the SessionStart was in flight: the bind is refused, and the session we opened is not left behind.
+      run = this.live(await this.bind(run, plan));
+      if (!run) {
         if (plan.kind === "launch" && !this.abort.signal.aborted) await this.cancelOrphan(plan);
         return;
       }
-      await this.bind(run, plan);
+      bound = true;
     }
-    run = await this.current(runId);
-    if (!run) return;
-    await this.follow(run, plan, reason);
+    await this.follow(run, plan, reason, bound ? 0 : undefined);
     if (run.status === "binding_session") {
-      if (plan.kind === "launch") await this.sendKickoff(run, plan);
-      if (!(await this.current(runId))) return;
-      await this.markRunning(run, plan);
+      const kickoff = plan.kind === "launch" ? await this.sendKickoff(run, plan) : [];
+      if (kickoff === undefined) return;
+      await this.markRunning(run, plan, kickoff);
     }
   }
 
@@ -264,7 +331,7 @@ export class RunDriver {
     return false;
   }
 
-  private async bind(run: RunRow, plan: RunPlan): Promise<void> {
+  private async bind(run: RunRow, plan: RunPlan): Promise<TransitionOutcome> {
     const request = requestOf(run);
     const outcome = await this.db.transaction().execute(async (trx) => {
       await trx
@@ -306,19 +373,22 @@ export class RunDriver {
           }),
         ),
       ];
-      return { moved, append: await eventStore.appendControl(trx, run.id, { rawKey: "session.bound", drafts }, { locked: moved.run }) };
+      const append = await eventStore.appendControl(trx, run.id, { rawKey: "session.bound", drafts }, { locked: moved.run });
+      return { moved: append ? { ...moved, run: append.run } : moved, append };
     });
     this.lifecycle.published(outcome.moved);
     this.lifecycle.publish(outcome.append);
+    return outcome.moved;
   }
 
-  private async follow(run: RunRow, plan: RunPlan, reason: "opened" | "recovered"): Promise<void> {
+  /** Follows the bound session from `cursor` (a session bound just now has nothing stored: 0) or its stored cursor. */
+  private async follow(run: RunRow, plan: RunPlan, reason: "opened" | "recovered", cursor?: number): Promise<void> {
     // The consumer of a lease lost and taken back may still be stopping: it ends first.
     await this.consumers.get(run.id)?.stop();
     if (this.consumers.has(run.id) || this.abort.signal.aborted) return;
-    const session = await this.db.selectFrom("runtime_sessions").select("last_runtime_seq").where("run_id", "=", run.id).executeTakeFirst();
+    const stored = cursor ?? (await this.db.selectFrom("runtime_sessions").select("last_runtime_seq").where("run_id", "=", run.id).executeTakeFirst())?.last_runtime_seq ?? 0;
     const consumer = new SessionConsumer(
-      { runId: run.id, sessionId: plan.sessionId, auth: this.runtime.readerAuth(plan.participants), cursor: session?.last_runtime_seq ?? 0, reason },
+      { runId: run.id, sessionId: plan.sessionId, auth: this.runtime.readerAuth(plan.participants), cursor: stored, reason },
       this.runtime,
       this.sink,
       { backoffBaseMs: this.config.stream.backoffBaseMs, backoffMaxMs: this.config.stream.backoffMaxMs },
@@ -340,9 +410,15 @@ export class RunDriver {
     });
   }
 
-  private async sendKickoff(run: RunRow, plan: RunPlan): Promise<void> {
+  /**
+   * Sends the kickoff messages, each with its sender's own credential; returns the events that
+   * record them (stored with the move to running), or undefined when the run ended meanwhile.
+   */
+  private async sendKickoff(run: RunRow, plan: RunPlan): Promise<KickoffRecord[] | undefined> {
+    const records: KickoffRecord[] = [];
     for (const [index, message] of plan.kickoff.entries()) {
-      if (!(await this.current(run.id))) return;
+      // The first message goes right after the bind that found the run live; later ones check again.
+      if (index > 0 && !(await this.current(run.id))) return undefined;
       const envelope = buildEnvelope({
         mode: plan.modeName,
         messageType: message.messageType,
@@ -358,7 +434,7 @@ export class RunDriver {
       } catch (error) {
         failure = { code: error instanceof MacpClientError ? (error.macpCode ?? "RUNTIME_ERROR") : "RUNTIME_ERROR", message: error instanceof Error ? error.message : String(error) };
       }
-      if (ack === undefined && failure === undefined) return;
+      if (ack === undefined && failure === undefined) return undefined;
       const ts = new Date().toISOString();
       const common = { ts, sessionId: plan.sessionId, sender: message.from, to: message.to, messageType: message.messageType };
       const draft =
@@ -383,13 +459,19 @@ export class RunDriver {
               errorCode: ack?.error?.code ?? failure?.code ?? "RUNTIME_ERROR",
               error: ack?.error?.message ?? failure?.message ?? "refused",
             });
-      const append = await this.db.transaction().execute((trx) => eventStore.appendControl(trx, run.id, { rawKey: `kickoff:${index}`, drafts: [draft] }));
-      this.lifecycle.publish(append);
+      records.push({ rawKey: `kickoff:${index}`, draft });
     }
+    return records;
   }
 
-  private async markRunning(run: RunRow, plan: RunPlan): Promise<void> {
+  /** Stores the kickoff events and moves the run to running, in one transaction. */
+  private async markRunning(run: RunRow, plan: RunPlan, kickoff: readonly KickoffRecord[]): Promise<void> {
     const outcome = await this.db.transaction().execute(async (trx) => {
+      const appended: AppendResult[] = [];
+      for (const record of kickoff) {
+        const append = await eventStore.appendControl(trx, run.id, { rawKey: record.rawKey, drafts: [record.draft] });
+        if (append) appended.push(append);
+      }
       const moved = await this.lifecycle.transition(trx, run.id, "running");
       const append =
         moved.kind === "moved"
@@ -400,8 +482,9 @@ export class RunDriver {
               { locked: moved.run },
             )
           : undefined;
-      return { moved, append };
+      return { appended, moved, append };
     });
+    for (const append of outcome.appended) this.lifecycle.publish(append);
     this.lifecycle.published(outcome.moved);
     this.lifecycle.publish(outcome.append);
   }
@@ -417,7 +500,8 @@ export class RunDriver {
   private async sendWithRetry(runId: string, envelope: Envelope, auth: ClientAuth | undefined): Promise<Ack | undefined> {
     const deadline = Date.now() + this.config.sessionPoll.timeoutMs;
     for (let attempt = 0; ; attempt++) {
-      if (!(await this.current(runId))) return undefined;
+      // The caller found the run live just before the first attempt.
+      if (attempt > 0 && !(await this.current(runId))) return undefined;
       try {
         const { ack } = await this.runtime.call("Send", (options) => this.runtime.client.send({ envelope }, options), auth);
         if (!ack) throw new MacpClientError(13, "Send returned no Ack");
@@ -430,8 +514,8 @@ export class RunDriver {
     }
   }
 
-  private async move(runId: string, target: "starting"): Promise<void> {
-    this.lifecycle.published(await this.db.transaction().execute((trx) => this.lifecycle.transition(trx, runId, target)));
+  private async move(runId: string, target: "starting"): Promise<TransitionOutcome> {
+    return this.lifecycle.published(await this.db.transaction().execute((trx) => this.lifecycle.transition(trx, runId, target)));
   }
 
   /** Marks a run failed with a real error code (never a generic RUN_FAILED). */

@@ -15,6 +15,7 @@ import type { PlanResult } from "./request-plan.js";
 import type { RunRequest } from "./request-schema.js";
 import type { RunDriver } from "./run-driver.js";
 import { requestOf } from "./run-driver.js";
+import type { RunReadCache } from "./run-read-cache.js";
 import { runRepository } from "./run-repository.js";
 
 /** `POST /runs` and clone answer. */
@@ -71,6 +72,7 @@ export class RunService {
     private readonly runtime: RuntimeGateway,
     private readonly lifecycle: RunLifecycle,
     private readonly driver: RunDriver,
+    private readonly cache: RunReadCache,
   ) {}
 
   /** Initialize's supported modes and capabilities, cached briefly. */
@@ -114,16 +116,28 @@ export class RunService {
   async create(principal: Principal, request: RunRequest): Promise<{ run: CreatedRun; replayed: boolean }> {
     const requestHash = createHash("sha256").update(canonicalJson(request)).digest("hex");
     const key = request.execution?.idempotencyKey;
-    if (key !== undefined) {
+    // A retry whose original run exists is answered with it even if the request would not pass
+    // now (runtime down, mode gone); the insert below finds it too, so the look-up is only made
+    // on the way to an error.
+    const original = async (): Promise<{ run: CreatedRun; replayed: boolean } | undefined> => {
+      if (key === undefined) return undefined;
       const existing = await this.db.selectFrom("runs").selectAll().where("principal", "=", principal.id).where("idempotency_key", "=", key).executeTakeFirst();
-      if (existing) return { run: this.replay(existing, requestHash), replayed: true };
-    }
+      return existing ? { run: this.replay(existing, requestHash), replayed: true } : undefined;
+    };
     const info = await this.describeRuntime();
-    if (!info.reachable) throw info.error ? fromRuntimeError(info.error) : new HttpError(503, "RUNTIME_UNAVAILABLE", "the runtime is unreachable");
+    if (!info.reachable) {
+      const replayed = await original();
+      if (replayed) return replayed;
+      throw info.error ? fromRuntimeError(info.error) : new HttpError(503, "RUNTIME_UNAVAILABLE", "the runtime is unreachable");
+    }
     const runId = randomUUID();
     const sessionId = request.session.sessionId ?? randomUUID();
     const result = this.plan(request, runId, sessionId, info);
-    if (!result.ok) throw HttpError.validation(result.issues);
+    if (!result.ok) {
+      const replayed = await original();
+      if (replayed) return replayed;
+      throw HttpError.validation(result.issues);
+    }
     const metadata = request.session.metadata ?? {};
     const tags = [...new Set([...(request.execution?.tags ?? []), ...(request.mode === "sandbox" ? ["sandbox"] : [])])];
     // RUNTIME_KIND is never empty (config), so an omitted kind is its first name.
@@ -169,7 +183,7 @@ export class RunService {
     }
     if (!outcome.created) return { run: this.replay(outcome.row, requestHash), replayed: true };
     this.lifecycle.publish(outcome.append);
-    this.driver.drive(outcome.row.id);
+    this.driver.launch(outcome.append?.run ?? outcome.row);
     return { run: created(outcome.row), replayed: false };
   }
 
@@ -202,6 +216,7 @@ export class RunService {
     if (existing.archived_at !== null) return existing;
     const tags = existing.tags.includes("archived") ? existing.tags : [...existing.tags, "archived"];
     const row = await runRepository.update(this.db, existing.id, { archived_at: new Date(), tags: JSON.stringify(tags) });
+    this.cache.invalidate(existing.id);
     if (!row) throw HttpError.notFound("run", runId);
     return row;
   }
@@ -215,6 +230,7 @@ export class RunService {
     }
     await this.driver.release(existing.id);
     await runRepository.delete(this.db, existing.id);
+    this.cache.invalidate(existing.id);
   }
 
   /** Cancels through the runtime with a credential allowed to; the run changes only if the runtime agreed. */
