@@ -129,7 +129,7 @@ function recordBytes(entry: LogEntry): number {
 }
 
 /** Expiries and evictions started together: their records share the store's group commits. */
-const SWEEP_CHUNK = 1024;
+const SWEEP_CHUNK = 4096;
 
 const TERMINAL: ReadonlySet<SessionStatus> = new Set<SessionStatus>(["Resolved", "Expired", "Cancelled"]);
 
@@ -196,6 +196,8 @@ export class Kernel {
   private readonly signals = new EventHub<Envelope>();
   private readonly background = new Set<Promise<void>>();
   private readonly deadlines = new DeadlineHeap();
+  /** While a sweep expires sessions: snapshots scheduled meanwhile, started once it is done. */
+  private heldSnapshots: string[] | undefined;
   private readonly evictions = new EvictionQueue();
   private readonly store: SessionStore;
   private readonly clock: Clock;
@@ -517,10 +519,33 @@ export class Kernel {
    * the suspension cap, then drops finished sessions held longer than the retention from memory
    * (storage keeps them). Due sessions come from a deadline heap and finished ones from a queue
    * in finishing order, so a sweep costs what is due, not what is held; expiries and evictions
-   * run 1024 at a time so their records share group commits. Returns how many
+   * run 4096 at a time so their records share group commits. Returns how many
    * sessions expired.
    */
   async sweep(): Promise<number> {
+    // Snapshots of the sessions it expires wait until every due session is expired: with 200k due
+    // at once, writing them in between would delay the later EXPIRED events by their cost.
+    this.heldSnapshots ??= [];
+    let expired: number;
+    try {
+      expired = await this.expireDue();
+    } finally {
+      const held = this.heldSnapshots;
+      this.heldSnapshots = undefined;
+      for (const sessionId of held) this.startSnapshot(sessionId);
+    }
+    if (this.retainFinishedMs !== undefined) {
+      const stale = this.evictions
+        .popBefore(this.clock.now() - this.retainFinishedMs)
+        .filter(({ at, key }) => this.sessions.get(key)?.queuedAt === at)
+        .map(({ key }) => key);
+      await inChunks(stale, (sessionId) => this.evict(sessionId));
+    }
+    return expired;
+  }
+
+  /** Expires the sessions whose deadline passed; returns how many. */
+  private async expireDue(): Promise<number> {
     const now = this.clock.now();
     const due: string[] = [];
     for (let top = this.deadlines.peek(); top !== undefined && top.at < now; top = this.deadlines.peek()) {
@@ -548,13 +573,6 @@ export class Kernel {
         this.onBackgroundError(error, sessionId);
       }
     });
-    if (this.retainFinishedMs !== undefined) {
-      const stale = this.evictions
-        .popBefore(this.clock.now() - this.retainFinishedMs)
-        .filter(({ at, key }) => this.sessions.get(key)?.queuedAt === at)
-        .map(({ key }) => key);
-      await inChunks(stale, (sessionId) => this.evict(sessionId));
-    }
     return expired;
   }
 
@@ -673,6 +691,11 @@ export class Kernel {
       scheduled.snapshotScheduledAt = scheduled.record.logLength;
       scheduled.bytesSinceSnapshot = 0;
     }
+    if (this.heldSnapshots !== undefined) this.heldSnapshots.push(sessionId);
+    else this.startSnapshot(sessionId);
+  }
+
+  private startSnapshot(sessionId: string): void {
     const task = this.mutex
       .run(`session:${sessionId}`, async () => {
         const live = this.sessions.get(sessionId);
