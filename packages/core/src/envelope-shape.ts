@@ -1,4 +1,4 @@
-import { CoreMessageType, MacpError, PROTOCOL_VERSION, identifierLengthError } from "@macp/protocol";
+import { CoreMessageType, MacpError, PROTOCOL_VERSION, identifierLengthError, isBlank } from "@macp/protocol";
 import type { Envelope } from "@macp/protocol";
 
 /**
@@ -14,7 +14,7 @@ export function checkEnvelopeShape(envelope: Envelope, maxPayloadBytes: number):
   if (envelope.messageType === "" || envelope.messageId === "") {
     return new MacpError("InvalidEnvelope", "message_type and message_id must not be empty");
   }
-  const modeBlank = envelope.mode.trim() === "";
+  const modeBlank = isBlank(envelope.mode);
   if (envelope.messageType === CoreMessageType.Signal) {
     if (envelope.sessionId !== "") return new MacpError("InvalidEnvelope", "Signal must not carry a session_id");
     if (!modeBlank) return new MacpError("InvalidEnvelope", "Signal must not carry a mode");

@@ -10,6 +10,7 @@ import {
   decodeProgress,
   decodeSignal,
   identifierLengthError,
+  isBlank,
   isValidSessionId,
 } from "@macp/protocol";
 import type { Envelope, ModeDescriptor, PolicyDescriptor } from "@macp/protocol";
@@ -323,7 +324,7 @@ export class Kernel {
     if (envelope.payload.length > 0) {
       if (envelope.messageType === CoreMessageType.Signal) {
         const signal = decodeSignal(envelope.payload);
-        if (signal.signalType.trim() === "") throw new MacpError("InvalidPayload", "signal_type must not be blank");
+        if (isBlank(signal.signalType)) throw new MacpError("InvalidPayload", "signal_type must not be blank");
         const tooLong = identifierLengthError("signalType", "signal_type", signal.signalType, "InvalidPayload");
         if (tooLong) throw tooLong;
       } else {

@@ -8,6 +8,8 @@ import {
   SessionResumePayload,
   decodeSessionStart,
   identifierLengthError,
+  isBlank,
+  trimWhiteSpace,
 } from "@macp/protocol";
 import type { SessionStartPayload } from "@macp/protocol";
 import type { PolicyDefinition } from "@macp/policy";
@@ -43,8 +45,8 @@ export function validateSessionStart(entry: ModeEntryView, payloadBytes: Uint8Ar
   const payload = decodeSessionStart(payloadBytes);
   if (entry.strict) {
     checkTtl(payload.ttlMs);
-    if (payload.modeVersion.trim() === "") throw new MacpError("InvalidPayload", "mode_version must not be blank");
-    if (payload.configurationVersion.trim() === "") {
+    if (isBlank(payload.modeVersion)) throw new MacpError("InvalidPayload", "mode_version must not be blank");
+    if (isBlank(payload.configurationVersion)) {
       throw new MacpError("InvalidPayload", "configuration_version must not be blank");
     }
     if (payload.participants.length === 0) throw new MacpError("InvalidPayload", "participants must not be empty");
@@ -53,7 +55,7 @@ export function validateSessionStart(entry: ModeEntryView, payloadBytes: Uint8Ar
     }
     const seen = new Set<string>();
     for (const participant of payload.participants) {
-      const trimmed = participant.trim();
+      const trimmed = trimWhiteSpace(participant);
       if (trimmed === "") throw new MacpError("InvalidPayload", "participants must not be blank");
       if (seen.has(trimmed)) throw new MacpError("InvalidPayload", `duplicate participant '${trimmed}'`);
       seen.add(trimmed);

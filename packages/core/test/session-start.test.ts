@@ -58,6 +58,8 @@ describe("SessionStart validation", () => {
     ["no participants", { participants: [] }, "InvalidPayload"],
     ["1001 participants", { participants: tooMany }, "InvalidPayload"],
     ["a blank participant", { participants: ["alice", " "] }, "InvalidPayload"],
+    ["a configuration_version of NEXT LINE (U+0085, white space to the reference)", { configurationVersion: "\u0085" }, "InvalidPayload"],
+    ["a participant of NEXT LINE (U+0085)", { participants: ["alice", "\u0085"] }, "InvalidPayload"],
     ["duplicate participants after trim", { participants: ["alice", "alice "] }, "InvalidPayload"],
     ["a mode_version other than the descriptor's", { modeVersion: "2.0.0" }, "InvalidEnvelope"],
   ])("rejects %s with INVALID_ENVELOPE", async (_label, fields, variant) => {
@@ -68,6 +70,15 @@ describe("SessionStart validation", () => {
     );
     expect(outcome.error?.code).toBe("INVALID_ENVELOPE");
     expect(outcome.error?.variant).toBe(variant);
+  });
+
+  it("keeps a BYTE ORDER MARK (U+FEFF) as content, as the reference's trim does", async () => {
+    const { kernel } = createHarness();
+    const outcome = await kernel.send(
+      sessionStart(newSessionId(), DECISION, "alice", { participants: ["alice", "alice\uFEFF"], configurationVersion: "\uFEFF" }),
+      { sender: "alice" },
+    );
+    expect(outcome.ok).toBe(true);
   });
 
   it("accepts exactly 1000 participants", async () => {

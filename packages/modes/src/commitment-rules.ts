@@ -1,8 +1,7 @@
-import { DEFAULT_POLICY_ID, MacpError, decodeCommitment, type CommitmentPayload } from "@macp/protocol";
+import { isBlank, DEFAULT_POLICY_ID, MacpError, decodeCommitment, type CommitmentPayload } from "@macp/protocol";
 import { isCommitmentAuthorized } from "@macp/policy";
 import type { SessionView } from "./mode-handler.js";
 import { forbidden, invalidPayload } from "./step-errors.js";
-import { isBlank } from "./text.js";
 
 const NEGATIVE_SUFFIXES = ["rejected", "failed", "declined"] as const;
 const POSITIVE_SUFFIXES = ["selected", "accepted", "completed", "approved"] as const;

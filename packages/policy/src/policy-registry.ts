@@ -1,5 +1,4 @@
-import { DEFAULT_POLICY_ID, MacpError, type PolicyDescriptor } from "@macp/protocol";
-import { compareCodePoints } from "./json/code-point-order.js";
+import { DEFAULT_POLICY_ID, MacpError, compareCodePoints, type PolicyDescriptor } from "@macp/protocol";
 import { DEFAULT_POLICY } from "./default-policy.js";
 import { policyFromDescriptor } from "./descriptor-conversion.js";
 import { freezeJsonCopy } from "./json/json-number-form.js";

@@ -1,8 +1,7 @@
-import { DEFAULT_POLICY_ID, ModeId } from "@macp/protocol";
+import { DEFAULT_POLICY_ID, ModeId, isBlank } from "@macp/protocol";
 import { parseCommitmentRules } from "./rules/commitment-rules.js";
 import { readDecisionRules, type DecisionRules } from "./rules/decision-rules.js";
 import { readHandoffRules } from "./rules/handoff-rules.js";
-import { isBlank } from "./is-blank.js";
 import type { JsonValue, PolicyDefinition } from "./policy-definition.js";
 import { readProposalRules } from "./rules/proposal-rules.js";
 import { readQuorumRules } from "./rules/quorum-rules.js";

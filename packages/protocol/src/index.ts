@@ -38,6 +38,7 @@ export {
   GRPC_TRANSPORT_ID,
 } from "./constants.js";
 export { isValidSessionId } from "./session-id.js";
+export { isBlank, trimWhiteSpace, compareCodePoints } from "./text.js";
 export { IDENTIFIER_LIMITS, identifierLengthError } from "./identifier-limits.js";
 export type { IdentifierKind } from "./identifier-limits.js";
 export { MAX_ERROR_MESSAGE_BYTES, MAX_ECHOED_ID_BYTES, boundText } from "./bounded-text.js";

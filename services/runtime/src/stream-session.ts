@@ -1,5 +1,5 @@
 import type { ServerDuplexStream } from "@grpc/grpc-js";
-import { CoreMessageType, GrpcStatus, MacpError, grpcStatusOf } from "@macp/protocol";
+import { CoreMessageType, GrpcStatus, MacpError, grpcStatusOf, isBlank } from "@macp/protocol";
 import type { GrpcStatusCode } from "@macp/protocol";
 import type { Envelope, StreamSessionRequest, StreamSessionResponse } from "@macp/protocol";
 import { FeedLagError } from "@macp/core";
@@ -167,10 +167,10 @@ export function handleStreamSession(ctx: RuntimeContext, call: Call): void {
       return;
     }
     // Envelopes that pass the Send shape check without a session (ambient Signals/Progress, blank ids) cannot ride a stream.
-    if (envelope.sessionId.trim() === "") {
+    if (isBlank(envelope.sessionId)) {
       throw invalidFrame("StreamSession requires a non-empty session_id");
     }
-    if (envelope.mode.trim() === "") throw invalidFrame("StreamSession requires a non-empty mode");
+    if (isBlank(envelope.mode)) throw invalidFrame("StreamSession requires a non-empty mode");
     if (bound !== undefined && bound !== envelope.sessionId) throw invalidFrame(ONE_SESSION);
     const withSender = ctx.pipeline.bindSender(envelope, identity);
     if (isRefusal(withSender)) throw new TerminalError(unauthenticated(withSender.error));

@@ -1,4 +1,4 @@
-import { MacpError, ModeId, type SessionStartPayload, type decision } from "@macp/protocol";
+import { isBlank, MacpError, ModeId, type SessionStartPayload, type decision } from "@macp/protocol";
 import { evaluateDecisionTally, type JsonValue } from "@macp/policy";
 import { authorizeCommitment, validateCommitment } from "../commitment-rules.js";
 import {
@@ -15,7 +15,6 @@ import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutco
 import { isParticipant } from "../participants.js";
 import { decodeModePayload } from "../payload-decoding.js";
 import { forbidden, invalidPayload, runStep } from "../step-errors.js";
-import { isBlank } from "../text.js";
 
 const RECOMMENDATIONS = ["APPROVE", "REVIEW", "BLOCK", "REJECT"];
 const SEVERITIES = ["critical", "high", "medium", "low"];

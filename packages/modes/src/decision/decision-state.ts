@@ -1,9 +1,9 @@
+import { compareCodePoints } from "@macp/protocol";
 import { isQualifyingEvaluation, maxConfidence, type DecisionTally, type JsonValue, type VoterVotes } from "@macp/policy";
 import { PersistentList } from "../state/persistent-list.js";
 import { PersistentMap } from "../state/persistent-map.js";
 import { StateCodec } from "../state/state-codec.js";
 import {
-  compareBytewise,
   field,
   mapJson,
   readArray,
@@ -222,9 +222,9 @@ export function decisionTally(state: DecisionState): DecisionTally {
 }
 
 function* orderedVotes(votes: DecisionState["votes"]): Generator<{ voter: string; vote: string }> {
-  for (const proposalId of votes.keys().sort(compareBytewise)) {
+  for (const proposalId of votes.keys().sort(compareCodePoints)) {
     const byVoter = votes.get(proposalId) ?? PersistentMap.empty<string, DecisionVote>();
-    for (const voter of byVoter.keys().sort(compareBytewise)) yield { voter, vote: byVoter.get(voter)?.vote ?? "" };
+    for (const voter of byVoter.keys().sort(compareCodePoints)) yield { voter, vote: byVoter.get(voter)?.vote ?? "" };
   }
 }
 

@@ -1,10 +1,9 @@
-import { decodeContribute, type MacpError, type SessionStartPayload } from "@macp/protocol";
+import { compareCodePoints, decodeContribute, type MacpError, type SessionStartPayload } from "@macp/protocol";
 import type { JsonValue } from "@macp/policy";
 import { validateCommitment } from "../commitment-rules.js";
 import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "../mode-handler.js";
 import { MULTI_ROUND_STATE, initialMultiRoundState, withContribution, type MultiRoundState } from "./multi-round-state.js";
 import { isParticipant, participantSet } from "../participants.js";
-import { compareBytewise } from "../state/state-json.js";
 import { forbidden, invalidPayload, runStep } from "../step-errors.js";
 
 const utf8 = new TextEncoder();
@@ -48,7 +47,7 @@ function applyContribute(session: SessionView, state: MultiRoundState, envelope:
  * even for numeric-looking sender ids, which a JS object would move to the front.
  */
 function resolution(state: MultiRoundState): Uint8Array {
-  const entries = state.contributions.entries().sort(([left], [right]) => compareBytewise(left, right));
+  const entries = state.contributions.entries().sort(([left], [right]) => compareCodePoints(left, right));
   const convergedValue = entries[0]?.[1] ?? "";
   const final = entries.map(([sender, value]) => `${JSON.stringify(sender)}:${JSON.stringify(value)}`).join(",");
   return utf8.encode(`{"converged_value":${JSON.stringify(convergedValue)},"round":${state.round},"final":{${final}}}`);

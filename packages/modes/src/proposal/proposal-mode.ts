@@ -1,4 +1,4 @@
-import { MacpError, ModeId, type SessionStartPayload, type proposal } from "@macp/protocol";
+import { isBlank, MacpError, ModeId, type SessionStartPayload, type proposal } from "@macp/protocol";
 import { evaluateProposalCount, parseProposalRules, type JsonValue, type ProposalRules } from "@macp/policy";
 import { authorizeCommitment, validateCommitment } from "../commitment-rules.js";
 import { accepted, rejected, type ModeEnvelope, type ModeHandler, type ModeOutcome, type SessionView } from "../mode-handler.js";
@@ -13,7 +13,6 @@ import {
   type ProposalState,
 } from "./proposal-state.js";
 import { forbidden, invalidPayload, runStep } from "../step-errors.js";
-import { isBlank } from "../text.js";
 
 function rulesOf(session: SessionView): ProposalRules {
   return parseProposalRules(session.policy?.rules ?? {});

@@ -1,5 +1,4 @@
-import { RESERVED_MODE_PREFIX, type ModeDescriptor } from "@macp/protocol";
-import { isBlank } from "../text.js";
+import { isBlank, RESERVED_MODE_PREFIX, type ModeDescriptor } from "@macp/protocol";
 
 /**
  * Checks a descriptor offered to `RegisterExtMode`, in the reference's order, and returns the

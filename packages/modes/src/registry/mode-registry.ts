@@ -1,4 +1,4 @@
-import { ModeId, STANDARD_MODE_IDS, type ModeDescriptor } from "@macp/protocol";
+import { compareCodePoints, ModeId, STANDARD_MODE_IDS, type ModeDescriptor } from "@macp/protocol";
 import { builtinModeDescriptors } from "./builtin-descriptors.js";
 import { decisionMode } from "../decision/decision-mode.js";
 import { extensionDescriptorError, frozenDescriptor, plainDescriptor } from "./extension-descriptor.js";
@@ -9,7 +9,6 @@ import { createPassthroughMode } from "../passthrough/passthrough-mode.js";
 import { proposalMode } from "../proposal/proposal-mode.js";
 import { quorumMode } from "../quorum/quorum-mode.js";
 import { readRegistryState, registryStateError, type PersistedPromotion, type RegistryState } from "./registry-state.js";
-import { compareBytewise } from "../state/state-json.js";
 import { taskMode } from "../task/task-mode.js";
 
 /** One registered mode. Entries and their descriptors are frozen; the registry replaces, never edits, them. */
@@ -221,7 +220,7 @@ export class ModeRegistry {
     return [...this.#entries]
       .filter(([, candidate]) => predicate(candidate))
       .map(([mode]) => mode)
-      .sort(compareBytewise);
+      .sort(compareCodePoints);
   }
 
   #descriptor(mode: string): ModeDescriptor {

@@ -1,4 +1,4 @@
-import { MacpError, int64FromJson } from "@macp/protocol";
+import { MacpError, compareCodePoints, int64FromJson } from "@macp/protocol";
 import type { JsonValue } from "@macp/policy";
 import { PersistentMap } from "./persistent-map.js";
 
@@ -107,31 +107,11 @@ export function bytesJson(bytes: Uint8Array): JsonValue {
   return Array.from(bytes);
 }
 
-/** Byte-wise (UTF-8) ascending order, which is code-point order rather than UTF-16 order. */
-export function compareBytewise(left: string, right: string): number {
-  const length = Math.min(left.length, right.length);
-  for (let index = 0; index < length; index += 1) {
-    const a = left.charCodeAt(index);
-    const b = right.charCodeAt(index);
-    if (a !== b) return codePointRank(a) - codePointRank(b);
-  }
-  return left.length - right.length;
-}
-
-/**
- * UTF-16 code-unit order equals code-point order except that surrogates (U+D800–U+DFFF, which
- * encode code points above U+FFFF) must sort after U+E000–U+FFFF; this rank fixes exactly that.
- */
-function codePointRank(unit: number): number {
-  if (unit < 0xd800) return unit;
-  return unit <= 0xdfff ? unit + 0x2000 : unit - 0x800;
-}
-
 /**
  * A map as a plain object with keys in byte-wise order, the stored form of id-keyed maps.
  * `Object.fromEntries` defines own data properties, so ids such as `__proto__` stay ordinary keys.
  */
 export function mapJson<T, U>(map: ReadonlyMap<string, T> | PersistentMap<string, T>, write: (value: T) => U): Record<string, U> {
-  const keys = [...map.keys()].sort(compareBytewise);
+  const keys = [...map.keys()].sort(compareCodePoints);
   return Object.fromEntries(keys.map((key) => [key, write(map.get(key) as T)]));
 }

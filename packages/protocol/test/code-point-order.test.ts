@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compareBytewise } from "../src/state/state-json.js";
+import { compareCodePoints } from "../src/index.js";
 
 const utf8 = new TextEncoder();
 
@@ -8,12 +8,12 @@ function byUtf8Bytes(left: string, right: string): number {
   return Math.sign(Buffer.compare(Buffer.from(utf8.encode(left)), Buffer.from(utf8.encode(right))));
 }
 
-describe("id ordering of stored mode state", () => {
+describe("code-point (UTF-8) ordering of ids", () => {
   it("orders ids exactly as their UTF-8 bytes, astral characters included", () => {
     const text = fc.string({ unit: "grapheme", maxLength: 6 });
     fc.assert(
       fc.property(text, text, (left, right) => {
-        expect(Math.sign(compareBytewise(left, right))).toBe(byUtf8Bytes(left, right));
+        expect(Math.sign(compareCodePoints(left, right))).toBe(byUtf8Bytes(left, right));
       }),
       { numRuns: 2_000 },
     );
@@ -24,6 +24,6 @@ describe("id ordering of stored mode state", () => {
     ["p10", "p2"],
     ["a", "ab"],
   ])("puts %j and %j in byte order", (left, right) => {
-    expect(Math.sign(compareBytewise(left, right))).toBe(byUtf8Bytes(left, right));
+    expect(Math.sign(compareCodePoints(left, right))).toBe(byUtf8Bytes(left, right));
   });
 });
