@@ -79,6 +79,7 @@ describe("webhooks on the JetStream queue (NATS mode)", () => {
     WEBHOOK_TIMEOUT_MS: "1000",
     WEBHOOK_ACK_WAIT_MS: "1000",
     WEBHOOK_POLL_INTERVAL_MS: "200",
+    WEBHOOK_REPUBLISH_AFTER_MS: "1000",
   };
   let receiver: WebhookReceiver;
   let cp: ControlPlaneHandle | undefined;
@@ -198,6 +199,20 @@ describe("webhooks on the JetStream queue (NATS mode)", () => {
     expect(letters).toEqual([{ deliveryId: row.id, reason: "HTTP 503", deadAt: expect.any(String) }]);
     await waitFor("the queue message acknowledged", async () => ((await queuePending()) === 0 ? true : undefined));
     expect(receiver.to("/down")).toHaveLength(MAX_ATTEMPTS);
+  });
+
+  it("publishes again a committed delivery whose queue message was lost (a crash between commit and publish)", async () => {
+    const id = await hook("/lost", ["run.completed"]);
+    const runId = await seedRun((cp as ControlPlaneHandle).context);
+    // Committed as a transition would, but never published to the queue.
+    const eventId = "6f0c1d9e-2b1a-4c3d-8e7f-0a1b2c3d4e5f";
+    const deliveryId = webhookDeliveryId(id, eventId);
+    const body = JSON.stringify({ id: deliveryId, event: "run.completed", runId, status: "completed", timestamp: new Date().toISOString(), data: {} });
+    await admin.query(`insert into "${schema}".webhook_deliveries (id, webhook_id, event, run_id, event_id, body, status, next_attempt_at) values ($1, $2, 'run.completed', $3, $4, $5, 'pending', now())`, [deliveryId, id, runId, eventId, body]);
+    const [row] = await waitFor("the swept delivery", async () => ((await deliveryLog(id))[0]?.status === "delivered" ? deliveryLog(id) : undefined));
+    expect(row).toMatchObject({ id: deliveryId, attempts: 1 });
+    expect(receiver.to("/lost").map((hit) => hit.body)).toEqual([body]);
+    await waitFor("the queue message acknowledged", async () => ((await queuePending()) === 0 ? true : undefined));
   });
 
   it("a projection worker process applying the transition writes the delivery once; a control plane started later delivers it", { timeout: 120_000 }, async () => {
