@@ -93,6 +93,36 @@ describe("FileStore index checkpoint", () => {
     expect((await fromCheckpoint.store.loadLog("s-0")).map((entry) => entry.seq)).toEqual([1, 2, 3, 4]);
   });
 
+  it("forgets removed sessions' ids at reopen once they outnumber the kept ones, keeping every kept session whole", async () => {
+    const dir = await newDir();
+    const { store } = await open(dir);
+    const logs = await populate(store, 200);
+    const kept = [...logs.keys()].filter((_, i) => i % 10 === 0 || i % 10 === 5);
+    await store.removeSessions([...logs.keys()].filter((id) => !kept.includes(id)));
+    // Snapshot traffic rolls and compacts the snapshot log until the removed sessions' retired
+    // records reach its oldest segment and are dropped: only then do they have no record at all.
+    for (let round = 0; round < 12; round++) {
+      await Promise.all(kept.map((id) => store.writeSnapshot(id, { logLength: 3, state: `{"round":${round},"pad":"${"x".repeat(400)}"}` })));
+      await store.compacted();
+    }
+    await store.close();
+    const reference = crashCopy(dir, "reference");
+    await dropCheckpoint(reference);
+    const expected = await contents((await open(reference)).store);
+
+    const reopened = await open(dir);
+    expect(reopened.opened).toMatch(/: 40 sessions \(40 with a snapshot\)/);
+    expect(await contents(reopened.store)).toEqual(expected);
+    await reopened.store.append("s-new", [logEntry("s-new", 1)]);
+    await reopened.store.close();
+    const again = await open(dir);
+    expect(again.opened).toMatch(/: 41 sessions/);
+    expect(await again.store.loadLog("s-new")).toEqual([logEntry("s-new", 1)]);
+    expect(await again.store.loadLog("s-10")).toEqual(logs.get("s-10"));
+    expect(await again.store.loadSnapshot("s-5")).toEqual({ logLength: 3, state: `{"round":11,"pad":"${"x".repeat(400)}"}` });
+    expect(await again.store.loadLog("s-1")).toEqual([]);
+  });
+
   it("recovers what was written after the last checkpoint when the process dies without closing", async () => {
     const dir = await newDir();
     const first = await open(dir);

@@ -661,7 +661,8 @@ async function recoverIndexes(
     try {
       const log = await recoverLogAfter(state.log, state.logSegments, logScan);
       const snapshots = await SnapshotLog.recoverAfter(snapshotOptions, state.sessions, state.snapshots, state.snapshotSegments);
-      return { sessions: state.sessions, log, snapshots, checkpointBytes: checkpoint.bytes, source: `index checkpoint of ${checkpoint.bytes} bytes` };
+      const source = `index checkpoint of ${checkpoint.bytes} bytes`;
+      return { ...withoutRemovedSessions(state.sessions, log, snapshots), checkpointBytes: checkpoint.bytes, source };
     } catch (error) {
       if (!(error instanceof CheckpointMismatch)) throw error;
       logger.warn(`index checkpoint ${checkpointPath} does not match the log (${error.message}); scanning the whole log`);
@@ -672,6 +673,33 @@ async function recoverIndexes(
   const log = await recoverLog(sessions, logScan);
   const snapshots = await SnapshotLog.recover(snapshotOptions, sessions);
   return { sessions, log, snapshots, checkpointBytes: 0, source: fallback };
+}
+
+/**
+ * Removed sessions keep their number (and id bytes) in the session table while the store is
+ * open, and a checkpoint carries them on: once they are more than half of the table, it is
+ * rebuilt with only the sessions that still have a log entry or a snapshot record, so the table
+ * follows what retention keeps, not every session ever seen. Costs about a microsecond or two per
+ * kept session, once per halving.
+ */
+function withoutRemovedSessions(
+  sessions: SessionTable,
+  log: RecoveredLog,
+  snapshots: RecoveredSnapshots,
+): { sessions: SessionTable; log: RecoveredLog; snapshots: RecoveredSnapshots } {
+  const numbers = new Int32Array(sessions.size).fill(-1);
+  const kept: number[] = [];
+  for (let session = 0; session < sessions.size; session++) {
+    if (log.index.countOf(session) > 0 || snapshots.index.locate(session) !== undefined) kept.push(session);
+  }
+  if (kept.length * 2 >= sessions.size) return { sessions, log, snapshots };
+  const fresh = new SessionTable();
+  for (const session of kept) numbers[session] = fresh.intern(sessions.idOf(session));
+  return {
+    sessions: fresh,
+    log: { ...log, index: log.index.renumbered(fresh, numbers) },
+    snapshots: { ...snapshots, index: snapshots.index.renumbered(numbers) },
+  };
 }
 
 /** File sizes of `segments` (-1 for one that is gone). */

@@ -80,6 +80,25 @@ export class LogIndex {
     return index;
   }
 
+  /**
+   * This index over another session table: `numbers[old]` is the new number of session `old`
+   * (-1: it has no entry and is dropped). Entries are shared with this index, which must not be
+   * used afterwards.
+   */
+  renumbered(sessions: SessionTable, numbers: Int32Array): LogIndex {
+    const index = new LogIndex(sessions);
+    index.chunks.push(...this.chunks);
+    index.entries = this.entries;
+    index.logged = this.logged;
+    index.free = this.free;
+    for (const [segment, bytes] of this.segmentBytes) index.segmentBytes.set(segment, bytes);
+    numbers.forEach((to, from) => {
+      if (to < 0) return;
+      for (let column = HEAD; column <= COUNT; column++) index.ends.set(to, column, this.ends.get(from, column));
+    });
+    return index;
+  }
+
   /** Number of sessions with at least one entry. */
   get size(): number {
     return this.logged;

@@ -69,6 +69,18 @@ export class SnapshotIndex {
     return index;
   }
 
+  /** This index renumbered as {@link LogIndex.renumbered} does; sessions numbered -1 must have no record. */
+  renumbered(numbers: Int32Array): SnapshotIndex {
+    const index = new SnapshotIndex();
+    index.snapshotted = this.snapshotted;
+    for (const [segment, bytes] of this.segments) index.segments.set(segment, bytes);
+    numbers.forEach((to, from) => {
+      if (to < 0) return;
+      for (let column = SEGMENT; column <= FINISHED; column++) index.locations.set(to, column, this.locations.get(from, column));
+    });
+    return index;
+  }
+
   /** Segments with indexed records. */
   get segmentNumbers(): number[] {
     return [...this.segments.keys()];
