@@ -6,7 +6,7 @@
  *
  * @module @macp/core
  */
-export type { LogEntry, LogEntryKind, RegistryKind, SessionStore, StorageUsage, StoredSnapshot } from "./session-store.js";
+export type { AppendNote, LogEntry, LogEntryKind, RegistryKind, SessionStore, StorageUsage, StoredSnapshot } from "./session-store.js";
 export { InMemorySessionStore } from "./in-memory-session-store.js";
 export { StaleAppendError } from "./stale-append.js";
 export { ManualClock } from "./clock.js";
@@ -24,6 +24,7 @@ export type {
   LifecycleEventType,
   SessionInfo,
   RestoredSession,
+  ObservedAppend,
 } from "./kernel.js";
 export type { PolicyRegistryPort, ModeRegistryPort } from "./registry-persistence.js";
 export { SessionFeed, FeedLagError } from "./session-feed.js";

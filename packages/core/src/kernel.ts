@@ -33,6 +33,7 @@ import {
 import type { ParticipantActivityRecord, SessionRecord, SessionState, SessionStatus } from "./session-record.js";
 import { serializeSessionState } from "./session-record.js";
 import type { LogEntry, SessionStore, StoredSnapshot } from "./session-store.js";
+import { StaleAppendError } from "./stale-append.js";
 
 /** Kernel dependencies: every effect is injected, so the kernel is deterministic under test. */
 export interface KernelOptions {
@@ -59,6 +60,24 @@ export interface KernelOptions {
    * memory by the sweep; with `loadSession` they stay reachable. Undefined keeps them forever.
    */
   readonly retainFinishedMs?: number;
+  /**
+   * Runtime replicas sharing one log: accepted envelopes and lifecycle events are not published
+   * when committed here but when the shared log delivers them ({@link Kernel.observe}), so every
+   * replica reports every replica's acceptances in log order with the same sequence numbers.
+   */
+  readonly eventsFromLog?: boolean;
+}
+
+/** An append read back from a log shared by runtime replicas, in log order. */
+export interface ObservedAppend {
+  readonly sessionId: string;
+  readonly entries: readonly LogEntry[];
+  /** The session's log length after these entries. */
+  readonly logLength: number;
+  /** The lifecycle event the writer noted for this append, if any. */
+  readonly lifecycle: LifecycleEventType | undefined;
+  /** Moves the store's view of the session to this append; called once the kernel's state includes it. */
+  readonly adopt: () => void;
 }
 
 /** A session rebuilt from storage, with the time it finished when it is finished. */
@@ -128,6 +147,12 @@ interface LiveSession {
 function recordBytes(entry: LogEntry): number {
   return entry.payload.length + entry.messageId.length + entry.sender.length + entry.messageType.length + 64;
 }
+
+/**
+ * How often one message is judged again after losing the race for its position to another
+ * replica (each loss means another message was accepted meanwhile).
+ */
+const MAX_REJUDGE = 32;
 
 /** Expiries and evictions started together: their records share the store's group commits. */
 const SWEEP_CHUNK = 4096;
@@ -209,6 +234,7 @@ export class Kernel {
   private readonly onBackgroundError: (error: unknown, sessionId: string) => void;
   private readonly loadSession: ((sessionId: string) => Promise<RestoredSession | undefined>) | undefined;
   private readonly retainFinishedMs: number | undefined;
+  private readonly eventsFromLog: boolean;
 
   constructor(options: KernelOptions) {
     this.store = options.store;
@@ -220,6 +246,35 @@ export class Kernel {
     this.onBackgroundError = options.onBackgroundError ?? (() => undefined);
     this.loadSession = options.loadSession;
     this.retainFinishedMs = options.retainFinishedMs;
+    this.eventsFromLog = options.eventsFromLog ?? false;
+  }
+
+  /**
+   * Runs a session's critical section (under its lock) and judges the message again when the
+   * answer may have come from a stale state: after losing an append to another writer of a
+   * shared log (the cache was dropped, so the next attempt reloads), and before a rejection
+   * given from a cached state that the store says is no longer the end of the log. The answer is
+   * then the one a single node holding the whole log would give.
+   */
+  private async judged<T>(sessionId: string, section: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const cached = this.sessions.has(sessionId);
+      try {
+        return await section();
+      } catch (error) {
+        if (attempt >= MAX_REJUDGE) {
+          if (error instanceof StaleAppendError) throw new MacpError("StorageFailed", `session '${sessionId}' kept changing under concurrent writers`);
+          throw error;
+        }
+        if (error instanceof StaleAppendError) continue;
+        const judgement = error instanceof MacpError && error.code !== "INTERNAL_ERROR";
+        if (judgement && cached && this.store.isCurrent && !(await this.store.isCurrent(sessionId))) {
+          this.sessions.delete(sessionId);
+          continue;
+        }
+        throw error;
+      }
+    }
   }
 
   /**
@@ -265,6 +320,80 @@ export class Kernel {
   }
 
   /**
+   * Takes in an append read back from the log shared by runtime replicas (every append, this
+   * replica's own included, in log order). A cached state that ends where the append starts
+   * applies it as replay would; one further behind is dropped; a session not held (or dropped)
+   * is loaded, so every replica holds every live session and its deadline. With
+   * `eventsFromLog`, the append's accepted envelopes and lifecycle event are published here.
+   */
+  async observe(append: ObservedAppend): Promise<void> {
+    const { sessionId, entries, logLength } = append;
+    await this.mutex.run(`session:${sessionId}`, async () => {
+      const start = logLength - entries.length;
+      let live = this.sessions.get(sessionId);
+      if (live !== undefined && live.record.logLength === start) {
+        if (this.applyObserved(live, entries, logLength)) append.adopt();
+        else live = undefined;
+      } else if (live !== undefined && live.record.logLength < start) {
+        live = undefined;
+      }
+      if (live === undefined) this.sessions.delete(sessionId);
+      if (live === undefined && this.loadSession) {
+        try {
+          await this.live(sessionId);
+        } catch (error) {
+          this.onBackgroundError(error, sessionId);
+        }
+      }
+    });
+    if (!this.eventsFromLog) return;
+    for (const entry of entries) {
+      if (entry.kind === "incoming") this.accepted.publish(sessionId, { seq: entry.seq, envelope: envelopeOf(entry) });
+    }
+    const last = entries[entries.length - 1];
+    if (append.lifecycle !== undefined && last !== undefined) this.emit(append.lifecycle, sessionId, last.receivedAtUnixMs);
+  }
+
+  /**
+   * Applies another replica's records to a cached state that ends where they start, as replay
+   * does; false (nothing changed) when they do not apply here, e.g. a mode not registered yet.
+   */
+  private applyObserved(live: LiveSession, entries: readonly LogEntry[], logLength: number): boolean {
+    let record = live.record;
+    const accepted: LogEntry[] = [];
+    try {
+      for (const entry of entries) {
+        if (entry.kind === "incoming") {
+          if (live.seen.has(entry.messageId) || accepted.some((other) => other.messageId === entry.messageId)) continue;
+          if (record.status === "Open") {
+            const modeEntry = this.modes.get(record.mode);
+            if (!modeEntry) return false;
+            record = applyMessage(modeEntry, record, entry);
+          } else {
+            record = { ...record, lastSeq: entry.seq };
+          }
+          accepted.push(entry);
+        } else if (entry.kind === "internal") {
+          record = applyInternal(record, entry);
+        }
+      }
+    } catch {
+      return false;
+    }
+    for (const entry of accepted) {
+      live.seen.add(entry.messageId);
+      const activity = live.activity.get(entry.sender);
+      live.activity.set(entry.sender, { lastMessageAtUnixMs: entry.receivedAtUnixMs, messageCount: (activity?.messageCount ?? 0) + 1 });
+    }
+    const wasTerminal = isTerminal(live.record.status);
+    live.record = { ...record, logLength };
+    const last = entries[entries.length - 1];
+    if (!wasTerminal && isTerminal(record.status) && last !== undefined) live.finishedAtUnixMs = last.receivedAtUnixMs;
+    this.track(live);
+    return true;
+  }
+
+  /**
    * Processes an envelope whose shape was validated and whose sender is the authenticated
    * identity (protocol.md §1.1 step 7 onwards). Always resolves; failures are outcomes.
    */
@@ -304,15 +433,17 @@ export class Kernel {
       const entry = this.incomingEntry(envelope, 1, now);
       const record = createSession(modeEntry, { entry, payload, policyVersion: policy.policyId, policy });
       const binding: LogEntry = this.internalEntry(record, POLICY_BINDING_TYPE, bindingPayload(policy), now);
-      await this.durably(sessionId, [entry, binding]);
+      await this.durably(sessionId, [entry, binding], "CREATED");
       const live = liveOf({ record: { ...record, logLength: 2 }, seenMessageIds: [envelope.messageId] }, 0);
       this.sessions.set(sessionId, live);
       this.track(live);
-      this.accepted.publish(sessionId, { seq: 1, envelope: envelopeOf(entry) });
-      this.emit("CREATED", sessionId, now);
+      if (!this.eventsFromLog) {
+        this.accepted.publish(sessionId, { seq: 1, envelope: envelopeOf(entry) });
+        this.emit("CREATED", sessionId, now);
+      }
       return this.success(live.record.status, now);
     };
-    const guarded = (): Promise<KernelOutcome> => this.mutex.run(`session:${sessionId}`, section);
+    const guarded = (): Promise<KernelOutcome> => this.mutex.run(`session:${sessionId}`, () => this.judged(sessionId, section));
     // max_open_sessions is counted across the initiator's sessions, so its check and the insert
     // must not interleave with another start by the same initiator.
     return context.maxOpenSessions === undefined || context.maxOpenSessions === null
@@ -337,7 +468,7 @@ export class Kernel {
 
   private async sessionMessage(envelope: Envelope): Promise<KernelOutcome> {
     const sessionId = envelope.sessionId;
-    return this.mutex.run(`session:${sessionId}`, async () => {
+    return this.mutex.run(`session:${sessionId}`, () => this.judged(sessionId, async () => {
       const live = await this.live(sessionId);
       if (!live) throw new MacpError("UnknownSession", `session '${sessionId}' not found`);
       if (live.seen.has(envelope.messageId)) return this.duplicate(live.record.status);
@@ -351,7 +482,8 @@ export class Kernel {
       if (!modeEntry) throw new MacpError("UnknownMode", `mode '${live.record.mode}' is not registered`);
       const entry = this.incomingEntry(envelope, live.record.lastSeq + 1, now);
       const next = applyMessage(modeEntry, live.record, entry);
-      await this.durably(sessionId, [entry]);
+      const resolved = next.status === "Resolved";
+      await this.durably(sessionId, [entry], resolved ? "RESOLVED" : undefined);
       live.record = { ...next, logLength: live.record.logLength + 1 };
       live.bytesSinceSnapshot += recordBytes(entry);
       live.seen.add(envelope.messageId);
@@ -360,16 +492,15 @@ export class Kernel {
         lastMessageAtUnixMs: now,
         messageCount: (activity?.messageCount ?? 0) + 1,
       });
-      this.accepted.publish(sessionId, { seq: entry.seq, envelope: envelopeOf(entry) });
-      const resolved = live.record.status === "Resolved";
+      if (!this.eventsFromLog) this.accepted.publish(sessionId, { seq: entry.seq, envelope: envelopeOf(entry) });
       if (resolved) {
         live.finishedAtUnixMs = now;
         this.track(live);
-        this.emit("RESOLVED", sessionId, now);
+        if (!this.eventsFromLog) this.emit("RESOLVED", sessionId, now);
       }
       if (resolved || this.snapshotDue(live)) this.scheduleSnapshot(sessionId);
       return this.success(live.record.status, now);
-    });
+    }));
   }
 
   /** Cancels a session (protocol.md §2.8). Throws for unknown sessions and unauthorized callers. */
@@ -424,11 +555,13 @@ export class Kernel {
     section: (live: LiveSession, now: number) => Promise<KernelOutcome>,
   ): Promise<KernelOutcome> {
     try {
-      return await this.mutex.run(`session:${sessionId}`, async () => {
-        const live = await this.live(sessionId);
-        if (!live) throw new MacpError("UnknownSession", `session '${sessionId}' not found`);
-        return section(live, this.clock.now());
-      });
+      return await this.mutex.run(`session:${sessionId}`, () =>
+        this.judged(sessionId, async () => {
+          const live = await this.live(sessionId);
+          if (!live) throw new MacpError("UnknownSession", `session '${sessionId}' not found`);
+          return section(live, this.clock.now());
+        }),
+      );
     } catch (error) {
       return this.failure(error);
     }
@@ -442,11 +575,11 @@ export class Kernel {
     event: LifecycleEventType,
   ): Promise<void> {
     const entry = this.internalEntry(live.record, messageType, payload, now);
-    await this.durably(live.record.sessionId, [entry]);
+    await this.durably(live.record.sessionId, [entry], event);
     live.record = { ...applyInternal(live.record, entry), logLength: live.record.logLength + 1 };
     if (isTerminal(live.record.status)) live.finishedAtUnixMs = now;
     this.track(live);
-    this.emit(event, live.record.sessionId, now);
+    if (!this.eventsFromLog) this.emit(event, live.record.sessionId, now);
     this.scheduleSnapshot(live.record.sessionId);
   }
 
@@ -465,10 +598,12 @@ export class Kernel {
   /** A session by id, expiring it first if its deadline passed (the "checked get"). */
   async getSession(sessionId: string): Promise<SessionInfo | undefined> {
     if (!this.sessions.has(sessionId) && !this.loadSession) return undefined;
-    await this.mutex.run(`session:${sessionId}`, async () => {
-      const live = await this.live(sessionId);
-      if (live) await this.expireIfDue(live, this.clock.now());
-    });
+    await this.mutex.run(`session:${sessionId}`, () =>
+      this.judged(sessionId, async () => {
+        const live = await this.live(sessionId);
+        if (live) await this.expireIfDue(live, this.clock.now());
+      }),
+    );
     return this.peekSession(sessionId);
   }
 
@@ -523,13 +658,14 @@ export class Kernel {
    * run 4096 at a time so their records share group commits. Returns how many
    * sessions expired.
    */
-  async sweep(): Promise<number> {
+  async sweep(options: { readonly expire?: boolean } = {}): Promise<number> {
     // Snapshots of the sessions it expires wait until every due session is expired: with 200k due
     // at once, writing them in between would delay the later EXPIRED events by their cost.
     this.heldSnapshots ??= [];
     let expired: number;
     try {
-      expired = await this.expireDue();
+      // Replicas sharing a log leave expiry to the one holding the sweep lease (false elsewhere).
+      expired = (options.expire ?? true) ? await this.expireDue() : 0;
     } finally {
       const held = this.heldSnapshots;
       this.heldSnapshots = undefined;
@@ -560,16 +696,19 @@ export class Kernel {
     let expired = 0;
     await inChunks(due, async (sessionId) => {
       try {
-        await this.mutex.run(`session:${sessionId}`, async () => {
-          const live = this.sessions.get(sessionId);
-          if (!live) return;
-          try {
-            if (await this.expireIfDue(live, this.clock.now())) expired++;
-          } finally {
-            // A failed expiry is retried by a later sweep.
-            this.track(live);
-          }
-        });
+        await this.mutex.run(`session:${sessionId}`, () =>
+          this.judged(sessionId, async () => {
+            // A session dropped after losing an append to another replica is reloaded here.
+            const live = this.sessions.get(sessionId) ?? (this.eventsFromLog ? await this.live(sessionId) : undefined);
+            if (!live) return;
+            try {
+              if (await this.expireIfDue(live, this.clock.now())) expired++;
+            } finally {
+              // A failed expiry is retried by a later sweep.
+              this.track(live);
+            }
+          }),
+        );
       } catch (error) {
         this.onBackgroundError(error, sessionId);
       }
@@ -728,10 +867,15 @@ export class Kernel {
     return count;
   }
 
-  private async durably(sessionId: string, entries: LogEntry[]): Promise<void> {
+  private async durably(sessionId: string, entries: LogEntry[], lifecycle?: LifecycleEventType): Promise<void> {
     try {
-      await this.store.append(sessionId, entries);
+      await this.store.append(sessionId, entries, lifecycle === undefined ? undefined : { lifecycle });
     } catch (error) {
+      if (error instanceof StaleAppendError) {
+        // Another replica appended first: this state is stale; the caller judges again.
+        this.sessions.delete(sessionId);
+        throw error;
+      }
       // A failed append may still have committed (e.g. a connection lost after COMMIT). The log is
       // authoritative, so when the session can be reloaded, drop the in-memory copy and let the
       // next access rebuild it: a retried message is then recognised as a duplicate.

@@ -23,6 +23,16 @@ export interface LogEntry {
   readonly payload: Uint8Array;
 }
 
+/**
+ * What an append means for the session's lifecycle, for stores shared by several runtime
+ * replicas: they keep it beside the records so every replica can report the transition without
+ * re-judging the session.
+ */
+export interface AppendNote {
+  /** The lifecycle event this append commits (`CREATED`, `RESOLVED`, `EXPIRED`, …), if any. */
+  readonly lifecycle?: string;
+}
+
 /** Which persisted registry a document belongs to. */
 export type RegistryKind = "policies" | "modes";
 
@@ -31,8 +41,17 @@ export type RegistryKind = "policies" | "modes";
  * once the data is durable for that backend; the kernel acknowledges nothing before that.
  */
 export interface SessionStore {
-  /** Appends records to a session's log (creating it on first use). */
-  append(sessionId: string, entries: readonly LogEntry[]): Promise<void>;
+  /**
+   * Appends records to a session's log (creating it on first use). A store shared by several
+   * writers rejects with `StaleAppendError`, storing nothing, when another writer appended to
+   * the session since this store last loaded (`loadLog`) or appended to it.
+   */
+  append(sessionId: string, entries: readonly LogEntry[], note?: AppendNote): Promise<void>;
+  /**
+   * Shared stores only: whether no other writer appended to the session since this store last
+   * loaded or appended to it (the kernel checks before answering from a cached state).
+   */
+  isCurrent?(sessionId: string): Promise<boolean>;
   /** The full log of a session, in append order (empty when unknown). */
   loadLog(sessionId: string): Promise<LogEntry[]>;
   /** Log records after the given acceptance sequence, for passive subscribers. */

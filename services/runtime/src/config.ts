@@ -31,7 +31,9 @@ export type StorageConfig =
   | { readonly backend: "memory" }
   | { readonly backend: "file"; readonly dataDir: string }
   /** `databaseUrl` may carry a password: log {@link describeConfig} output, never this. */
-  | { readonly backend: "postgres"; readonly databaseUrl: string; readonly databaseSchema: string };
+  | { readonly backend: "postgres"; readonly databaseUrl: string; readonly databaseSchema: string }
+  /** Runtime replicas sharing one JetStream log (services/runtime/README.md, "Replicas"). */
+  | { readonly backend: "jetstream"; readonly natsUrl: string; readonly replicas: number; readonly prefix: string };
 
 /** pino log levels accepted by `MACP_LOG_LEVEL`. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -84,6 +86,9 @@ export const CONFIG_VARIABLES = [
   "MACP_STORAGE_BACKEND",
   "MACP_DATABASE_URL",
   "MACP_DATABASE_SCHEMA",
+  "MACP_NATS_URL",
+  "MACP_JETSTREAM_REPLICAS",
+  "MACP_JETSTREAM_PREFIX",
   "MACP_STRICT_RECOVERY",
   "MACP_CHECKPOINT_INTERVAL",
   "MACP_CLEANUP_INTERVAL_SECS",
@@ -108,7 +113,7 @@ export const CONFIG_VARIABLES = [
 
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
 
-const STORAGE_BACKENDS = ["file", "postgres", "memory"] as const;
+const STORAGE_BACKENDS = ["file", "postgres", "memory", "jetstream"] as const;
 
 /** Variables other MACP components read; not ours, so not typos. */
 const FOREIGN_VARIABLES = /^MACP_TEST_/;
@@ -195,9 +200,25 @@ function readStorage(vars: EnvReader): StorageConfig {
         throw new ConfigError("MACP_DATABASE_URL is required when MACP_STORAGE_BACKEND=postgres");
       }
       return { backend: "postgres", databaseUrl, databaseSchema: readDatabaseSchema(vars) };
+    case "jetstream":
+      return readJetStream(vars);
     default:
       return { backend: "file", dataDir };
   }
+}
+
+function readJetStream(vars: EnvReader): StorageConfig {
+  const natsUrl = vars.get("MACP_NATS_URL");
+  if (natsUrl === undefined) throw new ConfigError("MACP_NATS_URL is required when MACP_STORAGE_BACKEND=jetstream");
+  for (const url of natsUrl.split(",")) {
+    // Never echo the value: it may carry credentials.
+    if (!/^(nats|tls):\/\/[^\s]+$/.test(url.trim())) throw new ConfigError("MACP_NATS_URL must be nats:// or tls:// URLs, comma-separated");
+  }
+  const replicas = vars.get("MACP_JETSTREAM_REPLICAS") ?? "1";
+  if (!["1", "3", "5"].includes(replicas)) throw new ConfigError(`MACP_JETSTREAM_REPLICAS must be 1, 3 or 5, got "${replicas}"`);
+  const prefix = vars.get("MACP_JETSTREAM_PREFIX") ?? "macp_runtime";
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(prefix)) throw new ConfigError(`MACP_JETSTREAM_PREFIX must be 1-64 of A-Z a-z 0-9 _ -, got "${prefix}"`);
+  return { backend: "jetstream", natsUrl, replicas: Number(replicas), prefix };
 }
 
 function readDatabaseSchema(vars: EnvReader): string {
@@ -391,7 +412,9 @@ export function describeConfig(config: RuntimeConfig): Record<string, unknown> {
     storage:
       storage.backend === "postgres"
         ? { backend: "postgres", databaseUrl: redactPassword(storage.databaseUrl), databaseSchema: storage.databaseSchema }
-        : storage,
+        : storage.backend === "jetstream"
+          ? { ...storage, natsUrl: storage.natsUrl.split(",").map((url) => redactPassword(url.trim())).join(",") }
+          : storage,
     strictRecovery: config.strictRecovery,
     checkpointInterval: config.checkpointInterval,
     cleanupIntervalSecs: config.cleanupIntervalSecs,

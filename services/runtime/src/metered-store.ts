@@ -1,4 +1,4 @@
-import type { LogEntry, SessionStore } from "@macp/core";
+import type { AppendNote, LogEntry, SessionStore } from "@macp/core";
 import type { Histogram } from "prom-client";
 import { inSpan } from "./tracing.js";
 
@@ -8,14 +8,15 @@ import { inSpan } from "./tracing.js";
  */
 export function meteredStore(store: SessionStore, appendDuration: Histogram): SessionStore {
   return {
-    async append(sessionId: string, entries: readonly LogEntry[]): Promise<void> {
+    async append(sessionId: string, entries: readonly LogEntry[], note?: AppendNote): Promise<void> {
       const stop = appendDuration.startTimer();
       try {
-        await inSpan("macp.storage.append", () => store.append(sessionId, entries));
+        await inSpan("macp.storage.append", () => store.append(sessionId, entries, note));
       } finally {
         stop();
       }
     },
+    ...(store.isCurrent ? { isCurrent: (sessionId: string) => (store.isCurrent as (id: string) => Promise<boolean>).call(store, sessionId) } : {}),
     loadLog: (sessionId) => store.loadLog(sessionId),
     loadLogAfter: (sessionId, afterSeq) => store.loadLogAfter(sessionId, afterSeq),
     listSessions: () => store.listSessions(),

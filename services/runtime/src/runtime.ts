@@ -5,12 +5,12 @@ import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "pino";
 import { Kernel } from "@macp/core";
-import type { Clock } from "@macp/core";
+import type { Clock, LifecycleEventType } from "@macp/core";
 import { ModeRegistry } from "@macp/modes";
 import { PolicyRegistry } from "@macp/policy";
 import { MACPRuntimeServiceService } from "@macp/protocol/grpc";
 import { loadStoredSession, recoverSessions } from "@macp/replay";
-import { createStore, defaultSync, retireFinishedSessions } from "@macp/storage";
+import { JetStreamStore, createStore, defaultSync, retireFinishedSessions } from "@macp/storage";
 import type { SyncFunction } from "@macp/storage";
 import { createAuthenticator } from "./auth/index.js";
 import type { RuntimeConfig } from "./config.js";
@@ -111,8 +111,14 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
       ? { backend: "file", dataDir: config.storage.dataDir, strictRecovery: config.strictRecovery, segmentMaxAgeMs: segmentMaxAgeMs(config.historyRetentionSecs), sync, ...storage }
       : config.storage.backend === "postgres"
         ? { backend: "postgres", databaseUrl: config.storage.databaseUrl, databaseSchema: config.storage.databaseSchema, ...storage }
-        : { backend: "memory" },
+        : config.storage.backend === "jetstream"
+          ? { backend: "jetstream", natsUrl: config.storage.natsUrl, jetstreamReplicas: config.storage.replicas, jetstreamPrefix: config.storage.prefix, ...storage }
+          : { backend: "memory" },
   );
+  // Replicas share the log: every replica follows it, holds every live session, and leaves the
+  // expiry sweep to the holder of a lease.
+  const shared = store instanceof JetStreamStore ? store : undefined;
+  const replicaId = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   const modes = new ModeRegistry();
   const policies = new PolicyRegistry();
   const kernel: Kernel = new Kernel({
@@ -125,7 +131,20 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     retainFinishedMs: config.sessionRetentionSecs * 1000,
     // Sessions evicted from memory stay reachable: they are rebuilt from storage on demand.
     loadSession: (sessionId) => loadStoredSession(store, modes, sessionId),
+    eventsFromLog: shared !== undefined,
   });
+  // Follows before recovery reads the log, so nothing appended meanwhile is missed.
+  const stopFollowing = await shared?.follow(
+    (append) => kernel.observe({ ...append, lifecycle: append.lifecycle as LifecycleEventType | undefined }),
+    (error) => logger.warn({ err: error }, "following the shared session log failed"),
+  );
+  const stopWatching = shared?.watchRegistries(() => {
+    kernel.restoreRegistries().catch((error: unknown) => logger.warn({ err: error }, "reloading the registries failed"));
+  });
+  const sweepLeaseMs = Math.max(10_000, config.cleanupIntervalSecs * 3000);
+  /** Whether this replica runs the expiry sweep now: always alone, with the lease among replicas. */
+  const sweepsExpiry = async (): Promise<boolean> =>
+    shared === undefined ? true : shared.leases.hold("sweep", replicaId, sweepLeaseMs).catch(() => false);
   await kernel.restoreRegistries();
   const started = Date.now();
   const report = await recoverSessions(store, modes, { strict: config.strictRecovery });
@@ -134,7 +153,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     logger.error({ session_id: failure.sessionId, error: failure.error }, "session could not be recovered");
   }
   metrics.recoveryDuration.set((Date.now() - started) / 1000);
-  const expired = await kernel.sweep();
+  const expired = await kernel.sweep({ expire: await sweepsExpiry() });
   const recoveryMs = Date.now() - started;
   logger.info(
     { sessions: report.recovered.length, from_snapshot: report.fromSnapshot, failed: report.failures.length, expired, ms: recoveryMs },
@@ -223,9 +242,11 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     // A sweep held up by a slow session must not pile up behind the next one.
     if (sweeping) return;
     sweeping = true;
-    kernel
-      .sweep()
-      .then(retireHistory)
+    sweepsExpiry()
+      .then(async (leader) => {
+        await kernel.sweep({ expire: leader });
+        if (leader) await retireHistory();
+      })
       .catch((error: unknown) => logger.warn({ err: error }, "sweep failed"))
       .finally(() => {
         sweeping = false;
@@ -252,6 +273,9 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
         });
       });
       await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
+      stopWatching?.();
+      await stopFollowing?.();
+      await shared?.leases.release("sweep", replicaId).catch(() => undefined);
       await kernel.close();
       logger.info("runtime stopped");
     })();

@@ -1,5 +1,5 @@
 import { StaleAppendError } from "@macp/core";
-import type { LogEntry, RegistryKind, SessionStore, StorageUsage, StoredSnapshot } from "@macp/core";
+import type { AppendNote, LogEntry, RegistryKind, SessionStore, StorageUsage, StoredSnapshot } from "@macp/core";
 import { DeliverPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamClient, JetStreamManager, PubAck } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
@@ -12,6 +12,7 @@ import { decodeAppendBody, encodeAppendFrame } from "../file/record-codec.js";
 import { storageFailed, withStorageErrors } from "../storage-error.js";
 import { validateEntries, validateSnapshot } from "../validate-input.js";
 import { DEFAULT_JETSTREAM_PREFIX, jetStreamNames } from "./jetstream-names.js";
+import { KvLeases } from "./kv-lease.js";
 import type { JetStreamNames } from "./jetstream-names.js";
 
 /** Settings of the JetStream backend. */
@@ -38,6 +39,21 @@ export interface JetStreamConnectOptions extends Omit<JetStreamStoreOptions, "co
   readonly name?: string;
 }
 
+/** An append read back from the shared log by {@link JetStreamStore.follow}. */
+export interface FollowedAppend {
+  readonly sessionId: string;
+  readonly entries: readonly LogEntry[];
+  /** The session's log length after these entries. */
+  readonly logLength: number;
+  /** The lifecycle event its writer noted (`AppendNote.lifecycle`), if any. */
+  readonly lifecycle: string | undefined;
+  /**
+   * Moves this store's view of the session to this append, so its next append there expects it
+   * as the last. Call only once the caller's state of the session includes it.
+   */
+  readonly adopt: () => void;
+}
+
 /** Where a session's log ends: its last message's stream sequence and the entries up to it. */
 interface Head {
   readonly seq: number;
@@ -45,6 +61,7 @@ interface Head {
 }
 
 const LENGTH_HEADER = "Macp-Log-Length";
+const LIFECYCLE_HEADER = "Macp-Lifecycle";
 const NONE: Head = { seq: 0, length: 0 };
 const NS = 1_000_000;
 /** How long JetStream remembers message ids for deduplicating a retried append. */
@@ -79,6 +96,8 @@ export class JetStreamStore implements SessionStore {
     private readonly names: JetStreamNames,
     private readonly snapshots: KV,
     private readonly registries: KV,
+    /** Leases for work one replica does at a time. */
+    readonly leases: KvLeases,
     private readonly appendRetryMs: number,
   ) {}
 
@@ -103,7 +122,8 @@ export class JetStreamStore implements SessionStore {
       const kvm = new Kvm(nc);
       const snapshots = await kvm.create(names.snapshotBucket, { history: 1, replicas });
       const registries = await kvm.create(names.registryBucket, { history: 1, replicas });
-      return new JetStreamStore(jetstream(nc), jsm, names, snapshots, registries, options.appendRetryMs ?? 20_000);
+      const leases = new KvLeases(await kvm.create(names.leaseBucket, { history: 1, replicas }));
+      return new JetStreamStore(jetstream(nc), jsm, names, snapshots, registries, leases, options.appendRetryMs ?? 20_000);
     });
   }
 
@@ -135,7 +155,7 @@ export class JetStreamStore implements SessionStore {
     return this.names;
   }
 
-  async append(sessionId: string, entries: readonly LogEntry[]): Promise<void> {
+  async append(sessionId: string, entries: readonly LogEntry[], note?: AppendNote): Promise<void> {
     this.assertOpen();
     validateEntries(sessionId, entries);
     if (entries.length === 0) return;
@@ -145,6 +165,7 @@ export class JetStreamStore implements SessionStore {
       const length = head.length + entries.length;
       const header = natsHeaders();
       header.set(LENGTH_HEADER, String(length));
+      if (note?.lifecycle !== undefined) header.set(LIFECYCLE_HEADER, note.lifecycle);
       const msgID = `${this.writerId}-${++this.appendCount}`;
       // Until acknowledged the head is unknown: the append may have landed.
       this.heads.delete(sessionId);
@@ -294,6 +315,43 @@ export class JetStreamStore implements SessionStore {
     return () => {
       stopped = true;
       stop?.();
+    };
+  }
+
+  /**
+   * Hands `listener` every append stored from now on, by any store on this prefix, in log order,
+   * one at a time (the next waits until the listener's promise settles). Follows through
+   * reconnects and leader changes without gaps (an ordered consumer). Resolves once following,
+   * with a stop function: everything stored after that is delivered.
+   */
+  async follow(listener: (append: FollowedAppend) => Promise<void>, onError: (error: unknown) => void): Promise<() => Promise<void>> {
+    this.assertOpen();
+    const consumer = await withStorageErrors("cannot follow the session log", () =>
+      this.js.consumers.get(this.names.logStream, { filter_subjects: this.names.logSubjects, deliver_policy: DeliverPolicy.New }),
+    );
+    const messages = await withStorageErrors("cannot follow the session log", () => consumer.consume({ max_messages: 1_000 }));
+    const running = (async () => {
+      for await (const message of messages) {
+        try {
+          const data = Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength);
+          const { sessionId, entries } = decodeAppendBody(data, 0, data.byteLength);
+          const head = headOf(message.seq, message.headers?.get(LENGTH_HEADER));
+          const lifecycle = message.headers?.get(LIFECYCLE_HEADER);
+          await listener({
+            sessionId,
+            entries,
+            logLength: head.length,
+            lifecycle: lifecycle === undefined || lifecycle === "" ? undefined : lifecycle,
+            adopt: () => this.heads.set(sessionId, head),
+          });
+        } catch (error) {
+          onError(error);
+        }
+      }
+    })().catch(onError);
+    return async () => {
+      await messages.close().catch(() => undefined);
+      await running;
     };
   }
 
