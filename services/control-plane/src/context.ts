@@ -5,7 +5,7 @@ import type { IngestSink } from "./ingest/ingest-sink.js";
 import type { RunEventHub } from "./ingest/run-event-hub.js";
 import type { ControlPlaneMetrics } from "./observability/metrics.js";
 import type { RunDriver } from "./runs/run-driver.js";
-import type { RunLifecycle } from "@macp/pipeline";
+import type { EventBus, ProjectionRunner, RunLifecycle } from "@macp/pipeline";
 import type { RunReadCache } from "./runs/run-read-cache.js";
 import type { RunService } from "./runs/run-service.js";
 import type { RuntimeGateway } from "./runtime/gateway.js";
@@ -31,6 +31,8 @@ export interface ControlPlaneContext {
   readonly webhooks: WebhookDelivery;
   /** `GET /runs/:id` answers, dropped by every committed update of their run. */
   readonly runCache: RunReadCache;
+  /** The event bus and, in embedded mode, the projector running in this process (readiness). */
+  readonly pipeline: { readonly bus: EventBus; readonly projection: ProjectionRunner | undefined };
 }
 
 /** Options every route plugin receives. */

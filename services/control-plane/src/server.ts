@@ -107,7 +107,8 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     logger,
   );
   const runs = new RunService(database.db, config, runtime, lifecycle, driver, runCache);
-  const context: ControlPlaneContext = { config, database, runtime, metrics, logger, hub, sink, lifecycle, driver, runs, webhooks, runCache };
+  const pipeline = { bus, projection: bus.kind === "memory" ? projection : undefined };
+  const context: ControlPlaneContext = { config, database, runtime, metrics, logger, hub, sink, lifecycle, driver, runs, webhooks, runCache, pipeline };
   const stopPipeline = async (): Promise<void> => {
     await driver.stop();
     await projection.stop();
@@ -116,7 +117,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   };
   let app: FastifyInstance;
   try {
-    if (bus.kind === "memory") await projection.start();
+    await pipeline.projection?.start();
     app = await buildApp(context);
     await app.listen({ host: config.host, port: config.port });
     await driver.start();

@@ -37,6 +37,17 @@ export interface EventsUpdate {
   readonly events: readonly CanonicalEvent[];
 }
 
+/** What {@link EventBus.status} reports (readiness). */
+export interface BusStatus {
+  readonly kind: "memory" | "nats";
+  /** The bus can be used now: connected, and every stream and bucket it declared exists. */
+  readonly ok: boolean;
+  /** `in-process` for the in-memory bus; for NATS whether the server answered a ping in time. */
+  readonly connection: "in-process" | "connected" | "unreachable" | "closed";
+  /** Each stream the bus declared (the lease bucket as its stream `KV_<bucket>`): does it exist? */
+  readonly streams: Readonly<Record<string, boolean>>;
+}
+
 /** Receives the deliveries of one partition, in bus order, one batch at a time. */
 export type RawBatchHandler = (batch: readonly RawDelivery[]) => Promise<void>;
 
@@ -72,6 +83,8 @@ export interface EventBus {
   subscribeEvents(runId: string, listener: (update: EventsUpdate) => void): () => void;
   /** Reports whether the bus can be used right now (readiness). */
   healthy(): Promise<boolean>;
+  /** Connection and stream existence, answered within `timeoutMs` (readiness). */
+  status(timeoutMs: number): Promise<BusStatus>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { partitionOf } from "./event-bus.js";
-import type { EventBus, EventsUpdate, RawBatchHandler, RawRecord } from "./event-bus.js";
+import type { BusStatus, EventBus, EventsUpdate, RawBatchHandler, RawRecord } from "./event-bus.js";
 import { MemoryLeaseStore } from "./lease-store.js";
 import { rawMessageId } from "./subjects.js";
 
@@ -132,6 +132,10 @@ export class MemoryBus implements EventBus {
 
   healthy(): Promise<boolean> {
     return Promise.resolve(true);
+  }
+
+  status(): Promise<BusStatus> {
+    return Promise.resolve({ kind: "memory", ok: true, connection: "in-process", streams: {} });
   }
 
   close(): Promise<void> {

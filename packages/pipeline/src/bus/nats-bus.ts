@@ -4,7 +4,7 @@ import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { partitionOf } from "./event-bus.js";
-import type { EventBus, EventsUpdate, RawBatchHandler, RawDelivery, RawRecord } from "./event-bus.js";
+import type { BusStatus, EventBus, EventsUpdate, RawBatchHandler, RawDelivery, RawRecord } from "./event-bus.js";
 import { NatsLeaseStore } from "./nats-lease-store.js";
 import type { BusNames } from "./subjects.js";
 import { busNames, decodeEventsUpdate, decodeRawRecord, encodeEventsUpdate, encodeRawRecord, eventsMessageId, rawMessageId } from "./subjects.js";
@@ -194,6 +194,28 @@ export class NatsBus implements EventBus {
       return true;
     } catch {
       return false;
+    }
+  }
+
+  async status(timeoutMs: number): Promise<BusStatus> {
+    const names = [this.names.rawStream, this.names.eventsStream, `KV_${this.names.leaseBucket}`];
+    const none = Object.fromEntries(names.map((name) => [name, false]));
+    if (this.nc.isClosed()) return { kind: "nats", ok: false, connection: "closed", streams: none };
+    // While the client reconnects, requests wait for the connection: the deadline bounds them.
+    const probe = async (): Promise<BusStatus> => {
+      await this.nc.flush();
+      const found = await Promise.all(names.map((name) => this.jsm.streams.info(name).then(() => true, () => false)));
+      const streams = Object.fromEntries(names.map((name, index) => [name, found[index] as boolean]));
+      return { kind: "nats", ok: found.every(Boolean), connection: "connected", streams };
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<BusStatus>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: "nats", ok: false, connection: "unreachable", streams: none }), timeoutMs);
+    });
+    try {
+      return await Promise.race([probe().catch((): BusStatus => ({ kind: "nats", ok: false, connection: "unreachable", streams: none })), deadline]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
