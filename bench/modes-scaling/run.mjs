@@ -5,13 +5,21 @@
 // and objections; quorum and multi_round get one ballot / contribution per participant, so their
 // sessions declare L participants (the kernel caps strict modes at 1,000 participants; the mode
 // itself has no cap, and this measures the mode). Prints one JSON document:
-//   node bench/modes-scaling/run.mjs        (env BENCH_LENGTHS=10,1000,10000,100000, BENCH_WINDOW=1000)
-import { CommitmentPayload, ModeId, decision, encodeContributeProto, encodePayload } from "@macp/protocol";
-import { DEFAULT_POLICY } from "@macp/policy";
-import { decisionMode, multiRoundMode, quorumMode } from "@macp/modes";
+// proposal alternates new proposals and accepts among 100 participants. The `kernel` section then
+// sends whole decision sessions through the kernel (memory store) with the default snapshot
+// schedule and with snapshots off, so the difference is what writing snapshots costs per message.
+//   node bench/modes-scaling/run.mjs        (env BENCH_LENGTHS=10,1000,10000,100000, BENCH_WINDOW=1000,
+//                                            BENCH_MODES=decision,quorum,multi_round,proposal,
+//                                            BENCH_KERNEL_LENGTHS=10000,100000; empty skips it)
+import { InMemorySessionStore, Kernel, ManualClock } from "@macp/core";
+import { CommitmentPayload, ModeId, PROTOCOL_VERSION, SessionStartPayload, decision, encodeContributeProto, encodePayload } from "@macp/protocol";
+import { DEFAULT_POLICY, PolicyRegistry } from "@macp/policy";
+import { ModeRegistry, decisionMode, multiRoundMode, proposalMode, quorumMode } from "@macp/modes";
 
 const LENGTHS = (process.env.BENCH_LENGTHS ?? "10,1000,10000,100000").split(",").map(Number);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 1000);
+const MODES = (process.env.BENCH_MODES ?? "decision,quorum,multi_round,proposal").split(",");
+const KERNEL_LENGTHS = (process.env.BENCH_KERNEL_LENGTHS ?? "10000,100000").split(",").filter(Boolean).map(Number);
 
 function session(mode, participants) {
   return {
@@ -94,6 +102,20 @@ const SCENARIOS = {
     // The last participant's ballot makes the threshold unreachable, so a Commitment is accepted.
     finish: (length) => [envelope("Reject", `agent-${length - 1}`, encodePayload(ModeId.Quorum, "Reject", { requestId: "r1", reason: "r" })), envelope("Commitment", "initiator", commitment)],
   },
+  proposal: {
+    handler: proposalMode,
+    session: () => session(ModeId.Proposal, Array.from({ length: 100 }, (_, i) => `agent-${i}`)),
+    // Even messages propose, odd ones accept the latest proposal from another participant.
+    message: (i) =>
+      i % 2 === 0
+        ? envelope("Proposal", `agent-${i % 100}`, encodePayload(ModeId.Proposal, "Proposal", { proposalId: `p${i}`, title: "t", summary: "s" }))
+        : envelope("Accept", `agent-${(i + 1) % 100}`, encodePayload(ModeId.Proposal, "Accept", { proposalId: `p${i - 1}`, reason: "ok" })),
+    // Every participant accepts the last proposal (all_parties converges), then the Commitment.
+    finish: (length) => [
+      ...Array.from({ length: 100 }, (_, p) => envelope("Accept", `agent-${p}`, encodePayload(ModeId.Proposal, "Accept", { proposalId: `p${(length - 1) - ((length - 1) % 2)}`, reason: "ok" }))),
+      envelope("Commitment", "initiator", commitment),
+    ],
+  },
   multi_round: {
     handler: multiRoundMode,
     session: (length) => session(ModeId.MultiRound, Array.from({ length }, (_, i) => `agent-${i}`)),
@@ -147,6 +169,8 @@ function measure(name, length) {
       state = apply(scenario.handler, view, state, env);
       return { type: env.messageType, us: Math.round((performance.now() - t) * 1000) };
     });
+    // Only the last step of the finish is reported per type (proposal's closing accepts are many).
+    finish = Object.values(Object.fromEntries(finish.map((step) => [step.type, step])));
   }
   wall.sort((a, b) => a - b);
   cpu.sort((a, b) => a - b);
@@ -167,8 +191,56 @@ function measure(name, length) {
   };
 }
 
+/**
+ * A decision session of `length` messages sent through the kernel over the memory store: wall
+ * time per message (send + the background snapshot work it caused, drained at the end), with the
+ * default snapshot schedule or with periodic snapshots off.
+ */
+async function kernelRun(length, snapshotEvery) {
+  class CountingStore extends InMemorySessionStore {
+    written = 0;
+    bytes = 0;
+    async writeSnapshot(id, snapshot) {
+      this.written += 1;
+      this.bytes += snapshot.state.length;
+      return super.writeSnapshot(id, snapshot);
+    }
+  }
+  const store = new CountingStore();
+  const options = { store, clock: new ManualClock(1_800_000_000_000), modes: new ModeRegistry(), policies: new PolicyRegistry() };
+  const kernel = new Kernel(snapshotEvery === undefined ? options : { ...options, snapshotEvery });
+  const sessionId = "00000000-0000-4000-8000-000000000001";
+  const participants = Array.from({ length: 100 }, (_, i) => `agent-${i}`);
+  const start = SessionStartPayload.encode(SessionStartPayload.fromPartial({ intent: "bench", participants, modeVersion: "1.0.0", configurationVersion: "cfg-1", ttlMs: 3_600_000 })).finish();
+  const wrap = (env) => ({ ...env, macpVersion: PROTOCOL_VERSION, mode: ModeId.Decision, sessionId, timestampUnixMs: 0n });
+  await kernel.send(wrap(envelope("SessionStart", "initiator", start)), { sender: "initiator" });
+  const times = [];
+  const cpuBefore = process.cpuUsage();
+  const began = performance.now();
+  for (let i = 0; i < length; i++) {
+    const env = wrap(decisionMessage(i));
+    const t = performance.now();
+    const outcome = await kernel.send(env, { sender: env.sender });
+    times.push((performance.now() - t) * 1000);
+    if (!outcome.ok) throw new Error(`${env.messageType}: ${outcome.error?.message}`);
+  }
+  await kernel.drain();
+  const totalMs = performance.now() - began;
+  const cpu = process.cpuUsage(cpuBefore);
+  times.sort((a, b) => a - b);
+  return {
+    mean_us: Number(((totalMs * 1000) / length).toFixed(1)),
+    cpu_mean_us: Number(((cpu.user + cpu.system) / length).toFixed(1)),
+    p50_us: Number(percentile(times, 50).toFixed(1)),
+    p99_us: Number(percentile(times, 99).toFixed(1)),
+    max_ms: Number((times[times.length - 1] / 1000).toFixed(1)),
+    snapshots: store.written,
+    snapshot_mb: Number((store.bytes / 1e6).toFixed(1)),
+  };
+}
+
 const results = { date: new Date().toISOString(), node: process.version, window: WINDOW, modes: {} };
-for (const name of Object.keys(SCENARIOS)) {
+for (const name of MODES) {
   // A throwaway run warms the JIT so the first length is not charged for compilation.
   measure(name, Math.min(1000, LENGTHS[LENGTHS.length - 1]));
   const points = LENGTHS.map((length) => measure(name, length));
@@ -179,5 +251,20 @@ for (const name of Object.keys(SCENARIOS)) {
     p99_vs_first: Number((point.p99_us / first.p99_us).toFixed(2)),
     cpu_p99_vs_first: Number((point.cpu_p99_us / Math.max(1, first.cpu_p99_us)).toFixed(2)),
   }));
+}
+if (KERNEL_LENGTHS.length > 0) {
+  await kernelRun(2_000, undefined);
+  results.kernel_decision = [];
+  for (const length of KERNEL_LENGTHS) {
+    const scheduled = await kernelRun(length, undefined);
+    const off = await kernelRun(length, 0);
+    results.kernel_decision.push({
+      length,
+      default_schedule: scheduled,
+      snapshots_off: off,
+      snapshot_cost_per_message_us: Number((scheduled.mean_us - off.mean_us).toFixed(1)),
+      snapshot_cpu_per_message_us: Number((scheduled.cpu_mean_us - off.cpu_mean_us).toFixed(1)),
+    });
+  }
 }
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
