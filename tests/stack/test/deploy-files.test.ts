@@ -120,7 +120,7 @@ describe("deploy/k8s (kustomize base and overlays)", () => {
 
   it("every manifest under deploy/k8s is valid against the Kubernetes schemas of kubernetes-models", () => {
     const overlayPatches = new Set(
-      ["dev", "prod"].flatMap((overlay) => (kustomization(join(K8S_DIR, "overlays", overlay)).patches ?? []).map((patch) => join(K8S_DIR, "overlays", overlay, patch.path))),
+      ["dev", "prod", "replicas"].flatMap((overlay) => (kustomization(join(K8S_DIR, "overlays", overlay)).patches ?? []).map((patch) => join(K8S_DIR, "overlays", overlay, patch.path))),
     );
     const files = yamlFiles(K8S_DIR).filter((file) => !file.endsWith("kustomization.yaml") && !overlayPatches.has(file));
     expect(files.length).toBeGreaterThan(0);
@@ -140,8 +140,9 @@ describe("deploy/k8s (kustomize base and overlays)", () => {
       }
     }
     expect(failures).toEqual([]);
-    // Every manifest file is part of the base.
-    expect(files.map(rel).sort()).toEqual([...new Set(base.map((manifest) => rel(manifest.file)))].sort());
+    // Every manifest file is part of the base, or a resource the replicas overlay adds.
+    const replicaResources = resources(join(K8S_DIR, "overlays", "replicas")).filter((manifest) => !manifest.file.includes("/base/"));
+    expect(files.map(rel).sort()).toEqual([...new Set([...base, ...replicaResources].map((manifest) => rel(manifest.file)))].sort());
   });
 
   it("an invalid manifest is caught (the validator is live)", () => {
@@ -151,9 +152,9 @@ describe("deploy/k8s (kustomize base and overlays)", () => {
   });
 
   it("overlays build on the base, and each patch targets a resource of the base", () => {
-    for (const overlay of ["dev", "prod"]) {
+    for (const overlay of ["dev", "prod", "replicas"]) {
       const dir = join(K8S_DIR, "overlays", overlay);
-      expect(kustomization(dir).resources).toEqual(["../../base"]);
+      expect(kustomization(dir).resources?.[0]).toEqual("../../base");
       for (const patch of kustomization(dir).patches ?? []) {
         const [target] = readYaml(join(dir, patch.path)) as Manifest["object"][];
         expect(base.some((manifest) => manifest.object.kind === target?.kind && manifest.object.metadata.name === target?.metadata.name), `${overlay}/${patch.path}`).toBe(true);
@@ -218,10 +219,28 @@ describe("deploy/k8s (kustomize base and overlays)", () => {
     for (const { file, object } of everything) {
       const service = object.metadata.name;
       if (object.kind === "ConfigMap") check(service, Object.keys((object as unknown as { data: object }).data ?? {}), rel(file));
-      if (object.kind === "Deployment" || object.kind === "StatefulSet") {
+      // A `$patch: delete` has no pod template.
+      if ((object.kind === "Deployment" || object.kind === "StatefulSet") && "spec" in object) {
         for (const container of podTemplate({ file, object }).spec.containers) check(service, (container.env ?? []).map((variable) => variable.name), rel(file));
       }
     }
     expect(undocumented).toEqual([]);
+  });
+
+  it("the replicas overlay runs the runtime as a Deployment of three on JetStream behind the one gRPC Service, with a PDB and egress only to DNS and NATS", () => {
+    const dir = join(K8S_DIR, "overlays", "replicas");
+    const patches = (kustomization(dir).patches ?? []).flatMap((patch) => readYaml(join(dir, patch.path)) as (Manifest["object"] & { $patch?: string; data?: Record<string, string>; spec?: { egress?: { ports?: { port: number }[] }[] } })[]);
+    expect(patches.find((patch) => patch.kind === "StatefulSet")).toMatchObject({ $patch: "delete", metadata: { name: "macp-runtime" } });
+    expect(patches.find((patch) => patch.kind === "ConfigMap")?.data).toMatchObject({ MACP_STORAGE_BACKEND: "jetstream", MACP_JETSTREAM_REPLICAS: "3" });
+    expect(patches.find((patch) => patch.kind === "NetworkPolicy")?.spec?.egress?.flatMap((rule) => (rule.ports ?? []).map((port) => port.port))).toEqual([53, 53, 4222]);
+    const added = resources(dir).filter((manifest) => !manifest.file.includes("/base/"));
+    const deployment = added.find((manifest) => manifest.object.kind === "Deployment");
+    const service = base.find((manifest) => manifest.object.kind === "Service" && manifest.object.metadata.name === "macp-runtime")?.object as unknown as { spec: { selector: Record<string, string> } };
+    const spec = deployment?.object as unknown as { metadata: { name: string }; spec: { replicas: number; template: { metadata: { labels: Record<string, string> }; spec: { volumes: { name: string }[] } } } };
+    expect(spec.metadata.name).toBe("macp-runtime");
+    expect(spec.spec.replicas).toBe(3);
+    expect(spec.spec.template.metadata.labels).toMatchObject(service.spec.selector);
+    expect(spec.spec.template.spec.volumes.map((volume) => volume.name)).not.toContain("data");
+    expect(added.find((manifest) => manifest.object.kind === "PodDisruptionBudget")?.object).toMatchObject({ spec: { minAvailable: 2, selector: { matchLabels: service.spec.selector } } });
   });
 });
