@@ -1,3 +1,4 @@
+import { backoffDelay, sleep } from "@macp/pipeline";
 import type { JetStreamWebhookQueue, WebhookVerdict } from "@macp/pipeline";
 import type { WebhookDeliveryQueue, WebhookQueueDependencies } from "./delivery-queue.js";
 
@@ -16,6 +17,8 @@ export class JetStreamDeliveryQueue implements WebhookDeliveryQueue {
   private sweeper: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private started = false;
+  private abort = new AbortController();
+  private consuming: Promise<void> | undefined;
 
   constructor(
     private readonly queue: JetStreamWebhookQueue,
@@ -33,9 +36,8 @@ export class JetStreamDeliveryQueue implements WebhookDeliveryQueue {
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.queue.consume((id) => this.handle(id), this.deps.config.concurrency).catch((error: unknown) => {
-      this.deps.logger.error({ err: error }, "webhook queue consumer not started");
-    });
+    this.abort = new AbortController();
+    this.consuming = this.consume(this.abort.signal);
     this.sweeper = setInterval(() => {
       this.sweeping ??= this.sweep().finally(() => {
         this.sweeping = undefined;
@@ -48,8 +50,23 @@ export class JetStreamDeliveryQueue implements WebhookDeliveryQueue {
     this.started = false;
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
+    this.abort.abort();
+    await this.consuming;
     await this.sweeping;
     await this.queue.stop();
+  }
+
+  /** Starts consuming; a failure (the consumer could not be declared) is retried with backoff until stopped. */
+  private async consume(signal: AbortSignal): Promise<void> {
+    for (let attempt = 0; !signal.aborted; attempt += 1) {
+      try {
+        await this.queue.consume((id) => this.handle(id), this.deps.config.concurrency);
+        return;
+      } catch (error) {
+        this.deps.logger.error({ err: error }, "webhook queue consumer not started; retrying");
+        await sleep(backoffDelay(attempt, 200, 10_000), signal);
+      }
+    }
   }
 
   private async handle(id: string): Promise<WebhookVerdict> {
