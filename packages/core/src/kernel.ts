@@ -84,6 +84,12 @@ export interface ObservedAppend {
 export interface RestoredSession extends SessionState {
   /** Receive time of the finished session's last log record (its terminal transition). */
   readonly finishedAtUnixMs?: number;
+  /**
+   * Log length covered by the stored snapshot the session was rebuilt from: the kernel writes no
+   * snapshot of it again until its log grows past that (so closing after a restart does not
+   * rewrite every snapshot).
+   */
+  readonly snapshotLogLength?: number;
 }
 
 /** Who sends: the authenticated identity's sender and its open-session allowance. */
@@ -185,7 +191,7 @@ function liveOf(state: RestoredSession, snapshotScheduledAt = state.record.logLe
     activity: new Map(),
     deadline: undefined,
     queuedAt: undefined,
-    snapshotLength: undefined,
+    snapshotLength: state.snapshotLogLength,
     snapshotScheduledAt,
     bytesSinceSnapshot: 0,
     snapshotBytes: 0,

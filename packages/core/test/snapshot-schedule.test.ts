@@ -21,7 +21,7 @@ function recordBytes(entry: LogEntry): number {
   return entry.payload.length + entry.messageId.length + entry.sender.length + entry.messageType.length + 64;
 }
 
-async function decisionSession(store: RecordingStore, proposals: number): Promise<string> {
+async function decisionSession(store: RecordingStore, proposals: number): Promise<{ id: string; kernel: Kernel }> {
   const kernel = new Kernel({ store, clock: new ManualClock(T0), modes: new ModeRegistry(), policies: new PolicyRegistry() });
   const id = newSessionId();
   await kernel.send(sessionStart(id, DECISION, "alice", { participants: ["alice", "bob"] }), { sender: "alice" });
@@ -31,13 +31,13 @@ async function decisionSession(store: RecordingStore, proposals: number): Promis
     expect(outcome.ok).toBe(true);
   }
   await kernel.drain();
-  return id;
+  return { id, kernel };
 }
 
 describe("snapshot schedule", () => {
   it("snapshots a session whose state keeps growing less often than every 64 records", async () => {
     const store = new RecordingStore();
-    const id = await decisionSession(store, 1_000);
+    const { id } = await decisionSession(store, 1_000);
     const lengths = store.written.map((snapshot) => snapshot.logLength);
 
     expect(lengths[0]).toBe(64);
@@ -53,4 +53,21 @@ describe("snapshot schedule", () => {
     }
   });
 
+
+  it("does not rewrite, when closing, the snapshot a restored session was rebuilt from", async () => {
+    const { id, kernel: source } = await decisionSession(new RecordingStore(), 3);
+    const state = source.sessionState(id);
+    if (state === undefined) throw new Error("the session is gone");
+    const logLength = state.record.logLength;
+    const restore = async (snapshotLogLength: number | undefined): Promise<number> => {
+      const store = new RecordingStore();
+      const kernel = new Kernel({ store, clock: new ManualClock(T0), modes: new ModeRegistry(), policies: new PolicyRegistry() });
+      kernel.adopt([snapshotLogLength === undefined ? state : { ...state, snapshotLogLength }]);
+      await kernel.close();
+      return store.written.length;
+    };
+    expect(await restore(logLength)).toBe(0);
+    expect(await restore(logLength - 1)).toBe(1);
+    expect(await restore(undefined)).toBe(1);
+  });
 });

@@ -53,7 +53,8 @@ async function rebuildFromLog(
   let rebuilt: { state: RestoredSession; fromSnapshot: boolean } | undefined;
   if (snapshot?.usable) {
     try {
-      rebuilt = { state: replayLog(modes, log, snapshot.state), fromSnapshot: true };
+      const state = replayLog(modes, log, snapshot.state);
+      rebuilt = { state: { ...state, snapshotLogLength: snapshot.state.record.logLength }, fromSnapshot: true };
     } catch {
       // A snapshot that passed the checks can still be from an older layout: the log decides.
     }
