@@ -13,7 +13,7 @@ export { ManualClock } from "./clock.js";
 export type { Clock } from "./clock.js";
 export type { ModeEntryView, ModeLookup } from "./mode-lookup.js";
 export { checkEnvelopeShape } from "./envelope-shape.js";
-export type { SessionRecord, SessionState, SessionStatus, ParticipantActivityRecord } from "./session-record.js";
+export type { SessionRecord, SessionReplayState, SessionStatus, ParticipantActivityRecord } from "./session-record.js";
 export { Kernel, isTerminal, envelopeOf } from "./kernel.js";
 export type {
   KernelOptions,

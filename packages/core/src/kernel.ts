@@ -30,7 +30,7 @@ import {
   createSession,
   validateSessionStart,
 } from "./session-machine.js";
-import type { ParticipantActivityRecord, SessionRecord, SessionState, SessionStatus } from "./session-record.js";
+import type { ParticipantActivityRecord, SessionRecord, SessionReplayState, SessionStatus } from "./session-record.js";
 import { serializeSessionState } from "./session-record.js";
 import type { LogEntry, SessionStore, StoredSnapshot } from "./session-store.js";
 import { StaleAppendError } from "./stale-append.js";
@@ -81,7 +81,7 @@ export interface ObservedAppend {
 }
 
 /** A session rebuilt from storage, with the time it finished when it is finished. */
-export interface RestoredSession extends SessionState {
+export interface RestoredSession extends SessionReplayState {
   /** Receive time of the finished session's last log record (its terminal transition). */
   readonly finishedAtUnixMs?: number;
   /**
@@ -625,7 +625,7 @@ export class Kernel {
   }
 
   /** Replayable state (record + dedup set) of a session, for snapshots and determinism checks. */
-  sessionState(sessionId: string): SessionState | undefined {
+  sessionState(sessionId: string): SessionReplayState | undefined {
     const live = this.sessions.get(sessionId);
     return live ? { record: live.record, seenMessageIds: [...live.seen] } : undefined;
   }

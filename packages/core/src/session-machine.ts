@@ -17,7 +17,7 @@ import type { ModeEnvelope, SessionView } from "@macp/modes";
 import type { ModeEntryView, ModeLookup } from "./mode-lookup.js";
 import type { LogEntry } from "./session-store.js";
 import { base64ToBytes, bytesToBase64 } from "./session-record.js";
-import type { SessionRecord, SessionState } from "./session-record.js";
+import type { SessionRecord, SessionReplayState } from "./session-record.js";
 
 /** Runtime-internal log record carrying the policy bound at SessionStart, so replay never re-resolves it. */
 export const POLICY_BINDING_TYPE = "PolicyBinding";
@@ -217,7 +217,7 @@ export function bindingPayload(policy: PolicyDefinition | null): Uint8Array {
  * `initial.record.logLength` records) or from the SessionStart. Uses only what the log recorded —
  * receive times, the bound policy — never a clock or the current policy registry.
  */
-export function replayLog(modes: ModeLookup, entries: readonly LogEntry[], initial?: SessionState): SessionState {
+export function replayLog(modes: ModeLookup, entries: readonly LogEntry[], initial?: SessionReplayState): SessionReplayState {
   let record: SessionRecord;
   let index: number;
   const seen = new Set<string>();

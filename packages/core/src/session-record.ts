@@ -45,7 +45,7 @@ export interface SessionRecord {
 }
 
 /** A session record plus its dedup set: the complete replayable state of one session. */
-export interface SessionState {
+export interface SessionReplayState {
   readonly record: SessionRecord;
   /** Accepted message ids in acceptance order. */
   readonly seenMessageIds: readonly string[];
@@ -56,12 +56,12 @@ export interface SessionState {
  * checks. 64-bit values are numbers within ±(2^53 − 1) and decimal strings beyond (`int64ToJson`),
  * so a state whose values all fit a double serializes as it always did.
  */
-export function serializeSessionState(state: SessionState): string {
+export function serializeSessionState(state: SessionReplayState): string {
   return JSON.stringify({ record: state.record, seenMessageIds: state.seenMessageIds }, int64JsonReplacer);
 }
 
 /** Parses a snapshot produced by {@link serializeSessionState}. */
-export function deserializeSessionState(text: string): SessionState {
+export function deserializeSessionState(text: string): SessionReplayState {
   const parsed = JSON.parse(text) as { record: Omit<SessionRecord, "expiresAtUnixMs"> & { expiresAtUnixMs: unknown }; seenMessageIds: string[] };
   const expiresAtUnixMs = int64FromJson(parsed.record.expiresAtUnixMs);
   if (expiresAtUnixMs === undefined) throw new MacpError("InvalidModeState", "snapshot expiresAtUnixMs is not a 64-bit integer");

@@ -5,7 +5,7 @@
  */
 export {
   Envelope,
-  MACPError,
+  MACPError as MacpErrorMessage,
   Ack,
   SessionState,
 } from "./gen/macp/v1/envelope.js";

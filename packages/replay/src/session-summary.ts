@@ -1,4 +1,4 @@
-import type { SessionState, SessionStatus } from "@macp/core";
+import type { SessionReplayState, SessionStatus } from "@macp/core";
 import type { JsonValue } from "@macp/policy";
 import { int64ToJson } from "@macp/protocol";
 
@@ -31,7 +31,7 @@ export interface SessionSummary {
 }
 
 /** Summarises a session state (what `macp session` prints and golden histories record). */
-export function summarizeSession(state: SessionState): SessionSummary {
+export function summarizeSession(state: SessionReplayState): SessionSummary {
   const { record } = state;
   return {
     sessionId: record.sessionId,

@@ -1,9 +1,9 @@
 import { deserializeSessionState } from "@macp/core/internal";
-import type { LogEntry, SessionState, SessionStore } from "@macp/core";
+import type { LogEntry, SessionReplayState, SessionStore } from "@macp/core";
 
 /** A stored snapshot that can seed replay, or why it cannot. */
 export type SnapshotCheck =
-  | { readonly usable: true; readonly state: SessionState }
+  | { readonly usable: true; readonly state: SessionReplayState }
   | { readonly usable: false; readonly reason: string };
 
 /**
@@ -28,7 +28,7 @@ export async function checkSnapshot(
   if (stored.logLength > log.length) {
     return unusable(`snapshot covers ${stored.logLength} log records but the log holds ${log.length}`);
   }
-  let state: SessionState;
+  let state: SessionReplayState;
   try {
     state = deserializeSessionState(stored.state);
   } catch (error) {

@@ -1,3 +1,4 @@
+import type { Clock } from "@macp/core";
 import { CoreMessageType, MacpError } from "@macp/protocol";
 
 /** Length of the sliding window (protocol.md §5.5). */
@@ -14,8 +15,8 @@ export interface RateLimits {
 
 /** Options of {@link RateLimiter}. */
 export interface RateLimiterOptions extends RateLimits {
-  /** Milliseconds, monotonic; default `performance.now`, immune to wall-clock steps. */
-  readonly clock?: { now(): number };
+  /** Milliseconds; the runtime passes its injected clock. Default `performance.now`, immune to wall-clock steps. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -26,7 +27,7 @@ export interface RateLimiterOptions extends RateLimits {
  */
 export class RateLimiter {
   readonly #limits: Readonly<Record<RateBucket, number>>;
-  readonly #clock: { now(): number };
+  readonly #clock: Clock;
   readonly #windows = new Map<string, Record<RateBucket, SlidingWindow | undefined>>();
   #lastPruneAt: number;
 

@@ -65,6 +65,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
   const { logger } = options;
   const clock: Clock = options.clock ?? { now: () => Date.now() };
   const authenticator = createAuthenticator(config.auth, {
+    clock,
     onRejected: (reason) => logger.debug({ reason }, "credential rejected"),
   });
   await authenticator.ready();
@@ -163,6 +164,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
   const pipeline = new EnvelopePipeline(
     kernel,
     new RateLimiter({
+      clock,
       sessionStartsPerMinute: config.rateLimits.sessionStartsPerMinute,
       messagesPerMinute: config.rateLimits.messagesPerMinute,
     }),

@@ -12,7 +12,7 @@ import {
   readNumber,
   readObject,
   readString,
-  type JsonObject,
+  type StateObject,
 } from "../state/state-json.js";
 
 /** Decision phases (§5.3). */
@@ -192,7 +192,7 @@ export function readDecisionState(json: JsonValue): DecisionState {
 }
 
 /** Decision state as its canonical JSON document (declaration order, maps sorted by key). */
-export function writeDecisionState(state: DecisionState): JsonObject {
+export function writeDecisionState(state: DecisionState): StateObject {
   return {
     proposals: mapJson(state.proposals, (proposal) => ({ ...proposal })),
     evaluations: state.evaluations.toArray().map((evaluation) => ({ ...evaluation })),

@@ -14,7 +14,7 @@ import {
   readNullableString,
   readObject,
   readString,
-  type JsonObject,
+  type StateObject,
 } from "../state/state-json.js";
 
 /** Where an offer stands; the names are the stored vocabulary (§4.1). */
@@ -106,7 +106,7 @@ export function readHandoffState(json: JsonValue): HandoffState {
 }
 
 /** Handoff state as its canonical JSON document (declaration order, maps sorted by key). */
-export function writeHandoffState(state: HandoffState): JsonObject {
+export function writeHandoffState(state: HandoffState): StateObject {
   return {
     offers: mapJson(state.offers, (offer) => ({ ...offer, offered_at_ms: int64ToJson(offer.offered_at_ms) })),
     contexts: mapJson(state.contexts, (list) =>

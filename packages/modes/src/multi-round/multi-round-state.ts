@@ -11,7 +11,7 @@ import {
   readObject,
   readString,
   readStrings,
-  type JsonObject,
+  type StateObject,
 } from "../state/state-json.js";
 
 /** The only convergence rule `ext.multi_round.v1` has. */
@@ -95,7 +95,7 @@ export function readMultiRoundState(json: JsonValue): MultiRoundState {
 }
 
 /** Multi-round state as its canonical JSON document (declaration order, contributions sorted by sender). */
-export function writeMultiRoundState(state: MultiRoundState): JsonObject {
+export function writeMultiRoundState(state: MultiRoundState): StateObject {
   return {
     round: state.round,
     participants: [...state.participants],

@@ -16,7 +16,7 @@ import {
   readObject,
   readString,
   readStrings,
-  type JsonObject,
+  type StateObject,
 } from "../state/state-json.js";
 
 /** Proposal phases (§6.3). */
@@ -173,7 +173,7 @@ function proposalJson(proposal: ProposalRecord): JsonValue {
 }
 
 /** Proposal state as its canonical JSON document (declaration order, maps sorted by key). */
-export function writeProposalState(state: ProposalState): JsonObject {
+export function writeProposalState(state: ProposalState): StateObject {
   return {
     proposals: mapJson(state.proposals, proposalJson),
     accepts: mapJson(state.accepts, (proposalId) => proposalId),

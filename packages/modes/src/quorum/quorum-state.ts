@@ -11,7 +11,7 @@ import {
   readNumber,
   readObject,
   readString,
-  type JsonObject,
+  type StateObject,
 } from "../state/state-json.js";
 
 /** Ballot choices; the names are the stored vocabulary (§4.1). */
@@ -105,7 +105,7 @@ export function readQuorumState(json: JsonValue): QuorumState {
 }
 
 /** Quorum state as its canonical JSON document (declaration order, ballots sorted by sender). */
-export function writeQuorumState(state: QuorumState): JsonObject {
+export function writeQuorumState(state: QuorumState): StateObject {
   const request = state.request;
   return {
     request:

@@ -1,5 +1,5 @@
 import type { JsonValue } from "@macp/policy";
-import type { JsonObject } from "./state-json.js";
+import type { StateObject } from "./state-json.js";
 
 /**
  * Moves a mode's state between its typed, structurally shared form (what `apply` works on) and
@@ -11,18 +11,18 @@ import type { JsonObject } from "./state-json.js";
  */
 export class StateCodec<T> {
   private readonly typed = new WeakMap<object, T>();
-  private readonly documents = new WeakMap<object, JsonObject>();
+  private readonly documents = new WeakMap<object, StateObject>();
   private readonly descriptors: PropertyDescriptorMap;
   private readonly parse: (json: JsonValue) => T;
-  private readonly write: (state: T) => JsonObject;
+  private readonly write: (state: T) => StateObject;
 
   /**
    * @param keys The document's top-level keys in canonical order (the order `write` produces).
    */
-  constructor(keys: readonly string[], parse: (json: JsonValue) => T, write: (state: T) => JsonObject) {
+  constructor(keys: readonly string[], parse: (json: JsonValue) => T, write: (state: T) => StateObject) {
     this.parse = parse;
     this.write = write;
-    const document = (view: object): JsonObject => this.document(view);
+    const document = (view: object): StateObject => this.document(view);
     this.descriptors = Object.fromEntries(
       keys.map((key) => [
         key,
@@ -36,7 +36,7 @@ export class StateCodec<T> {
     );
   }
 
-  private document(view: object): JsonObject {
+  private document(view: object): StateObject {
     let document = this.documents.get(view);
     if (document === undefined) {
       document = this.write(this.typed.get(view) as T);
@@ -56,7 +56,7 @@ export class StateCodec<T> {
 
   /** A JSON view of `state`, serialized on first read of any of its fields. */
   json(state: T): JsonValue {
-    const view = Object.defineProperties({}, this.descriptors) as JsonObject;
+    const view = Object.defineProperties({}, this.descriptors) as StateObject;
     this.typed.set(view, state);
     return view;
   }

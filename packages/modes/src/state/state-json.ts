@@ -3,7 +3,7 @@ import type { JsonValue } from "@macp/policy";
 import { PersistentMap } from "./persistent-map.js";
 
 /** A JSON object as parsed from stored mode state. */
-export type JsonObject = { readonly [key: string]: JsonValue };
+export type StateObject = { readonly [key: string]: JsonValue };
 
 /** The error for stored mode state that does not have the mode's shape (`INVALID_ENVELOPE`). */
 export function corruptState(detail: string): MacpError {
@@ -11,7 +11,7 @@ export function corruptState(detail: string): MacpError {
 }
 
 /** Reads `value` as a JSON object. */
-export function readObject(value: JsonValue | undefined, what: string): JsonObject {
+export function readObject(value: JsonValue | undefined, what: string): StateObject {
   if (value === null || value === undefined || typeof value !== "object" || Array.isArray(value)) {
     throw corruptState(`${what} is not an object`);
   }
@@ -25,19 +25,19 @@ export function readArray(value: JsonValue | undefined, what: string): readonly 
 }
 
 /** Reads an own field of `object`; inherited names such as `__proto__` never count as present. */
-export function field(object: JsonObject, key: string): JsonValue | undefined {
+export function field(object: StateObject, key: string): JsonValue | undefined {
   return Object.hasOwn(object, key) ? object[key] : undefined;
 }
 
 /** Reads a string field. */
-export function readString(object: JsonObject, key: string): string {
+export function readString(object: StateObject, key: string): string {
   const value = field(object, key);
   if (typeof value !== "string") throw corruptState(`${key} is not a string`);
   return value;
 }
 
 /** Reads a string-or-null field. */
-export function readNullableString(object: JsonObject, key: string): string | null {
+export function readNullableString(object: StateObject, key: string): string | null {
   const value = field(object, key);
   if (value === null) return null;
   if (typeof value !== "string") throw corruptState(`${key} is not a string or null`);
@@ -45,7 +45,7 @@ export function readNullableString(object: JsonObject, key: string): string | nu
 }
 
 /** Reads a finite number field. */
-export function readNumber(object: JsonObject, key: string): number {
+export function readNumber(object: StateObject, key: string): number {
   const value = field(object, key);
   if (typeof value !== "number" || !Number.isFinite(value)) throw corruptState(`${key} is not a number`);
   return value;
@@ -55,28 +55,28 @@ export function readNumber(object: JsonObject, key: string): number {
  * Reads an int64 field stored in its JSON form (a number within ±(2^53 − 1), else a decimal
  * string; see `int64ToJson`), exactly.
  */
-export function readInt64(object: JsonObject, key: string): bigint {
+export function readInt64(object: StateObject, key: string): bigint {
   const value = int64FromJson(field(object, key));
   if (value === undefined) throw corruptState(`${key} is not a 64-bit integer`);
   return value;
 }
 
 /** Reads a boolean field. */
-export function readBoolean(object: JsonObject, key: string): boolean {
+export function readBoolean(object: StateObject, key: string): boolean {
   const value = field(object, key);
   if (typeof value !== "boolean") throw corruptState(`${key} is not a boolean`);
   return value;
 }
 
 /** Reads one of a closed set of strings. */
-export function readEnum<T extends string>(object: JsonObject, key: string, values: readonly T[]): T {
+export function readEnum<T extends string>(object: StateObject, key: string, values: readonly T[]): T {
   const value = readString(object, key);
   if (!(values as readonly string[]).includes(value)) throw corruptState(`${key} has unknown value '${value}'`);
   return value as T;
 }
 
 /** Reads a byte field stored as an array of integers 0..255. */
-export function readBytes(object: JsonObject, key: string): Uint8Array {
+export function readBytes(object: StateObject, key: string): Uint8Array {
   const items = readArray(field(object, key), key);
   const bytes = new Uint8Array(items.length);
   items.forEach((item, index) => {
@@ -89,7 +89,7 @@ export function readBytes(object: JsonObject, key: string): Uint8Array {
 }
 
 /** Reads an array of strings. */
-export function readStrings(object: JsonObject, key: string): string[] {
+export function readStrings(object: StateObject, key: string): string[] {
   return readArray(field(object, key), key).map((item) => {
     if (typeof item !== "string") throw corruptState(`${key} holds a non-string`);
     return item;
@@ -97,7 +97,7 @@ export function readStrings(object: JsonObject, key: string): string[] {
 }
 
 /** Reads a JSON object keyed by id into a persistent map, converting each value. */
-export function readMap<T>(object: JsonObject, key: string, read: (value: JsonValue, id: string) => T): PersistentMap<string, T> {
+export function readMap<T>(object: StateObject, key: string, read: (value: JsonValue, id: string) => T): PersistentMap<string, T> {
   const entries = Object.entries(readObject(field(object, key), key));
   return PersistentMap.from(entries.map(([id, value]) => [id, read(value, id)] as const));
 }

@@ -14,7 +14,7 @@ import {
   readNumber,
   readObject,
   readString,
-  type JsonObject,
+  type StateObject,
 } from "../state/state-json.js";
 
 /** The one task of a session, as requested by the initiator. */
@@ -117,7 +117,7 @@ function readUpdate(value: JsonValue): TaskUpdate {
   };
 }
 
-function readCompletion(object: JsonObject): TaskCompletion {
+function readCompletion(object: StateObject): TaskCompletion {
   return {
     task_id: readString(object, "task_id"),
     assignee: readString(object, "assignee"),
@@ -126,7 +126,7 @@ function readCompletion(object: JsonObject): TaskCompletion {
   };
 }
 
-function readFailure(object: JsonObject): TaskFailure {
+function readFailure(object: StateObject): TaskFailure {
   return {
     task_id: readString(object, "task_id"),
     assignee: readString(object, "assignee"),
@@ -177,7 +177,7 @@ function reportJson(report: TerminalReport): JsonValue {
 }
 
 /** Task state as its canonical JSON document (declaration order). */
-export function writeTaskState(state: TaskState): JsonObject {
+export function writeTaskState(state: TaskState): StateObject {
   return {
     task: state.task === null ? null : taskJson(state.task),
     active_assignee: state.active_assignee,

@@ -3,7 +3,7 @@ import type { JsonValue } from "../policy-definition.js";
 import { formatSerdeFloat } from "../json/rust-number-format.js";
 
 /** A JSON object as found inside policy rules. */
-export type JsonObject = { readonly [key: string]: JsonValue };
+export type RulesObject = { readonly [key: string]: JsonValue };
 
 /** Thrown when rules do not type-check; the message is the parser detail of validation rule #5. */
 export class RulesShapeError extends Error {}
@@ -16,7 +16,7 @@ const U32_MAX = 4_294_967_295;
 const U64_MAX_AS_DOUBLE = 2 ** 64;
 
 /** True for a JSON object (not an array, not null). */
-export function isJsonObject(value: JsonValue | undefined): value is JsonObject {
+export function isJsonObject(value: JsonValue | undefined): value is RulesObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
@@ -45,7 +45,7 @@ function describe(value: JsonValue, container: object, key: string): string {
  */
 export class RulesReader {
   private constructor(
-    private readonly source: JsonObject,
+    private readonly source: RulesObject,
     private readonly path: string,
   ) {}
 

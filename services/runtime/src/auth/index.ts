@@ -14,7 +14,6 @@ export { devIdentity } from "./identity.js";
 export type { Identity } from "./identity.js";
 export { JWT_ALGORITHMS, JwkSet, parseJwks } from "./jwks.js";
 export type { JwtAlgorithm, ParsedJwks } from "./jwks.js";
-export type { Clock } from "./key-source.js";
 export type { RejectionListener } from "./resolver.js";
 export { StaticTokenTable, parseStaticTokens } from "./static-tokens.js";
 export type { ParsedStaticTokens } from "./static-tokens.js";

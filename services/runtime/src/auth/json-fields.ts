@@ -5,15 +5,15 @@
  */
 
 /** A JSON object, as opposed to an array, `null` or a primitive. */
-export type JsonObject = Readonly<Record<string, unknown>>;
+export type JsonFields = Readonly<Record<string, unknown>>;
 
 /** True when `value` is a JSON object. */
-export function isJsonObject(value: unknown): value is JsonObject {
+export function isJsonFields(value: unknown): value is JsonFields {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** An optional boolean field. */
-export function optionalBoolean(object: JsonObject, field: string, where: string): boolean | undefined {
+export function optionalBoolean(object: JsonFields, field: string, where: string): boolean | undefined {
   const value = object[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "boolean") throw new Error(`${where}.${field} must be a boolean`);
@@ -21,7 +21,7 @@ export function optionalBoolean(object: JsonObject, field: string, where: string
 }
 
 /** An optional non-negative integer field. */
-export function optionalCount(object: JsonObject, field: string, where: string): number | undefined {
+export function optionalCount(object: JsonFields, field: string, where: string): number | undefined {
   const value = object[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
@@ -31,7 +31,7 @@ export function optionalCount(object: JsonObject, field: string, where: string):
 }
 
 /** An optional array-of-strings field. */
-export function optionalStrings(object: JsonObject, field: string, where: string): readonly string[] | undefined {
+export function optionalStrings(object: JsonFields, field: string, where: string): readonly string[] | undefined {
   const value = object[field];
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) {
@@ -41,7 +41,7 @@ export function optionalStrings(object: JsonObject, field: string, where: string
 }
 
 /** A required non-empty string field. */
-export function requiredString(object: JsonObject, field: string, where: string): string {
+export function requiredString(object: JsonFields, field: string, where: string): string {
   const value = object[field];
   if (typeof value !== "string" || value === "") throw new Error(`${where}.${field} must be a non-empty string`);
   return value;

@@ -1,5 +1,5 @@
 import { base64url, importJWK, type CryptoKey, type JWK } from "jose";
-import { isJsonObject, type JsonObject } from "./json-fields.js";
+import { isJsonFields, type JsonFields } from "./json-fields.js";
 
 /** The JWS algorithms a token may use (protocol.md §5.1); everything else, `none` included, is rejected. */
 export const JWT_ALGORITHMS = ["RS256", "ES256", "HS256"] as const;
@@ -78,13 +78,13 @@ export function parseJwks(text: string): ParsedJwks {
   } catch {
     throw new Error("is not valid JSON");
   }
-  const keys = isJsonObject(document) ? document["keys"] : undefined;
+  const keys = isJsonFields(document) ? document["keys"] : undefined;
   if (!Array.isArray(keys)) throw new Error('must be a JSON object with a "keys" array');
   const materials: KeyMaterial[] = [];
   const skipped: string[] = [];
   keys.forEach((key: unknown, index) => {
     const where = `keys[${index}]`;
-    if (!isJsonObject(key)) throw new Error(`${where} must be an object`);
+    if (!isJsonFields(key)) throw new Error(`${where} must be an object`);
     const parsed = parseKey(key, where);
     if (typeof parsed === "string") skipped.push(`${where}: ${parsed}`);
     else materials.push(...parsed);
@@ -96,7 +96,7 @@ export function parseJwks(text: string): ParsedJwks {
 }
 
 /** The key's materials, or the reason it is skipped. */
-function parseKey(key: JsonObject, where: string): KeyMaterial[] | string {
+function parseKey(key: JsonFields, where: string): KeyMaterial[] | string {
   const kty = key["kty"];
   switch (kty) {
     case "RSA": {
@@ -124,7 +124,7 @@ function parseKey(key: JsonObject, where: string): KeyMaterial[] | string {
   }
 }
 
-function base64urlMember(key: JsonObject, member: string, where: string): { text: string; bytes: Uint8Array } {
+function base64urlMember(key: JsonFields, member: string, where: string): { text: string; bytes: Uint8Array } {
   const value = key[member];
   const bytes = typeof value === "string" ? decodeBase64url(value) : undefined;
   if (typeof value !== "string" || bytes === undefined) {
@@ -156,7 +156,7 @@ const PADDED_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]
  * then, if different, the RFC 7518 reading (base64url) that standard JWKS tooling produces.
  * Both come from the same configured secret, so accepting either widens nothing.
  */
-function octSecrets(key: JsonObject, where: string): Uint8Array[] {
+function octSecrets(key: JsonFields, where: string): Uint8Array[] {
   const k = key["k"];
   if (typeof k !== "string" || k === "") throw new Error(`${where}.k must be a non-empty string`);
   const standard = Buffer.from(k, "base64");

@@ -2,7 +2,8 @@ import { MacpError } from "@macp/protocol";
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
 import type { Identity } from "./identity.js";
 import { isJwtAlgorithm } from "./jwks.js";
-import type { Clock, KeySource } from "./key-source.js";
+import type { Clock } from "@macp/core";
+import type { KeySource } from "./key-source.js";
 import type { RejectionListener, Resolver } from "./resolver.js";
 import { identityFromJwtClaims } from "./scopes.js";
 

@@ -1,3 +1,4 @@
+import type { Clock } from "@macp/core";
 import { parseJwks, type JwkSet, type VerificationKeys } from "./jwks.js";
 
 /** Where the JWT resolver gets its verification keys; rejects when no keys are available right now. */
@@ -5,10 +6,6 @@ export interface KeySource {
   keys(): Promise<VerificationKeys>;
 }
 
-/** Time source in milliseconds; monotonic or wall clock, only differences matter. */
-export interface Clock {
-  now(): number;
-}
 
 /** Keys from `MACP_AUTH_JWKS_JSON`: imported once, never expire. */
 export function inlineKeySource(set: JwkSet): KeySource {

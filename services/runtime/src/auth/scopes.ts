@@ -1,5 +1,5 @@
 import type { Identity } from "./identity.js";
-import { isJsonObject, optionalBoolean, optionalCount, optionalStrings } from "./json-fields.js";
+import { isJsonFields, optionalBoolean, optionalCount, optionalStrings } from "./json-fields.js";
 
 /**
  * Maps a JWT's `sub` and optional `macp_scopes` claim to an identity (protocol.md §5.1). Unlike
@@ -7,7 +7,7 @@ import { isJsonObject, optionalBoolean, optionalCount, optionalStrings } from ".
  * Throws when the claim has the wrong shape; the caller treats that as an invalid token.
  */
 export function identityFromJwtClaims(sender: string, scopes: unknown): Identity {
-  if (scopes !== undefined && scopes !== null && !isJsonObject(scopes)) {
+  if (scopes !== undefined && scopes !== null && !isJsonFields(scopes)) {
     throw new Error("macp_scopes must be an object");
   }
   const claim = scopes ?? {};

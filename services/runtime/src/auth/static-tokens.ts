@@ -1,11 +1,11 @@
 import type { Identity } from "./identity.js";
 import {
-  isJsonObject,
+  isJsonFields,
   optionalBoolean,
   optionalCount,
   optionalStrings,
   requiredString,
-  type JsonObject,
+  type JsonFields,
 } from "./json-fields.js";
 
 /**
@@ -54,7 +54,7 @@ export function parseStaticTokens(text: string): ParsedStaticTokens {
   } catch {
     throw new Error("is not valid JSON");
   }
-  const entries = isJsonObject(document) ? document["tokens"] : document;
+  const entries = isJsonFields(document) ? document["tokens"] : document;
   if (!Array.isArray(entries)) {
     throw new Error('must be a JSON array of token entries or an object {"tokens": [...]}');
   }
@@ -66,7 +66,7 @@ export function parseStaticTokens(text: string): ParsedStaticTokens {
   const warnings: string[] = [];
   entries.forEach((entry: unknown, index) => {
     const where = `tokens[${index}]`;
-    if (!isJsonObject(entry)) throw new Error(`${where} must be an object`);
+    if (!isJsonFields(entry)) throw new Error(`${where} must be an object`);
     const token = requiredString(entry, "token", where);
     const previous = firstIndexOf.get(token);
     if (previous === undefined) {
@@ -82,7 +82,7 @@ export function parseStaticTokens(text: string): ParsedStaticTokens {
   return { table: new StaticTokenTable(byToken), warnings };
 }
 
-function identityFromEntry(entry: JsonObject, where: string): Identity {
+function identityFromEntry(entry: JsonFields, where: string): Identity {
   const allowedModes = optionalStrings(entry, "allowed_modes", where) ?? [];
   return {
     sender: requiredString(entry, "sender", where),
