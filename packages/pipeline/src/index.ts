@@ -4,7 +4,7 @@
  * (database schema types, the event store, run transitions) and the partition projector.
  */
 export { partitionOf } from "./bus/event-bus.js";
-export type { BusStatus, EventBus, EventsUpdate, RawBatchHandler, RawDelivery, RawRecord } from "./bus/event-bus.js";
+export type { BusStatus, ControlBlock, ControlInput, EventBus, EventsUpdate, RawBatchHandler, RawDelivery, RawRecord } from "./bus/event-bus.js";
 export { MemoryLeaseStore } from "./bus/lease-store.js";
 export type { LeaseStore } from "./bus/lease-store.js";
 export { MemoryBus } from "./bus/memory-bus.js";

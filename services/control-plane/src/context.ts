@@ -4,6 +4,7 @@ import type { DatabaseHandle } from "./db/database.js";
 import type { IngestSink } from "./ingest/ingest-sink.js";
 import type { RunEventHub } from "./ingest/run-event-hub.js";
 import type { ControlPlaneMetrics } from "./observability/metrics.js";
+import type { ControlWriter } from "./runs/control-writer.js";
 import type { RunDriver } from "./runs/run-driver.js";
 import type { EventBus, ProjectionRunner, RunLifecycle } from "@macp/pipeline";
 import type { RunReadCache } from "./runs/run-read-cache.js";
@@ -24,6 +25,8 @@ export interface ControlPlaneContext {
   readonly sink: IngestSink;
   /** Status transitions with their events. */
   readonly lifecycle: RunLifecycle;
+  /** Where the control plane's own events and transitions go (to the projector, over the bus). */
+  readonly control: ControlWriter;
   /** Launches, observes and follows runs. */
   readonly driver: RunDriver;
   readonly runs: RunService;

@@ -13,6 +13,7 @@ import type { EventBus, EventsPublisher } from "@macp/pipeline";
 import { createBusSink } from "./ingest/ingest-sink.js";
 import { RunEventHub } from "./ingest/run-event-hub.js";
 import { RunOwnership } from "./ingest/run-ownership.js";
+import { ControlWriter } from "./runs/control-writer.js";
 import { RunDriver } from "./runs/run-driver.js";
 import { RunReadCache } from "./runs/run-read-cache.js";
 import { RunService } from "./runs/run-service.js";
@@ -93,7 +94,8 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   lifecycle.outbox = webhooks.outbox;
   const sink = createBusSink(bus, database.db);
   const ownership = new RunOwnership(bus.leases, randomUUID(), config.runLeaseTtlMs);
-  const driver = new RunDriver(database.db, config, runtime, sink, hub, lifecycle, metrics, logger, ownership);
+  const control = new ControlWriter(bus, config.controlApplyTimeoutMs);
+  const driver = new RunDriver(database.db, config, runtime, sink, hub, lifecycle, control, metrics, logger, ownership);
   // Embedded mode: the projector runs in this process and holds every partition. On JetStream
   // the projection workers are the only writers of runtime-derived events.
   const observer = metricsObserver(metrics.projector);
@@ -106,9 +108,9 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     { owner: ownership.owner, leaseTtlMs: config.bus.partitionLeaseTtlMs, maxPartitions: bus.partitions },
     logger,
   );
-  const runs = new RunService(database.db, config, runtime, lifecycle, driver, runCache);
+  const runs = new RunService(database.db, config, runtime, control, driver, runCache);
   const pipeline = { bus, projection: bus.kind === "memory" ? projection : undefined };
-  const context: ControlPlaneContext = { config, database, runtime, metrics, logger, hub, sink, lifecycle, driver, runs, webhooks, runCache, pipeline };
+  const context: ControlPlaneContext = { config, database, runtime, metrics, logger, hub, sink, lifecycle, control, driver, runs, webhooks, runCache, pipeline };
   const stopPipeline = async (): Promise<void> => {
     await driver.stop();
     await projection.stop();

@@ -1,10 +1,40 @@
-import type { CanonicalEvent, RawRuntimeEvent } from "@macp/events";
+import type { CanonicalEvent, EventDraft, RawRuntimeEvent } from "@macp/events";
+import type { Insertable } from "kysely";
+import type { RunArtifactsTable, RunStatus, RuntimeSessionsTable } from "../store/schema.js";
 import type { LeaseStore } from "./lease-store.js";
+
+/** Events the control plane originates, under the raw key their ids derive from (a retried step stores nothing twice). */
+export interface ControlBlock {
+  readonly rawKey: string;
+  readonly drafts: readonly EventDraft[];
+}
+
+/**
+ * A control-plane input of a run (run created, bind, kickoff, API and launch transitions). It
+ * travels the run's raw partition like runtime input, so the projector is the only writer of a
+ * run's canonical events and applies them in the order they were published. `events` (and the
+ * artifact row, if any) are stored first; then `transition` moves the run (with its own `run.*` event), and only if it moved, its
+ * `session` row and `events` are stored with it.
+ */
+export interface ControlInput {
+  readonly kind: "control";
+  readonly events: readonly ControlBlock[];
+  /** An artifact row stored with `events` (its `artifact.created` event). */
+  readonly artifact?: Insertable<RunArtifactsTable>;
+  readonly transition?: {
+    readonly target: RunStatus;
+    readonly reason?: string;
+    readonly failure?: { readonly code: string; readonly message: string };
+    /** The runtime session the run is bound to (bind). */
+    readonly session?: Insertable<RuntimeSessionsTable>;
+    readonly events?: readonly ControlBlock[];
+  };
+}
 
 /** One runtime input of a run as the bus carries it from ingest to the projector. */
 export interface RawRecord {
   readonly runId: string;
-  readonly raw: RawRuntimeEvent;
+  readonly raw: RawRuntimeEvent | ControlInput;
   /**
    * Where the input stands among the run's envelopes: an envelope's own runtime sequence, or for
    * any other input the count of envelopes published before it. The projector applies a run's

@@ -1,6 +1,6 @@
 import { rawEventFromJson, rawEventToJson } from "@macp/events";
 import type { CanonicalEvent } from "@macp/events";
-import type { EventsUpdate, RawRecord } from "./event-bus.js";
+import type { ControlInput, EventsUpdate, RawRecord } from "./event-bus.js";
 
 /**
  * Names of everything the pipeline declares on JetStream, all derived from one prefix
@@ -58,7 +58,7 @@ const decoder = new TextDecoder();
 
 /** A raw record as bytes on the bus. */
 export function encodeRawRecord(record: RawRecord): Uint8Array {
-  return encoder.encode(JSON.stringify({ runId: record.runId, position: record.position, raw: rawEventToJson(record.raw) }));
+  return encoder.encode(JSON.stringify({ runId: record.runId, position: record.position, raw: record.raw.kind === "control" ? record.raw : rawEventToJson(record.raw) }));
 }
 
 /** Bytes from the bus as a raw record; throws on anything else. */
@@ -67,7 +67,8 @@ export function decodeRawRecord(bytes: Uint8Array): RawRecord {
   if (typeof json.runId !== "string" || typeof json.position !== "number" || !Number.isSafeInteger(json.position)) {
     throw new TypeError("raw record needs a string runId and an integer position");
   }
-  return { runId: json.runId, position: json.position, raw: rawEventFromJson(json.raw) };
+  const raw = json.raw as { kind?: unknown } | null;
+  return { runId: json.runId, position: json.position, raw: raw !== null && typeof raw === "object" && raw.kind === "control" ? (raw as ControlInput) : rawEventFromJson(json.raw) };
 }
 
 /** An update as bytes on the bus. */

@@ -1,9 +1,10 @@
 import { sessionStateName } from "@macp/events";
 import type { RawRuntimeEvent } from "@macp/events";
 import type { Kysely } from "kysely";
-import type { RawDelivery, RawRecord } from "../bus/event-bus.js";
-import type { Database, RunStatus } from "../store/schema.js";
+import type { ControlBlock, ControlInput, RawDelivery, RawRecord } from "../bus/event-bus.js";
+import type { Database, RunRow, RunStatus } from "../store/schema.js";
 import { eventStore } from "../store/event-store.js";
+import type { AppendResult } from "../store/event-store.js";
 import type { RunLifecycle, TransitionOutcome } from "../store/run-lifecycle.js";
 
 /** What the projector reports, for metrics. */
@@ -100,6 +101,11 @@ export class PartitionProjector {
         while (end < ready.length && isFrame((ready[end] as Held).record.raw)) end += 1;
         if (!(await this.applyFrames(runId, ready.slice(index, end)))) return this.forget(runId);
         index = end;
+      } else if (first.record.raw.kind === "control") {
+        let end = index + 1;
+        while (end < ready.length && (ready[end] as Held).record.raw.kind === "control") end += 1;
+        if (!(await this.applyControl(runId, ready.slice(index, end)))) return this.forget(runId);
+        index = end;
       } else {
         if (!(await this.applyOne(runId, first))) return this.forget(runId);
         index += 1;
@@ -148,9 +154,58 @@ export class PartitionProjector {
     return append !== undefined;
   }
 
+  /**
+   * Stores control-plane inputs of one run, in order, in one transaction: each one's events, then
+   * its transition and (only if the run moved) the session row and events that go with it. Event
+   * ids derive from the inputs' raw keys, so a replayed input stores nothing twice.
+   */
+  private async applyControl(runId: string, items: readonly Held[]): Promise<boolean> {
+    const started = performance.now();
+    const { exists, stored } = await this.db.transaction().execute(async (trx) => {
+      // What was stored, in order: appends and moves are published in the order of their seqs.
+      const stored: (AppendResult | TransitionOutcome)[] = [];
+      const append = async (blocks: readonly ControlBlock[] | undefined, locked: RunRow | undefined): Promise<RunRow | undefined> => {
+        let row = locked;
+        for (const block of blocks ?? []) {
+          const result = await eventStore.appendControl(trx, runId, { rawKey: block.rawKey, drafts: [...block.drafts] }, row ? { locked: row } : {});
+          if (!result) return undefined;
+          stored.push(result);
+          row = result.run;
+        }
+        return row;
+      };
+      for (const item of items) {
+        const input = item.record.raw as ControlInput;
+        let row = await append(input.events, undefined);
+        if (input.events.length > 0 && !row) return { exists: false, stored };
+        // After the events' append locked the run row: a deleted run fails nothing here.
+        if (input.artifact !== undefined) await trx.insertInto("run_artifacts").values(input.artifact).onConflict((conflict) => conflict.column("id").doNothing()).execute();
+        const { transition } = input;
+        if (transition === undefined) continue;
+        const moved = await this.lifecycle.transition(trx, runId, transition.target, {
+          ...(transition.reason !== undefined ? { reason: transition.reason } : {}),
+          ...(transition.failure !== undefined ? { failure: transition.failure } : {}),
+        });
+        if (moved.kind === "missing") return { exists: false, stored };
+        stored.push(moved);
+        if (moved.kind !== "moved") continue;
+        if (transition.session !== undefined) await trx.insertInto("runtime_sessions").values(transition.session).onConflict((conflict) => conflict.column("run_id").doNothing()).execute();
+        row = await append(transition.events, moved.run);
+      }
+      return { exists: true, stored };
+    });
+    this.observer.applied(items.length, (performance.now() - started) / 1000);
+    for (const result of stored) {
+      if ("kind" in result) this.lifecycle.published(result);
+      else this.lifecycle.publish(result);
+    }
+    acknowledge(items);
+    return exists;
+  }
+
   /** Stores one lifecycle input (stream status, session snapshot) and the run transition it implies. */
   private async applyOne(runId: string, item: Held): Promise<boolean> {
-    const raw = item.record.raw;
+    const raw = item.record.raw as RawRuntimeEvent;
     const started = performance.now();
     const { append, transition } = await this.db.transaction().execute(async (trx) => {
       const append = await eventStore.appendRaw(trx, runId, raw);
@@ -182,7 +237,7 @@ export class PartitionProjector {
   }
 }
 
-function isFrame(raw: RawRuntimeEvent): raw is StreamFrame {
+function isFrame(raw: RawRuntimeEvent | ControlInput): raw is StreamFrame {
   return raw.kind === "stream-envelope" || raw.kind === "stream-inline-error";
 }
 

@@ -94,6 +94,8 @@ export interface ControlPlaneConfig {
   readonly runCache: { readonly ttlMs: number; readonly maxEntries: number };
   /** Runs launched at once by this instance; more wait their turn, stored as `queued`. */
   readonly launchConcurrency: number;
+  /** Longest wait for the projector to apply a control-plane change an API call answers with. */
+  readonly controlApplyTimeoutMs: number;
   /** The event pipeline's bus. */
   readonly bus: BusConfig;
   readonly logLevel: LogLevel;
@@ -233,6 +235,7 @@ export function loadConfig(env: Env): ControlPlaneConfig {
     runLeaseTtlMs: int("RUN_LEASE_TTL_MS", 15_000, 300),
     runCache: { ttlMs: int("RUN_CACHE_TTL_MS", 2_000), maxEntries: int("RUN_CACHE_MAX_ENTRIES", 10_000, 1) },
     launchConcurrency: int("RUN_LAUNCH_CONCURRENCY", 16, 1),
+    controlApplyTimeoutMs: int("CONTROL_APPLY_TIMEOUT_MS", 30_000, 1),
     bus: loadBusConfig(get, int),
     logLevel,
     shutdownGraceMs: int("SHUTDOWN_GRACE_MS", 10_000),

@@ -180,24 +180,22 @@ export const runReadRoutes: FastifyPluginAsyncTypebox<RoutePluginOptions> = asyn
     async (request, reply) => {
       const { kind, label, uri, inline } = request.body;
       const id = randomUUID();
-      const { row, append } = await db.transaction().execute(async (trx) => {
-        const row = await trx
-          .insertInto("run_artifacts")
-          .values({ id, run_id: request.params.id, kind, label, uri: uri ?? null, inline: inline === undefined ? null : JSON.stringify(inline) })
-          .returningAll()
-          .executeTakeFirst()
-          .catch((error: unknown) => {
-            if ((error as { code?: string }).code === "23503") throw HttpError.notFound("run", request.params.id);
-            throw error;
-          });
-        if (!row) throw HttpError.notFound("run", request.params.id);
-        const append = await eventStore.appendControl(trx, request.params.id, {
-          rawKey: `artifact:${id}`,
-          drafts: [artifactCreatedEvent({ ts: new Date().toISOString(), artifactId: id, kind, label, ...(uri ? { uri } : {}) })],
-        });
-        return { row, append };
-      });
-      ctx.lifecycle.publish(append);
+      const runId = request.params.id;
+      await requireRun(db, runId);
+      // The projector stores the row with its artifact.created event, like every canonical event.
+      const row = await ctx.control.apply(
+        runId,
+        {
+          kind: "control",
+          events: [{ rawKey: `artifact:${id}`, drafts: [artifactCreatedEvent({ ts: new Date().toISOString(), artifactId: id, kind, label, ...(uri ? { uri } : {}) })] }],
+          artifact: { id, run_id: runId, kind, label, uri: uri ?? null, inline: inline === undefined ? null : JSON.stringify(inline) },
+        },
+        async () => {
+          const row = await db.selectFrom("run_artifacts").selectAll().where("id", "=", id).executeTakeFirst();
+          if (row === undefined) await requireRun(db, runId);
+          return row;
+        },
+      );
       return reply.status(201).send({ id: row.id, runId: row.run_id, kind: row.kind, label: row.label, uri: row.uri, inline: row.inline, createdAt: iso(row.created_at) as string });
     },
   );

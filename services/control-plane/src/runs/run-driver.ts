@@ -1,14 +1,13 @@
 import { buildEnvelope, buildSessionStart, MacpClientError } from "@macp/client";
 import type { ClientAuth } from "@macp/client";
-import { messageSendFailedEvent, messageSentEvent, participantSeenEvent, sessionBoundEvent, sessionStateChangedEvent, sessionStateName } from "@macp/events";
+import { messageSendFailedEvent, messageSentEvent, participantSeenEvent, runCreatedEvent, sessionBoundEvent, sessionStateChangedEvent, sessionStateName } from "@macp/events";
 import type { Ack, Envelope } from "@macp/protocol";
 import { sql } from "kysely";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { ControlPlaneConfig } from "../config/config.js";
-import { backoffDelay, eventStore, sleep } from "@macp/pipeline";
-import type { AppendResult, Database, RunFailure, RunLifecycle, RunRow, TransitionOutcome } from "@macp/pipeline";
-import type { EventDraft } from "@macp/events";
+import { backoffDelay, sleep } from "@macp/pipeline";
+import type { ControlBlock, Database, RunFailure, RunLifecycle, RunRow } from "@macp/pipeline";
 import type { IngestSink } from "../ingest/ingest-sink.js";
 import type { RunEventHub } from "../ingest/run-event-hub.js";
 import type { RunOwnership } from "../ingest/run-ownership.js";
@@ -19,6 +18,7 @@ import type { RuntimeGateway } from "../runtime/gateway.js";
 import { planRun } from "./request-plan.js";
 import type { RunPlan } from "./request-plan.js";
 import type { RunRequest } from "./request-schema.js";
+import type { ControlWriter } from "./control-writer.js";
 import { runRepository } from "./run-repository.js";
 
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
@@ -27,15 +27,27 @@ const DRAIN_WAIT_MS = 10_000;
 const TERMINAL_EVENTS = new Set(["run.completed", "run.failed", "run.cancelled"]);
 const FINAL_STATES = new Set(["SESSION_STATE_RESOLVED", "SESSION_STATE_EXPIRED", "SESSION_STATE_CANCELLED"]);
 
-/** A kickoff message's event, under the raw key its message index gives it. */
-interface KickoffRecord {
-  readonly rawKey: string;
-  readonly draft: EventDraft;
-}
-
 /** The stored request of a run (metadata.executionRequest). */
 export function requestOf(run: RunRow): RunRequest {
   return run.metadata.executionRequest as RunRequest;
+}
+
+/** The run's `run.created` event (stamped with the row's creation time, so a re-publish is the same event). */
+export function createdBlock(run: RunRow): ControlBlock {
+  const created = run.created_at instanceof Date ? run.created_at : new Date(run.created_at);
+  return {
+    rawKey: "run.created",
+    drafts: [
+      runCreatedEvent({
+        ts: created.toISOString(),
+        runId: run.id,
+        modeName: requestOf(run).session.modeName,
+        runtimeKind: run.runtime_kind,
+        ...(run.runtime_version ? { runtimeVersion: run.runtime_version } : {}),
+        sessionId: run.runtime_session_id ?? "",
+      }),
+    ],
+  };
 }
 
 /**
@@ -59,6 +71,7 @@ export class RunDriver {
     private readonly sink: IngestSink,
     private readonly hub: RunEventHub,
     private readonly lifecycle: RunLifecycle,
+    private readonly control: ControlWriter,
     private readonly metrics: ControlPlaneMetrics,
     private readonly logger: Logger,
     /** Which runs this instance drives: one instance per run across all of them. */
@@ -234,15 +247,16 @@ export class RunDriver {
     return run && !TERMINAL.has(run.status) && !this.abort.signal.aborted ? run : undefined;
   }
 
-  /** The run as an outcome left it, if it is still to be driven. */
-  private live(outcome: TransitionOutcome): RunRow | undefined {
-    return outcome.kind !== "missing" && !TERMINAL.has(outcome.run.status) && !this.abort.signal.aborted ? outcome.run : undefined;
+  /** The run, if it is still to be driven. */
+  private live(run: RunRow | undefined): RunRow | undefined {
+    return run !== undefined && !TERMINAL.has(run.status) && !this.abort.signal.aborted ? run : undefined;
   }
 
   /**
-   * One pass over the run from where its row says it is. Each step's transaction returns the row
-   * it left, so the next step starts from that instead of reading the run again; `known`: the row
-   * as the caller just stored it.
+   * One pass over the run from where its row says it is. Every event and transition goes to the
+   * projector as a control input on the run's partition; only the bind is waited for (a run
+   * cancelled meanwhile must not keep the session this launch opened). `known`: the row as the
+   * caller just stored it.
    */
   private async step(runId: string, reason: "opened" | "recovered", known?: RunRow): Promise<void> {
     let run = known !== undefined && !this.abort.signal.aborted ? known : await this.current(runId);
@@ -259,8 +273,8 @@ export class RunDriver {
     }
     const plan = planned.plan;
     if (run.status === "queued") {
-      run = this.live(await this.move(runId, "starting"));
-      if (!run) return;
+      await this.control.publish(runId, { kind: "control", events: [createdBlock(run)], transition: { target: "starting" } });
+      run = { ...run, status: "starting" };
     }
     let bound = false;
     if (run.status === "starting") {
@@ -331,54 +345,47 @@ export class RunDriver {
     return false;
   }
 
-  private async bind(run: RunRow, plan: RunPlan): Promise<TransitionOutcome> {
+  /** Binds the run to its session (status binding_session); resolves with the run once the projector applied it. */
+  private async bind(run: RunRow, plan: RunPlan): Promise<RunRow | undefined> {
     const request = requestOf(run);
-    const outcome = await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto("runtime_sessions")
-        .values({
-          run_id: run.id,
-          runtime_session_id: plan.sessionId,
-          mode_name: plan.modeName,
-          mode_version: plan.modeVersion,
-          configuration_version: plan.configurationVersion,
-          policy_version: plan.policyVersion,
-          initiator_participant_id: plan.initiator ?? null,
-          session_state: "SESSION_STATE_OPEN",
-          participants: JSON.stringify(plan.participants),
-        })
-        .onConflict((conflict) => conflict.column("run_id").doNothing())
-        .execute();
-      const moved = await this.lifecycle.transition(trx, run.id, "binding_session");
-      if (moved.kind !== "moved") return { moved, append: undefined };
-      const ts = new Date().toISOString();
-      const drafts = [
-        sessionBoundEvent({
+    const ts = new Date().toISOString();
+    const drafts = [
+      sessionBoundEvent({
+        ts,
+        sessionId: plan.sessionId,
+        ...(plan.initiator ? { initiator: plan.initiator } : {}),
+        state: "SESSION_STATE_OPEN",
+        modeName: plan.modeName,
+        modeVersion: plan.modeVersion,
+        configurationVersion: plan.configurationVersion,
+        policyVersion: plan.policyVersion,
+        participants: plan.participants,
+      }),
+      ...request.session.participants.map((participant) =>
+        participantSeenEvent({
           ts,
-          sessionId: plan.sessionId,
-          ...(plan.initiator ? { initiator: plan.initiator } : {}),
-          state: "SESSION_STATE_OPEN",
-          modeName: plan.modeName,
-          modeVersion: plan.modeVersion,
-          configurationVersion: plan.configurationVersion,
-          policyVersion: plan.policyVersion,
-          participants: plan.participants,
+          participantId: participant.transportIdentity ?? participant.id,
+          ...(participant.role ? { role: participant.role } : {}),
+          ...(participant.transportIdentity ? { transportIdentity: participant.transportIdentity } : {}),
         }),
-        ...request.session.participants.map((participant) =>
-          participantSeenEvent({
-            ts,
-            participantId: participant.transportIdentity ?? participant.id,
-            ...(participant.role ? { role: participant.role } : {}),
-            ...(participant.transportIdentity ? { transportIdentity: participant.transportIdentity } : {}),
-          }),
-        ),
-      ];
-      const append = await eventStore.appendControl(trx, run.id, { rawKey: "session.bound", drafts }, { locked: moved.run });
-      return { moved: append ? { ...moved, run: append.run } : moved, append };
+      ),
+    ];
+    const session = {
+      run_id: run.id,
+      runtime_session_id: plan.sessionId,
+      mode_name: plan.modeName,
+      mode_version: plan.modeVersion,
+      configuration_version: plan.configurationVersion,
+      policy_version: plan.policyVersion,
+      initiator_participant_id: plan.initiator ?? null,
+      session_state: "SESSION_STATE_OPEN",
+      participants: JSON.stringify(plan.participants),
+    };
+    const settled = await this.control.apply(run.id, { kind: "control", events: [], transition: { target: "binding_session", session, events: [{ rawKey: "session.bound", drafts }] } }, async () => {
+      const row = await runRepository.get(this.db, run.id);
+      return row === undefined ? { row } : row.status === "queued" || row.status === "starting" ? undefined : { row };
     });
-    this.lifecycle.published(outcome.moved);
-    this.lifecycle.publish(outcome.append);
-    return outcome.moved;
+    return settled.row;
   }
 
   /** Follows the bound session from `cursor` (a session bound just now has nothing stored: 0) or its stored cursor. */
@@ -414,8 +421,8 @@ export class RunDriver {
    * Sends the kickoff messages, each with its sender's own credential; returns the events that
    * record them (stored with the move to running), or undefined when the run ended meanwhile.
    */
-  private async sendKickoff(run: RunRow, plan: RunPlan): Promise<KickoffRecord[] | undefined> {
-    const records: KickoffRecord[] = [];
+  private async sendKickoff(run: RunRow, plan: RunPlan): Promise<ControlBlock[] | undefined> {
+    const records: ControlBlock[] = [];
     for (const [index, message] of plan.kickoff.entries()) {
       // The first message goes right after the bind that found the run live; later ones check again.
       if (index > 0 && !(await this.current(run.id))) return undefined;
@@ -459,34 +466,15 @@ export class RunDriver {
               errorCode: ack?.error?.code ?? failure?.code ?? "RUNTIME_ERROR",
               error: ack?.error?.message ?? failure?.message ?? "refused",
             });
-      records.push({ rawKey: `kickoff:${index}`, draft });
+      records.push({ rawKey: `kickoff:${index}`, drafts: [draft] });
     }
     return records;
   }
 
-  /** Stores the kickoff events and moves the run to running, in one transaction. */
-  private async markRunning(run: RunRow, plan: RunPlan, kickoff: readonly KickoffRecord[]): Promise<void> {
-    const outcome = await this.db.transaction().execute(async (trx) => {
-      const appended: AppendResult[] = [];
-      for (const record of kickoff) {
-        const append = await eventStore.appendControl(trx, run.id, { rawKey: record.rawKey, drafts: [record.draft] });
-        if (append) appended.push(append);
-      }
-      const moved = await this.lifecycle.transition(trx, run.id, "running");
-      const append =
-        moved.kind === "moved"
-          ? await eventStore.appendControl(
-              trx,
-              run.id,
-              { rawKey: "session.running", drafts: [sessionStateChangedEvent({ ts: new Date().toISOString(), sessionId: plan.sessionId, state: "SESSION_STATE_OPEN" })] },
-              { locked: moved.run },
-            )
-          : undefined;
-      return { appended, moved, append };
-    });
-    for (const append of outcome.appended) this.lifecycle.publish(append);
-    this.lifecycle.published(outcome.moved);
-    this.lifecycle.publish(outcome.append);
+  /** Has the projector store the kickoff events and move the run to running. */
+  private async markRunning(run: RunRow, plan: RunPlan, kickoff: readonly ControlBlock[]): Promise<void> {
+    const running = { rawKey: "session.running", drafts: [sessionStateChangedEvent({ ts: new Date().toISOString(), sessionId: plan.sessionId, state: "SESSION_STATE_OPEN" })] };
+    await this.control.publish(run.id, { kind: "control", events: kickoff, transition: { target: "running", events: [running] } });
   }
 
   private async cancelOrphan(plan: RunPlan): Promise<void> {
@@ -514,12 +502,8 @@ export class RunDriver {
     }
   }
 
-  private async move(runId: string, target: "starting"): Promise<TransitionOutcome> {
-    return this.lifecycle.published(await this.db.transaction().execute((trx) => this.lifecycle.transition(trx, runId, target)));
-  }
-
   /** Marks a run failed with a real error code (never a generic RUN_FAILED). */
   async fail(runId: string, failure: RunFailure): Promise<void> {
-    this.lifecycle.published(await this.db.transaction().execute((trx) => this.lifecycle.transition(trx, runId, "failed", { failure })));
+    await this.control.publish(runId, { kind: "control", events: [], transition: { target: "failed", failure } });
   }
 }

@@ -1,10 +1,9 @@
 import { createHash, randomUUID } from "node:crypto";
 import { MacpClientError } from "@macp/client";
-import { runCreatedEvent } from "@macp/events";
 import type { Kysely } from "kysely";
 import type { ControlPlaneConfig } from "../config/config.js";
-import { eventStore, TERMINAL_STATUSES } from "@macp/pipeline";
-import type { Database, RunLifecycle, RunRow } from "@macp/pipeline";
+import { TERMINAL_STATUSES } from "@macp/pipeline";
+import type { Database, RunRow, RunStatus } from "@macp/pipeline";
 import type { Principal } from "../http/auth.js";
 import { HttpError, fromRuntimeError } from "../http/errors.js";
 import type { FieldIssue } from "../http/errors.js";
@@ -13,10 +12,11 @@ import type { RuntimeGateway } from "../runtime/gateway.js";
 import { planRun } from "./request-plan.js";
 import type { PlanResult } from "./request-plan.js";
 import type { RunRequest } from "./request-schema.js";
+import type { ControlWriter } from "./control-writer.js";
 import type { RunDriver } from "./run-driver.js";
-import { requestOf } from "./run-driver.js";
+import { createdBlock, requestOf } from "./run-driver.js";
 import type { RunReadCache } from "./run-read-cache.js";
-import { runRepository } from "./run-repository.js";
+import { runRepository, sourcesOf } from "./run-repository.js";
 
 /** `POST /runs` and clone answer. */
 export interface CreatedRun {
@@ -70,7 +70,7 @@ export class RunService {
     private readonly db: Kysely<Database>,
     private readonly config: ControlPlaneConfig,
     private readonly runtime: RuntimeGateway,
-    private readonly lifecycle: RunLifecycle,
+    private readonly writer: ControlWriter,
     private readonly driver: RunDriver,
     private readonly cache: RunReadCache,
   ) {}
@@ -144,36 +144,28 @@ export class RunService {
     const runtimeKind = request.runtime?.kind ?? (this.config.runtime.kinds[0] as string);
     let outcome;
     try {
-      outcome = await this.db.transaction().execute(async (trx) => {
-        const { row, created } = await runRepository.insertOrGet(trx, {
-          id: runId,
-          status: "queued",
-          mode: request.mode,
-          runtime_kind: runtimeKind,
-          runtime_version: request.runtime?.version ?? null,
-          runtime_session_id: sessionId,
-          trace_id: sampledTraceId(),
+      outcome = await runRepository.insertOrGet(this.db, {
+        id: runId,
+        status: "queued",
+        mode: request.mode,
+        runtime_kind: runtimeKind,
+        runtime_version: request.runtime?.version ?? null,
+        runtime_session_id: sessionId,
+        trace_id: sampledTraceId(),
+        principal: principal.id,
+        idempotency_key: key ?? null,
+        request_hash: requestHash,
+        source_kind: typeof metadata.source === "string" ? metadata.source : null,
+        source_ref: typeof metadata.sourceRef === "string" ? metadata.sourceRef : null,
+        tags: JSON.stringify(tags),
+        metadata: JSON.stringify({
+          executionRequest: request,
+          requester: request.execution?.requester ?? { actorId: principal.id, actorType: principal.kind === "jwt" ? "user" : "service" },
           principal: principal.id,
-          idempotency_key: key ?? null,
-          request_hash: requestHash,
-          source_kind: typeof metadata.source === "string" ? metadata.source : null,
-          source_ref: typeof metadata.sourceRef === "string" ? metadata.sourceRef : null,
-          tags: JSON.stringify(tags),
-          metadata: JSON.stringify({
-            executionRequest: request,
-            requester: request.execution?.requester ?? { actorId: principal.id, actorType: principal.kind === "jwt" ? "user" : "service" },
-            principal: principal.id,
-            launch: result.plan.kind,
-            ...(typeof metadata.environment === "string" ? { environment: metadata.environment } : {}),
-            ...(typeof metadata.scenarioRef === "string" ? { scenarioRef: metadata.scenarioRef } : {}),
-          }),
-        });
-        if (!created) return { row, created, append: undefined };
-        const append = await eventStore.appendControl(trx, row.id, {
-          rawKey: "run.created",
-          drafts: [runCreatedEvent({ ts: new Date().toISOString(), runId: row.id, modeName: request.session.modeName, runtimeKind, ...(request.runtime?.version ? { runtimeVersion: request.runtime.version } : {}), sessionId })],
-        }, { locked: row, created: true });
-        return { row, created, append };
+          launch: result.plan.kind,
+          ...(typeof metadata.environment === "string" ? { environment: metadata.environment } : {}),
+          ...(typeof metadata.scenarioRef === "string" ? { scenarioRef: metadata.scenarioRef } : {}),
+        }),
       });
     } catch (error) {
       if (isUniqueViolation(error, "runs_runtime_session_id_unique")) {
@@ -182,8 +174,10 @@ export class RunService {
       throw error;
     }
     if (!outcome.created) return { run: this.replay(outcome.row, requestHash), replayed: true };
-    this.lifecycle.publish(outcome.append);
-    this.driver.launch(outcome.append?.run ?? outcome.row);
+    // run.created goes to the projector like every event; the launch publishes it again (the
+    // same event id) in case this process dies before the bus has it.
+    await this.writer.publish(outcome.row.id, { kind: "control", events: [createdBlock(outcome.row)] });
+    this.driver.launch(outcome.row);
     return { run: created(outcome.row), replayed: false };
   }
 
@@ -288,12 +282,19 @@ export class RunService {
     throw new HttpError(403, "FORBIDDEN", "the control plane holds no runtime credential of the initiator or a participant of this session");
   }
 
-  private async move(runId: string, target: "cancelled" | "suspended" | "running", reason: string | undefined): Promise<RunRow> {
-    const outcome = await this.db.transaction().execute((trx) => this.lifecycle.transition(trx, runId, target, reason !== undefined ? { reason } : {}));
-    this.lifecycle.published(outcome);
-    if (outcome.kind === "missing") throw HttpError.notFound("run", runId);
-    if (outcome.kind === "refused") throw new HttpError(409, "INVALID_STATE_TRANSITION", `run ${runId} is ${outcome.run.status}`);
-    return outcome.run;
+  /**
+   * Has the projector move the run to `target` and answers with the run once the move is applied
+   * or no longer possible (the run moved elsewhere meanwhile: 409).
+   */
+  private async move(runId: string, target: RunStatus, reason: string | undefined): Promise<RunRow> {
+    const sources = sourcesOf(target);
+    const row = await this.writer.apply(runId, { kind: "control", events: [], transition: { target, ...(reason !== undefined ? { reason } : {}) } }, async () => {
+      const row = await runRepository.get(this.db, runId);
+      if (!row) throw HttpError.notFound("run", runId);
+      return row.status === target || !sources.includes(row.status) ? row : undefined;
+    });
+    if (row.status !== target) throw new HttpError(409, "INVALID_STATE_TRANSITION", `run ${runId} is ${row.status}`);
+    return row;
   }
 }
 
