@@ -4,14 +4,9 @@ import type { AuthConfig, JwtSettings } from "./auth/authenticator.js";
 import { parseJwks } from "./auth/jwks.js";
 import { parseStaticTokens, type StaticTokenTable } from "./auth/static-tokens.js";
 import type { RateLimits } from "./rate-limiter.js";
+import { ConfigError } from "./config-error.js";
 
-/** Invalid runtime configuration; the message names the variable and the problem. Startup aborts. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
+export { ConfigError };
 
 /** An IP socket address; `address` is the `host:port` (or `[v6]:port`) form servers bind to. */
 export interface SocketAddress {

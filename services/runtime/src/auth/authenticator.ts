@@ -1,5 +1,5 @@
 import { MacpError } from "@macp/protocol";
-import { ConfigError } from "../config.js";
+import { ConfigError } from "../config-error.js";
 import { readCredentials, type MetadataInput } from "./credentials.js";
 import { devResolver } from "./dev-resolver.js";
 import type { Identity } from "./identity.js";
