@@ -55,3 +55,5 @@ export { WEBHOOK_EVENTS, enqueueWebhookDeliveries, webhookDeliveryId, webhookTra
 export type { WebhookBody, WebhookEvent } from "./webhooks/webhook-outbox.js";
 export { JetStreamWebhookQueue, webhookQueueNames } from "./webhooks/jetstream-webhook-queue.js";
 export type { JetStreamWebhookQueueOptions, WebhookDeadLetter, WebhookMessageHandler, WebhookQueueNames, WebhookVerdict } from "./webhooks/jetstream-webhook-queue.js";
+export { runServiceMain } from "./process/service-main.js";
+export type { ServiceMainLogger, ServiceMainOptions, StartedService } from "./process/service-main.js";

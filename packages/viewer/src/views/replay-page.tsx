@@ -2,11 +2,8 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, errorText } from "../api/client.js";
 import type { ApiRun, CanonicalEvent, EventPage, ForkResult, RunStateProjection } from "../api/types.js";
 import { Link } from "../components/link.js";
-import { ModePanel } from "../components/mode-panel.js";
-import { ParticipantGraph } from "../components/participant-graph.js";
-import { PolicyPanel } from "../components/policy-panel.js";
+import { RunColumns } from "../components/run-columns.js";
 import { StatusBadge } from "../components/status-badge.js";
-import { Timeline } from "../components/timeline.js";
 import { formatClock } from "../lib/format.js";
 import { buildGraph } from "../lib/graph-model.js";
 import { describeEvent, messagesOf } from "../lib/messages.js";
@@ -215,19 +212,7 @@ export function ReplayPage({ runId, initialSeq, authVersion }: { runId: string; 
               <dd data-fact="decision">{state ? (state.decision.current?.action ?? "none") : "…"}</dd>
             </dl>
           </section>
-          <div class="columns">
-            <div class="column">
-              <section class="panel" aria-label="Participants">
-                <h2>Participants and messages</h2>
-                <ParticipantGraph graph={graph} />
-              </section>
-              <ModePanel view={modeView} modeName={summary?.modeName ?? ""} projection={state} />
-              <PolicyPanel run={undefined} projection={state} commitment={modeView.commitment} policy={policy} />
-            </div>
-            <div class="column">
-              <Timeline events={shownEvents} current={seq} />
-            </div>
-          </div>
+          <RunColumns graph={graph} modeView={modeView} modeName={summary?.modeName ?? ""} run={undefined} projection={state} policy={policy} events={shownEvents} current={seq} />
         </>
       )}
     </main>

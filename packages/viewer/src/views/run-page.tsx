@@ -4,11 +4,8 @@ import { followRun } from "../api/run-stream.js";
 import type { StreamStatus } from "../api/run-stream.js";
 import type { ApiRun, CanonicalEvent, RunStateProjection } from "../api/types.js";
 import { Link } from "../components/link.js";
-import { ModePanel } from "../components/mode-panel.js";
-import { ParticipantGraph } from "../components/participant-graph.js";
-import { PolicyPanel } from "../components/policy-panel.js";
+import { RunColumns } from "../components/run-columns.js";
 import { StatusBadge } from "../components/status-badge.js";
-import { Timeline } from "../components/timeline.js";
 import { formatAge, formatDuration } from "../lib/format.js";
 import { buildGraph } from "../lib/graph-model.js";
 import { messagesOf } from "../lib/messages.js";
@@ -167,19 +164,7 @@ export function RunPage({ runId, authVersion }: { runId: string; authVersion: nu
           </p>
         )}
       </header>
-      <div class="columns">
-        <div class="column">
-          <section class="panel" aria-label="Participants">
-            <h2>Participants and messages</h2>
-            <ParticipantGraph graph={graph} />
-          </section>
-          <ModePanel view={modeView} modeName={summary?.modeName ?? ""} projection={projection} />
-          <PolicyPanel run={run} projection={projection} commitment={modeView.commitment} policy={policy} />
-        </div>
-        <div class="column">
-          <Timeline events={events} />
-        </div>
-      </div>
+      <RunColumns graph={graph} modeView={modeView} modeName={summary?.modeName ?? ""} run={run} projection={projection} policy={policy} events={events} />
     </main>
   );
 }
