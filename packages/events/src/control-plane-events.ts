@@ -1,6 +1,6 @@
 import { CANONICAL_EVENT_SCHEMA_VERSION, CONTROL_PLANE_SOURCE_NAME } from "./event-types.js";
 import type { CanonicalEventType, EventDraft, EventSubject, EventTrace } from "./event-types.js";
-import { int64ToNumber, toJsonValue } from "./json.js";
+import { int64ToJson, toJsonValue } from "./json.js";
 import type { JsonObject, JsonValue } from "./json.js";
 
 /** What every control-plane event needs: its emission time (the caller reads the clock) and trace. */
@@ -108,7 +108,7 @@ export interface SendAck {
   readonly duplicate: boolean;
   readonly messageId: string;
   readonly sessionId: string;
-  /** The Ack's int64 as the generated types carry it (number or bigint); stored as a number. */
+  /** The Ack's int64 as the generated types carry it (number or bigint); stored as a number while it is a safe integer, else as its decimal string. */
   readonly acceptedAtUnixMs: number | bigint;
   readonly sessionState: string;
 }
@@ -135,7 +135,7 @@ export function messageSentEvent(
     messageType: base.messageType,
     messageId: base.messageId,
     kind: base.kind,
-    ack: { ...base.ack, acceptedAtUnixMs: int64ToNumber(base.ack.acceptedAtUnixMs) },
+    ack: { ...base.ack, acceptedAtUnixMs: int64ToJson(base.ack.acceptedAtUnixMs) },
     payloadDescriptor: base.payloadDescriptor,
     metadata: base.metadata,
   });

@@ -52,7 +52,7 @@ export function toJsonValue(value: unknown): JsonValue {
   if (typeof value === "string") return storableText(value);
   if (typeof value === "boolean") return value;
   if (typeof value === "number") return Number.isFinite(value) ? value : String(value);
-  if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (typeof value === "bigint") return int64ToJson(value);
   if (value instanceof Uint8Array) return toBase64(value);
   if (Array.isArray(value)) return value.map(toJsonValue);
   if (typeof value === "object") {
@@ -65,10 +65,16 @@ export function toJsonValue(value: unknown): JsonValue {
   return String(value);
 }
 
-/** A number from an int64 field that may arrive as `number` or `bigint`. */
-export function int64ToNumber(value: number | bigint | undefined): number {
+/**
+ * An int64 field (`number` or `bigint`) as JSON without losing digits: a number while it is a safe
+ * integer, else its decimal string, the rule `toJsonValue` applies to every bigint (a timestamp
+ * past 2^53 ms must not be silently rounded into another instant).
+ */
+export function int64ToJson(value: number | bigint | undefined): number | string {
   if (value === undefined) return 0;
-  return typeof value === "bigint" ? Number(value) : value;
+  if (typeof value === "number") return value;
+  const asNumber = Number(value);
+  return Number.isSafeInteger(asNumber) ? asNumber : value.toString();
 }
 
 /** `value` with `map` applied to every string in it (keys untouched). */

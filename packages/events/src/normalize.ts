@@ -4,7 +4,7 @@ import { createsProposal, derivedEventOf, firstStringField } from "./derived-eve
 import { CANONICAL_EVENT_SCHEMA_VERSION, RUNTIME_SOURCE_NAME } from "./event-types.js";
 import type { CanonicalEventType, EventDraft, EventSubject, EventTrace } from "./event-types.js";
 import { inlineErrorCode, policyDenyReasons } from "./inline-error.js";
-import { fromBase64, int64ToNumber, mapStrings, storableText, toJsonValue } from "./json.js";
+import { fromBase64, int64ToJson, mapStrings, storableText, toJsonValue } from "./json.js";
 import type { JsonObject, JsonValue } from "./json.js";
 import { llmUsageOf, redactText } from "./llm-usage.js";
 import { payloadToJson } from "./payload-json.js";
@@ -159,7 +159,7 @@ function normalizeEnvelope(raw: RawStreamEnvelope, context: NormalizeContext): E
   const received: JsonObject = {
     ...base,
     payload: scrub(payload),
-    timestampUnixMs: int64ToNumber(envelope.timestampUnixMs),
+    timestampUnixMs: int64ToJson(envelope.timestampUnixMs),
     runtimeSequence: raw.runtimeSequence,
   };
   const recipients = recipientsOf(envelope, payload, context);
@@ -226,8 +226,8 @@ function normalizeSnapshot(raw: RawSessionSnapshot, context: NormalizeContext): 
   const data: JsonObject = {
     sessionId: m.sessionId,
     state,
-    startedAtUnixMs: int64ToNumber(m.startedAtUnixMs),
-    expiresAtUnixMs: int64ToNumber(m.expiresAtUnixMs),
+    startedAtUnixMs: int64ToJson(m.startedAtUnixMs),
+    expiresAtUnixMs: int64ToJson(m.expiresAtUnixMs),
     modeName: m.mode,
     modeVersion: m.modeVersion,
     configurationVersion: m.configurationVersion,

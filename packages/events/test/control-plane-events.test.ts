@@ -57,4 +57,10 @@ describe("control-plane event builders", () => {
     }
     expect(messageSendFailedEvent({ ts, sessionId: "s", sender: "a", to: [], messageType: "Proposal", errorCode: "X", error: "no" }).subject).toEqual({ kind: "message", id: "Proposal" });
   });
+
+  it("message.sent keeps an ack time past 2^53 exact as a decimal string", () => {
+    const ack = { ok: true, duplicate: false, messageId: "m1", sessionId: "s", acceptedAtUnixMs: 2n ** 63n - 1n, sessionState: "SESSION_STATE_OPEN" };
+    const sent = messageSentEvent({ ts, sessionId: "s", sender: "a", to: ["b"], messageType: "Proposal", messageId: "m1", ack });
+    expect(sent.data).toMatchObject({ ack: { acceptedAtUnixMs: "9223372036854775807" } });
+  });
 });

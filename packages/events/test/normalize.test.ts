@@ -272,6 +272,23 @@ describe("normalizeRawEvent: inline errors, stream status, session snapshots", (
     expect(normalizeRawEvent(raw, { ...ctx, sessionState: "SESSION_STATE_RESOLVED" })).toEqual([]);
   });
 
+  it("int64 times past 2^53 keep every digit as decimal strings instead of being rounded", () => {
+    const far = 2n ** 53n + 1n; // Number(far) would round to 2^53
+    const snapshot: RawRuntimeEvent = {
+      kind: "session-snapshot",
+      metadata: {
+        sessionId: "s-1", mode: ModeId.Task, state: SessionState.SESSION_STATE_OPEN, startedAtUnixMs: 1000n, expiresAtUnixMs: far,
+        modeVersion: "1.0.0", configurationVersion: "cfg-1", policyVersion: "policy.default", participants: ["agent://a"], participantActivity: [],
+        initiator: "agent://a", contextId: "ctx-1", extensionKeys: [],
+      },
+      receivedAt: receivedAt(3),
+    };
+    expect(normalizeRawEvent(snapshot, ctx)[0]!.data).toMatchObject({ startedAtUnixMs: 1000, expiresAtUnixMs: "9007199254740993" });
+    const envelope = envelopeRaw(ModeId.Decision, "Signal", new Uint8Array());
+    const received = normalizeRawEvent({ ...envelope, envelope: { ...envelope.envelope, timestampUnixMs: -far } }, ctx).find((d) => d.type === "message.received");
+    expect(received!.data).toMatchObject({ timestampUnixMs: "-9007199254740993" });
+  });
+
   it("is deterministic: the same input and context give equal drafts", () => {
     for (const script of [decisionScript, taskScript, quorumScript]) expect(normalizeScript(script)).toEqual(normalizeScript(script));
   });

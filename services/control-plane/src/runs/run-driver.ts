@@ -455,7 +455,7 @@ export class RunDriver {
                 duplicate: ack.duplicate,
                 messageId: ack.messageId,
                 sessionId: ack.sessionId,
-                acceptedAtUnixMs: Number(ack.acceptedAtUnixMs),
+                acceptedAtUnixMs: ack.acceptedAtUnixMs,
                 sessionState: sessionStateName(ack.sessionState),
               },
               payloadDescriptor: { bytes: message.payload.length },
