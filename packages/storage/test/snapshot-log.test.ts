@@ -188,13 +188,18 @@ describe("FileStore snapshots", () => {
     );
   });
 
-  it("reports a snapshot record damaged while the store is open as StorageFailed", async () => {
+  it("drops a snapshot record damaged at rest with a warning, so its session replays the log", async () => {
     const dir = await newDir();
-    const { store } = await openIn(dir);
+    const { store, logger } = await openIn(dir);
     await store.writeSnapshot("c", { logLength: 1, state: '{"x":1}' });
+    await store.writeSnapshot("d", { logLength: 2, state: '{"y":2}' });
     const path = join(dir, FIRST_SNAPSHOT_SEGMENT);
     await flipByte(path, (await stat(path)).size - 2);
-    await expect(store.loadSnapshot("c")).rejects.toMatchObject({ code: "INTERNAL_ERROR", message: expect.stringContaining("corrupt") });
+    expect(await store.loadSnapshot("d")).toBeUndefined();
+    expect(logger.warnings).toEqual([expect.stringContaining("corrupt")]);
+    expect(await store.loadSnapshot("c")).toEqual({ logLength: 1, state: '{"x":1}' });
+    await store.writeSnapshot("d", { logLength: 3, state: '{"y":3}' });
+    expect(await store.loadSnapshot("d")).toEqual({ logLength: 3, state: '{"y":3}' });
   });
 
   it("sets aside a snapshot segment with a damaged header and opens without its snapshots", async () => {

@@ -236,7 +236,14 @@ export class SnapshotLog {
         this.reader.read([location]),
       );
       if (frameSizeAt(bytes, 0, bytes.length, this.salts.get(location.segment) ?? 0) !== location.size) {
-        throw storageFailed(`snapshot record of session ${sessionId} at ${this.pathOf(location.segment)}:${location.offset} is corrupt`);
+        // A snapshot only caches what the session's log already holds, and an open from the index
+        // checkpoint does not re-read covered segments: a record damaged at rest is found here.
+        // Forgetting it lets the session replay its log instead of failing recovery or every read.
+        this.options.logger.warn(
+          `snapshot record of session ${sessionId} at ${this.pathOf(location.segment)}:${location.offset} is corrupt; dropped, the session replays its log`,
+        );
+        this.index.remove(session);
+        return undefined;
       }
       const stored = decodeSnapshotBody(bytes.subarray(FRAME_HEADER_BYTES));
       if (stored.sessionId !== sessionId) throw storageFailed(`snapshot index of session ${sessionId} does not match its records`);
