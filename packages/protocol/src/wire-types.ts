@@ -5,7 +5,7 @@
  */
 export {
   Envelope,
-  MACPError as MacpErrorMessage,
+  MACPError,
   Ack,
   SessionState,
 } from "./gen/macp/v1/envelope.js";

@@ -1,7 +1,7 @@
 import { Metadata } from "@grpc/grpc-js";
 import type { ServiceError } from "@grpc/grpc-js";
 import {
-  MacpErrorMessage,
+  MACPError,
   MAX_ECHOED_ID_BYTES,
   MAX_ERROR_MESSAGE_BYTES,
   MacpError,
@@ -45,8 +45,8 @@ export function toStatusError(error: unknown): ServiceError {
 }
 
 /** The wire error object of an Ack: registry code, runtime variant name, echoed ids. */
-export function ackError(error: MacpError, sessionId: string, messageId: string): MacpErrorMessage {
-  return MacpErrorMessage.fromPartial({
+export function ackError(error: MacpError, sessionId: string, messageId: string): MACPError {
+  return MACPError.fromPartial({
     code: error.code,
     message: error.variant,
     sessionId: echoId(sessionId),
@@ -59,9 +59,9 @@ export function ackError(error: MacpError, sessionId: string, messageId: string)
  * An inline StreamSession error frame: the registry code and a readable message (spec README
  * decision 7), bounded like a status message.
  */
-export function inlineError(error: MacpError, sessionId: string): MacpErrorMessage {
+export function inlineError(error: MacpError, sessionId: string): MACPError {
   const text = error.message === error.variant ? error.variant : `${error.variant}: ${error.message}`;
-  return MacpErrorMessage.fromPartial({
+  return MACPError.fromPartial({
     code: error.code,
     message: boundText(text, MAX_ERROR_MESSAGE_BYTES),
     sessionId: echoId(sessionId),
